@@ -1,0 +1,1 @@
+"""Conversation: handlers route neutral events; flows define the Thai dialogues."""

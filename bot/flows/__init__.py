@@ -1,0 +1,1 @@
+"""Pure dialogues: (state, incoming) -> (state, messages, effects)."""

@@ -1,0 +1,158 @@
+"""The application dialogue: terms and PDPA notice, the form for each kind, summary, submit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from bot.flows import menu
+from bot.flows.apply_form import KINDS, ApplyStep, next_step
+from bot.flows.apply_summary import edit_menu_step, summary_step
+from bot.flows.engine import Accept, Dialogue, FlowState, Reply, Retry, Step
+from bot.flows.incoming import Incoming, Kind
+from bot.flows.outgoing import Choice, Message, Text
+from bot.flows.questions import NAVIGATION, photo_question, text_question
+from bot.flows.reading import Intent, read_intent
+from bot.flows.unit import unit_step
+from core.organisation import Organisation
+from core.titles import (
+    TITLES_EN,
+    TITLES_TH,
+    english_title_for,
+    parse_english_title,
+    parse_thai_title,
+)
+from core.usernames import parse_mailbox_name, parse_user_name
+from core.validation import (
+    Invalid,
+    parse_email,
+    parse_english_name,
+    parse_free_text,
+    parse_mobile,
+    parse_national_id,
+    parse_thai_name,
+)
+
+S = ApplyStep
+NAME = "apply"
+NATIONALITIES = ("ไทย",)
+
+
+def ask_terms(state: FlowState) -> list[Message]:
+    accept = Choice("apply.accept_terms", "apply:accept")
+    return [
+        Text("apply.terms"),
+        Text("apply.pdpa", choices=(accept, Choice("common.cancel", "nav:cancel"))),
+    ]
+
+
+def accept_terms(state: FlowState, incoming: Incoming) -> Reply:
+    if incoming.data == "apply:accept" or read_intent(incoming) is Intent.YES:
+        return Accept({"terms_accepted": True})
+    return Retry((Text("apply.terms_needed"),))
+
+
+def ask_kind(state: FlowState) -> list[Message]:
+    kinds = tuple(Choice(f"apply.kind.{kind}", f"kind:{kind}") for kind in KINDS)
+    return [Text("apply.ask_kind", choices=(*kinds, *NAVIGATION))]
+
+
+def choose_kind(state: FlowState, incoming: Incoming) -> Reply:
+    kind = incoming.data.removeprefix("kind:") if incoming.kind is Kind.BUTTON else ""
+    if kind not in KINDS:
+        return Retry((Text("apply.kind_pick"),))
+    return Accept({"kind": kind})
+
+
+def _checked(parse: Callable[[str], str | None], problem: str) -> Callable[[str], str | Invalid]:
+    """Wrap a parser that answers None for a bad value into one that answers Invalid."""
+
+    def check(text: str) -> str | Invalid:
+        value = parse(" ".join(text.split()))
+        return Invalid(problem) if value is None else value
+
+    return check
+
+
+def english_titles(state: FlowState) -> tuple[str, ...]:
+    suggested = english_title_for(str(state.answers.get("title_th", "")))
+    rest = tuple(title for title in TITLES_EN if title != suggested)
+    return (suggested, *rest) if suggested else rest
+
+
+def ask_mobile(state: FlowState) -> Text:
+    return Text(
+        "apply.ask_mobile_agency" if state.answers.get("kind") == "agency" else "apply.ask_mobile"
+    )
+
+
+def apply_dialogue(org: Organisation) -> Dialogue:
+    steps: dict[str, Step] = {
+        S.TERMS: Step(ask_terms, accept_terms),
+        S.KIND: Step(ask_kind, choose_kind),
+        S.UNIT: unit_step(org),
+        S.PURPOSE: text_question(
+            "apply.ask_purpose", "purpose", partial(parse_free_text, min_length=10, max_length=300)
+        ),
+        S.MAILBOX_NAME: text_question(
+            "apply.ask_mailbox_name", "mailbox_name", _checked(parse_mailbox_name, "format")
+        ),
+        S.RESPONSIBLE_USERNAME: text_question(
+            "apply.ask_responsible_username",
+            "responsible_username",
+            _checked(parse_user_name, "format"),
+        ),
+        S.POSITION: text_question(
+            "apply.ask_position", "position", partial(parse_free_text, max_length=100)
+        ),
+        S.TITLE_TH: text_question(
+            "apply.ask_title_th",
+            "title_th",
+            _checked(parse_thai_title, "format"),
+            picks=lambda state: TITLES_TH,
+        ),
+        S.FIRST_NAME_TH: text_question(
+            "apply.ask_first_name_th", "first_name_th", parse_thai_name, field="thai_name"
+        ),
+        S.LAST_NAME_TH: text_question(
+            "apply.ask_last_name_th", "last_name_th", parse_thai_name, field="thai_name"
+        ),
+        S.TITLE_EN: text_question(
+            "apply.ask_title_en",
+            "title_en",
+            _checked(parse_english_title, "format"),
+            picks=english_titles,
+        ),
+        S.FIRST_NAME_EN: text_question(
+            "apply.ask_first_name_en", "first_name_en", parse_english_name, field="english_name"
+        ),
+        S.LAST_NAME_EN: text_question(
+            "apply.ask_last_name_en", "last_name_en", parse_english_name, field="english_name"
+        ),
+        S.NATIONAL_ID: text_question("apply.ask_national_id", "national_id", parse_national_id),
+        S.NATIONALITY: text_question(
+            "apply.ask_nationality",
+            "nationality",
+            partial(parse_free_text, min_length=2, max_length=40),
+            picks=lambda state: NATIONALITIES,
+        ),
+        S.MOBILE: text_question(ask_mobile, "mobile", parse_mobile),
+        S.EMAIL: text_question("apply.ask_email", "email", parse_email),
+        S.DOC_ID_CARD: photo_question("apply.ask_doc_id_card", "id_card"),
+        S.DOC_WORK_CERTIFICATE: photo_question(
+            "apply.ask_doc_work_certificate", "work_certificate"
+        ),
+        S.DOC_MEMO: photo_question("apply.ask_doc_memo", "memo"),
+        S.DOC_RESPONSIBLE_ID_CARD: photo_question(
+            "apply.ask_doc_responsible_id_card", "responsible_id_card"
+        ),
+        S.SUMMARY: summary_step(org),
+        S.EDIT_MENU: edit_menu_step(),
+    }
+    return Dialogue(
+        NAME,
+        steps,
+        next_step,
+        cancelled=(Text("apply.cancelled", choices=menu.MAIN_CHOICES),),
+        restart_keeps=("terms_accepted",),
+    )

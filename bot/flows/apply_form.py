@@ -1,0 +1,124 @@
+"""The BMA account form: which questions each applicant kind answers, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+
+class ApplyStep(StrEnum):
+    TERMS = "terms"
+    KIND = "kind"
+    UNIT = "unit"
+    PURPOSE = "purpose"
+    MAILBOX_NAME = "mailbox_name"
+    RESPONSIBLE_USERNAME = "responsible_username"
+    POSITION = "position"
+    TITLE_TH = "title_th"
+    FIRST_NAME_TH = "first_name_th"
+    LAST_NAME_TH = "last_name_th"
+    TITLE_EN = "title_en"
+    FIRST_NAME_EN = "first_name_en"
+    LAST_NAME_EN = "last_name_en"
+    NATIONAL_ID = "national_id"
+    NATIONALITY = "nationality"
+    MOBILE = "mobile"
+    EMAIL = "email"
+    DOC_ID_CARD = "doc_id_card"
+    DOC_WORK_CERTIFICATE = "doc_work_certificate"
+    DOC_MEMO = "doc_memo"
+    DOC_RESPONSIBLE_ID_CARD = "doc_responsible_id_card"
+    SUMMARY = "summary"
+    EDIT_MENU = "edit_menu"
+
+
+S = ApplyStep
+PERSON = (
+    S.UNIT,
+    S.POSITION,
+    S.TITLE_TH,
+    S.FIRST_NAME_TH,
+    S.LAST_NAME_TH,
+    S.TITLE_EN,
+    S.FIRST_NAME_EN,
+    S.LAST_NAME_EN,
+    S.NATIONAL_ID,
+    S.NATIONALITY,
+    S.MOBILE,
+    S.EMAIL,
+)
+FORMS: Mapping[str, tuple[ApplyStep, ...]] = {
+    "staff": (*PERSON, S.DOC_ID_CARD),
+    "contract": (*PERSON, S.DOC_ID_CARD, S.DOC_WORK_CERTIFICATE),
+    "agency": (
+        S.UNIT,
+        S.PURPOSE,
+        S.MAILBOX_NAME,
+        S.RESPONSIBLE_USERNAME,
+        S.TITLE_TH,
+        S.FIRST_NAME_TH,
+        S.LAST_NAME_TH,
+        S.POSITION,
+        S.MOBILE,
+        S.EMAIL,
+        S.DOC_MEMO,
+        S.DOC_RESPONSIBLE_ID_CARD,
+    ),
+}
+KINDS = tuple(FORMS)
+
+# The answer that says a question is done; by default the answer named like the step.
+DONE_KEY = {S.UNIT: "unit_done", S.TERMS: "terms_accepted"}
+# What editing a question asks again: a new Thai title means choosing the English one again.
+CLEARS = {
+    S.UNIT: ("unit", "unit_done", "unit_note"),
+    S.TITLE_TH: ("title_th", "title_en"),
+}
+DOCUMENT_SLOTS = {
+    S.DOC_ID_CARD: "id_card",
+    S.DOC_WORK_CERTIFICATE: "work_certificate",
+    S.DOC_MEMO: "memo",
+    S.DOC_RESPONSIBLE_ID_CARD: "responsible_id_card",
+}
+NOT_FORM_FIELDS = ("terms_accepted", "unit_done", "national_id")
+
+
+def done_key(step: ApplyStep) -> str:
+    return DONE_KEY.get(step, step.value)
+
+
+def clears(step: ApplyStep) -> tuple[str, ...]:
+    return CLEARS.get(step, (done_key(step),))
+
+
+def form_of(answers: Mapping[str, Any]) -> tuple[ApplyStep, ...]:
+    return FORMS.get(str(answers.get("kind")), ())
+
+
+def next_step(answers: Mapping[str, Any]) -> str:
+    """The first question not yet answered; the summary once everything is."""
+    for step in (S.TERMS, S.KIND, *form_of(answers)):
+        if done_key(step) not in answers:
+            return step.value
+    return S.SUMMARY.value
+
+
+def submitted_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Only what the chosen kind's form asks: answers left from another kind are dropped."""
+    keys = {"kind"}
+    for step in form_of(answers):
+        keys.update(clears(step))
+    return {
+        k: v
+        for k, v in answers.items()
+        if k in keys and k not in NOT_FORM_FIELDS and not k.startswith("doc_")
+    }
+
+
+def document_ids(answers: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        slot: int(answers[step.value])
+        for step, slot in DOCUMENT_SLOTS.items()
+        if step in form_of(answers) and step.value in answers
+    }

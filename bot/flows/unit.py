@@ -1,0 +1,119 @@
+"""The affiliation question: find a unit by typing or browse level by level, up to four levels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.flows.engine import Accept, FlowState, Reply, Retry, Stay, Step, paged
+from bot.flows.incoming import Incoming, Kind
+from bot.flows.outgoing import Choice, Message, Text
+from bot.flows.questions import NAVIGATION
+from core.organisation import Organisation, Unit
+from core.validation import Invalid, parse_free_text
+
+MAX_LEVELS = 4
+KEYS = ("unit", "unit_done", "unit_note")  # the answers this question gives
+BROWSE = Choice("apply.unit_browse", "unit:browse")
+SKIP = Choice("apply.unit_skip", "unit:skip")
+
+
+def unit_step(org: Organisation) -> Step:
+    def ask(state: FlowState) -> list[Message]:
+        chosen = _chosen(state.answers)
+        if not chosen:
+            return [_ask_first_level(org, state)]
+        last = org.unit(chosen[-1])
+        children = org.children(last.id)
+        if children and len(chosen) < MAX_LEVELS:
+            options = [_choice(unit) for unit in children]
+            return [
+                Text(
+                    "apply.ask_subunit",
+                    {"parent": last.name_th},
+                    paged(options, state.page, (SKIP, *NAVIGATION)),
+                )
+            ]
+        return [Text("apply.ask_unit_note", {"parent": last.name_th}, (SKIP, *NAVIGATION))]
+
+    def answer(state: FlowState, incoming: Incoming) -> Reply:
+        chosen = _chosen(state.answers)
+        if incoming.kind is Kind.BUTTON:
+            return _on_button(org, chosen, incoming.data)
+        if incoming.kind is not Kind.TEXT or not incoming.text.strip():
+            return Retry((Text("apply.unit_type_name"),))
+        if chosen and _at_note(org, chosen):
+            return _on_note(incoming.text)
+        return _search(org, chosen, incoming.text)
+
+    return Step(ask, answer)
+
+
+def unit_path_text(org: Organisation, answers: Mapping[str, Any]) -> str:
+    names = [org.unit(unit_id).name_th for unit_id in _chosen(answers) if org.get(unit_id)]
+    if answers.get("unit_note"):
+        names.append(str(answers["unit_note"]))
+    return " › ".join(names)
+
+
+def _chosen(answers: Mapping[str, Any]) -> list[str]:
+    return list(answers.get("unit", []))
+
+
+def _at_note(org: Organisation, chosen: Sequence[str]) -> bool:
+    return len(chosen) >= MAX_LEVELS or not org.children(chosen[-1])
+
+
+def _ask_first_level(org: Organisation, state: FlowState) -> Text:
+    if state.mode != "browse":
+        return Text("apply.ask_unit", choices=(BROWSE, *NAVIGATION))
+    options = [_choice(unit) for unit in org.children(None)]
+    return Text("apply.unit_list", choices=paged(options, state.page, NAVIGATION))
+
+
+def _choice(unit: Unit) -> Choice:
+    return Choice.literal(unit.name_th, f"unit:{unit.id}")
+
+
+def _on_button(org: Organisation, chosen: list[str], data: str) -> Reply:
+    if data == "unit:browse":
+        return Stay(mode="browse", page=0, reask=True)
+    if data == "unit:skip" and chosen:
+        return Accept({"unit_done": True, "unit_note": None})
+    unit = org.get(data.removeprefix("unit:")) if data.startswith("unit:") else None
+    if unit is None:
+        return Retry((Text("apply.unit_pick_again"),))
+    path = [u.id for u in org.path(unit.id)]
+    if chosen and path[: len(chosen)] != chosen:
+        return Retry((Text("apply.unit_pick_again"),))
+    done = len(path) >= MAX_LEVELS
+    return Accept({"unit": path[:MAX_LEVELS], "unit_done": True} if done else {"unit": path})
+
+
+def _on_note(text: str) -> Reply:
+    note = parse_free_text(text, min_length=2, max_length=100)
+    if isinstance(note, Invalid):
+        return Retry((Text(f"invalid.unit_note.{note.reason}"),))
+    return Accept({"unit_note": note, "unit_done": True})
+
+
+def _search(org: Organisation, chosen: list[str], query: str) -> Reply:
+    matches = org.find(query, under=chosen[-1] if chosen else None)
+    if not matches:
+        return Retry((Text("apply.unit_not_found"),))
+    options = [_match_choice(org, match.unit, chosen) for match in matches]
+    listing = "\n".join(f"• {_label(org, m.unit, chosen)}" for m in matches)
+    question = Text("apply.unit_which", {"options": listing}, (*options, *NAVIGATION))
+    return Stay(messages=(question,))
+
+
+def _match_choice(org: Organisation, unit: Unit, chosen: list[str]) -> Choice:
+    return Choice.literal(_label(org, unit, chosen), f"unit:{unit.id}")
+
+
+def _label(org: Organisation, unit: Unit, chosen: list[str]) -> str:
+    """A deep match names its parent too: 'ฝ่ายทะเบียน (สำนักงานเขตบางรัก)'."""
+    parent_id = unit.parent_id
+    if parent_id is None or (chosen and parent_id == chosen[-1]):
+        return unit.name_th
+    return f"{unit.name_th} ({org.unit(parent_id).name_th})"

@@ -1,0 +1,122 @@
+"""Handle one person's event: load the conversation, run the flow, carry out effects, save."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.catalog import Catalog
+from bot.flows import engine, menu
+from bot.flows.engine import Dialogue, FlowState, Turn
+from bot.flows.incoming import Incoming, Kind
+from bot.flows.outgoing import Message, Text
+from bot.handlers.effects import Context, carry_out
+from bot.handlers.locks import KeyedLocks
+from bot.handlers.media import MediaFetcher, MediaFetchError
+from bot.handlers.rendering import Rendered, render
+from bot.handlers.routing import route
+from core.clock import Clock
+from core.conversations import load_conversation, save_conversation
+from core.crypto import Vault
+from core.documents import DocumentStore
+from core.images import MAX_UPLOAD_BYTES, CheckedImage, ImageRefused, check_image
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    documents: DocumentStore
+    clock: Clock
+    dialogue: Dialogue
+    catalog: Catalog
+
+
+class ConversationHandler:
+    def __init__(self, services: Services, fetchers: dict[str, MediaFetcher]) -> None:
+        self.services = services
+        self._fetchers = fetchers
+        self._locks = KeyedLocks()
+
+    async def handle(self, incoming: Incoming) -> list[Rendered]:
+        async with self._locks.hold((incoming.channel, incoming.user_id)):
+            photo = await self._checked_photo(incoming)
+            try:
+                said = await self._handle_in_transaction(incoming, photo)
+            except Exception:
+                logger.exception(
+                    "could not handle a %s event on %s", incoming.kind, incoming.channel
+                )
+                said = [Text("common.error")]
+            return render(said, self.services.catalog)
+
+    async def resume(self, channel: str, user_id: str) -> list[Rendered]:
+        """What to show someone who comes back: the question they stopped at, or the menu."""
+        services = self.services
+        async with self._locks.hold((channel, user_id)), services.sessions.begin() as session:
+            saved = await load_conversation(session, services.vault, channel, user_id)
+        if saved is None:
+            said: list[Message] = list(menu.greeting())
+        else:
+            state = FlowState.from_json(saved)
+            asked = engine.ask(self.services.dialogue, state).messages
+            said = [Text("apply.resumed"), *asked]
+        return render(said, self.services.catalog)
+
+    async def _handle_in_transaction(
+        self, incoming: Incoming, photo: CheckedImage | ImageRefused | None
+    ) -> list[Message]:
+        services = self.services
+        async with services.sessions.begin() as session:
+            saved = await load_conversation(
+                session, services.vault, incoming.channel, incoming.user_id
+            )
+            state = FlowState.from_json(saved) if saved else None
+            turn = route(services.dialogue, state, incoming)
+            context = Context(
+                session, services.vault, services.documents, services.clock, incoming, photo
+            )
+            final, said = await self._carry_out(turn, context)
+            await save_conversation(
+                session,
+                services.vault,
+                incoming.channel,
+                incoming.user_id,
+                final.to_json() if final else None,
+                services.clock.now(),
+            )
+        return said
+
+    async def _carry_out(
+        self, turn: Turn, context: Context
+    ) -> tuple[FlowState | None, list[Message]]:
+        """Run effects in order; an outcome goes back into the flow, which may ask for more."""
+        state, said, pending = turn.state, list(turn.messages), list(turn.effects)
+        while pending:
+            outcome = await carry_out(pending.pop(0), context)
+            if outcome is None or state is None:
+                continue
+            followed = engine.handle_outcome(self.services.dialogue, state, outcome)
+            state = followed.state
+            said.extend(followed.messages)
+            pending.extend(followed.effects)
+        return state, said
+
+    async def _checked_photo(self, incoming: Incoming) -> CheckedImage | ImageRefused | None:
+        """Fetch and check a photo before the transaction: slow work must not hold the lock."""
+        if incoming.kind is not Kind.PHOTO or incoming.media is None:
+            return None
+        fetcher = self._fetchers.get(incoming.channel)
+        if fetcher is None:
+            return None
+        try:
+            raw = await fetcher.fetch(incoming.media, MAX_UPLOAD_BYTES)
+        except MediaFetchError:
+            logger.warning("could not fetch a photo on %s", incoming.channel)
+            return None
+        return await asyncio.to_thread(check_image, raw)

@@ -1,0 +1,92 @@
+"""Carrying out what a flow asked for, through core services; each gives back an outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows.incoming import Incoming
+from bot.flows.outgoing import (
+    ApplicationRefused,
+    ApplicationSubmitted,
+    DocumentRefused,
+    DocumentStored,
+    Effect,
+    Outcome,
+    StoreDocument,
+    SubmitApplication,
+)
+from core import audit
+from core.applications import AlreadyActive, ApplicationForm, submit_application
+from core.clock import Clock
+from core.crypto import Vault
+from core.documents import DocumentStore, save_document
+from core.images import CheckedImage, ImageRefused
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    session: AsyncSession
+    vault: Vault
+    documents: DocumentStore
+    clock: Clock
+    incoming: Incoming
+    photo: CheckedImage | ImageRefused | None  # fetched and checked before the transaction
+
+    @property
+    def actor(self) -> str:
+        return f"{self.incoming.channel}:{self.incoming.user_id}"
+
+
+async def carry_out(effect: Effect, context: Context) -> Outcome | None:
+    if isinstance(effect, StoreDocument):
+        return await _store_document(effect, context)
+    if isinstance(effect, SubmitApplication):
+        return await _submit(effect, context)
+    audit.record(
+        context.session,
+        effect.action,
+        actor=context.actor,
+        at=context.clock.now(),
+        detail=effect.detail,
+    )
+    return None
+
+
+async def _store_document(effect: StoreDocument, context: Context) -> Outcome:
+    photo = context.photo
+    if photo is None:
+        return DocumentRefused(effect.slot, "unavailable")
+    if isinstance(photo, ImageRefused):
+        return DocumentRefused(effect.slot, photo.reason)
+    document_id = await save_document(
+        context.session,
+        context.documents,
+        channel=context.incoming.channel,
+        user_id=context.incoming.user_id,
+        slot=effect.slot,
+        image=photo,
+        now=context.clock.now(),
+    )
+    return DocumentStored(effect.slot, document_id)
+
+
+async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
+    form = ApplicationForm(
+        kind=effect.kind,
+        fields=effect.answers,
+        national_id=effect.national_id,
+        document_ids=effect.document_ids,
+    )
+    result = await submit_application(
+        context.session,
+        context.vault,
+        channel=context.incoming.channel,
+        user_id=context.incoming.user_id,
+        form=form,
+        now=context.clock.now(),
+    )
+    if isinstance(result, AlreadyActive):
+        return ApplicationRefused("already_active", result.reference)
+    return ApplicationSubmitted(result.reference)

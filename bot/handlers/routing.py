@@ -1,0 +1,35 @@
+"""Who answers an incoming event: the menu, support, or the person's form in progress."""
+
+from __future__ import annotations
+
+from bot.flows import engine, menu
+from bot.flows.engine import Dialogue, FlowState, Turn
+from bot.flows.incoming import Incoming, Kind
+from bot.flows.outgoing import Record, Text
+
+
+def route(dialogue: Dialogue, state: FlowState | None, incoming: Incoming) -> Turn:
+    """Decide the turn for one event; pure, so the same rules serve every channel."""
+    if incoming.in_group or incoming.kind in (Kind.UNFOLLOW, Kind.JOIN):
+        return Turn(state)  # groups are the reviewers' business (a later issue)
+    if incoming.kind is Kind.FOLLOW:
+        return Turn(state, menu.greeting(), (Record("conversation.followed"),))
+    if menu.wants_support(incoming):
+        asked = engine.ask(dialogue, state).messages if state else ()
+        return Turn(state, (*menu.support(), *asked))
+    if state is None:
+        return _idle(dialogue, incoming)
+    if menu.wants_apply(incoming):
+        return Turn(
+            state, (Text("apply.already_in_progress"), *engine.ask(dialogue, state).messages)
+        )
+    return engine.handle(dialogue, state, incoming)
+
+
+def _idle(dialogue: Dialogue, incoming: Incoming) -> Turn:
+    if menu.wants_apply(incoming):
+        started = engine.start(dialogue)
+        return Turn(started.state, started.messages, (Record("application.started"),))
+    if incoming.kind is Kind.TEXT and menu.GREETING_WORDS & {incoming.text.strip().lower()}:
+        return Turn(None, menu.greeting())
+    return Turn(None, menu.main_menu())

@@ -1,0 +1,1 @@
+"""Domain: models, validation, applications, documents, storage; no platform knowledge."""

@@ -1,0 +1,188 @@
+"""The database tables as SQLAlchemy 2 typed ORM classes; every datetime is aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and gives them back aware, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware one (UTC)")
+        utc = value.astimezone(UTC)
+        # SQLite keeps no offset: store the UTC wall time, read back as UTC.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+
+# Named constraints let later migrations alter them (SQLite batch mode needs the names).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONDocument,
+    }
+
+
+class ApplicationKind(StrEnum):
+    STAFF = "staff"
+    CONTRACT = "contract"
+    AGENCY = "agency"
+
+
+class ApplicationStatus(StrEnum):
+    PENDING = "pending"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    ACCOUNT_CREATED = "account_created"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+# While an application is in one of these, it holds its person's active_national_id_digest.
+ACTIVE_STATUSES = frozenset(
+    {
+        ApplicationStatus.PENDING,
+        ApplicationStatus.RETURNED,
+        ApplicationStatus.APPROVED,
+        ApplicationStatus.ACCOUNT_CREATED,
+    }
+)
+
+
+class DocumentSlot(StrEnum):
+    ID_CARD = "id_card"
+    WORK_CERTIFICATE = "work_certificate"
+    MEMO = "memo"
+    RESPONSIBLE_ID_CARD = "responsible_id_card"
+
+
+class Conversation(Base):
+    """One chat user's dialogue; state is encrypted JSON (it holds answers such as the ID)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.current_timestamp())
+
+
+def _in_active_statuses() -> str:
+    return "status IN (" + ", ".join(f"'{status}'" for status in sorted(ACTIVE_STATUSES)) + ")"
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        Index("ix_applications_owner", "channel", "user_id"),
+        # The database, not the code, keeps "one person, one active application or account".
+        CheckConstraint(
+            f"active_national_id_digest IS NULL OR {_in_active_statuses()}",
+            name="active_digest_only_while_active",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(
+        String(16), default=ApplicationStatus.PENDING.value, server_default="pending"
+    )
+    form: Mapped[dict[str, Any]]
+    national_id_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    national_id_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    active_national_id_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+class Document(Base):
+    """An uploaded file; application_id stays NULL while the form is still a draft."""
+
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_owner", "channel", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[str] = mapped_column(String(32))
+    storage_name: Mapped[str] = mapped_column(String(128), unique=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int]
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Who did what and when; detail never holds personal data."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(64))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ReferenceCounter(Base):
+    """The last reference number given out in one Buddhist-era year."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int]

@@ -1,0 +1,118 @@
+"""The Thai catalog: every key the bot uses has text, in one polite voice, within limits."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.catalog import Catalog, CatalogError
+from bot.flows.apply_form import FORMS, ApplyStep
+from bot.flows.engine import CONFIRMATIONS
+
+CATALOG = Catalog.load()
+SOURCE = Path(__file__).resolve().parents[2] / "bot"
+LITERAL_KEY = re.compile(r"""["']((?:apply|common|menu|support|invalid)\.[a-z_.]+[a-z_])["']""")
+LABEL_KEY = re.compile(r"""Choice\(\s*["']([a-z_.]+)["']""")
+
+REASONS = {
+    "national_id": ("not_digits", "length", "checksum"),
+    "mobile": ("not_digits", "length", "not_mobile", "country"),
+    "email": ("format", "thai_script", "domain"),
+    "thai_name": ("empty", "not_thai", "digits", "symbols", "mark_first", "too_long"),
+    "english_name": ("empty", "thai_script", "digits", "symbols", "too_long"),
+    "position": ("too_short", "too_long"),
+    "nationality": ("too_short", "too_long"),
+    "purpose": ("too_short", "too_long"),
+    "unit_note": ("too_short", "too_long"),
+    "title_th": ("format",),
+    "title_en": ("format",),
+    "mailbox_name": ("format",),
+    "responsible_username": ("format",),
+    "document": (
+        "file",
+        "pdf",
+        "too_large",
+        "not_image",
+        "unsupported",
+        "too_many_pixels",
+        "too_small",
+        "corrupt",
+        "unavailable",
+    ),
+}
+
+
+def source_text() -> str:
+    return "\n".join(path.read_text() for path in SOURCE.rglob("*.py"))
+
+
+def keys_the_bot_uses() -> set[str]:
+    keys = set(LITERAL_KEY.findall(source_text()))
+    keys |= {
+        f"invalid.{field}.{reason}" for field, reasons in REASONS.items() for reason in reasons
+    }
+    steps = {step for form in FORMS.values() for step in form} | {ApplyStep.KIND}
+    keys |= {f"apply.field.{step.value}" for step in steps}
+    keys |= {f"apply.kind.{kind}" for kind in FORMS} | {
+        f"apply.line.kind.{kind}" for kind in FORMS
+    }
+    keys |= {f"apply.line.{step.value}" for step in steps if step.value.startswith("doc_")}
+    keys |= {"apply.refused.already_active"}
+    return keys
+
+
+def label_keys() -> set[str]:
+    labels = set(LABEL_KEY.findall(source_text()))
+    labels |= {key for key in CATALOG.messages if key.startswith(("apply.field.", "apply.kind."))}
+    labels |= {yes for _, _, yes in CONFIRMATIONS.values()}
+    return labels - {"common.literal"}
+
+
+def test_every_key_the_bot_uses_has_thai_text() -> None:
+    missing = sorted(key for key in keys_the_bot_uses() if not CATALOG.messages.get(key))
+    assert missing == []
+
+
+def test_no_text_is_left_unused() -> None:
+    used = keys_the_bot_uses()
+    families = ("apply.line.",)
+    unused = [k for k in CATALOG.messages if k not in used and not k.startswith(families)]
+    assert unused == []
+
+
+def test_button_labels_fit_a_line_quick_reply() -> None:
+    too_long = {
+        key: CATALOG.messages[key] for key in label_keys() if len(CATALOG.messages[key]) > 20
+    }
+    assert too_long == {}
+
+
+@pytest.mark.parametrize("key", sorted(set(CATALOG.messages) - label_keys()))
+def test_every_sentence_is_polite(key: str) -> None:
+    text = CATALOG.messages[key]
+    if key == "common.literal" or key.startswith("apply.line."):
+        return
+    assert "ค่ะ" in text or "คะ" in text, f"{key} has no polite particle"
+
+
+@pytest.mark.parametrize("key", sorted(CATALOG.messages))
+def test_questions_end_with_kha_not_kha_statement(key: str) -> None:
+    wrong = re.search(r"(ไหม|อะไร|ใด|หรือไม่|ไหน|นะ)ค่ะ", CATALOG.messages[key])
+    assert wrong is None, f"{key}: a question or นะ takes คะ, not ค่ะ"
+
+
+def test_the_bot_never_asks_for_a_password() -> None:
+    asking = [k for k, text in CATALOG.messages.items() if re.search(r"(พิมพ์|กรอก|ส่ง)รหัสผ่าน", text)]
+    assert asking == []
+
+
+def test_a_missing_key_is_an_error_not_a_silent_blank() -> None:
+    with pytest.raises(CatalogError):
+        CATALOG.text("apply.no_such_key")
+
+
+def test_a_missing_value_names_the_placeholder() -> None:
+    with pytest.raises(CatalogError, match="reference"):
+        CATALOG.text("apply.submitted", {})

@@ -1,0 +1,62 @@
+"""Fixtures for conversation tests: the real handler on a test database, and a chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.catalog import Catalog
+from bot.flows.apply import apply_dialogue
+from bot.handlers.conversation import ConversationHandler, Services
+from bot.handlers.media import MemoryMedia
+from core.clock import ManualClock
+from core.crypto import Vault
+from core.documents import DocumentStore
+from core.organisation import Organisation
+from tests.handlers.chat import CHANNEL, Chat
+
+
+@pytest.fixture(scope="session")
+def organisation() -> Organisation:
+    return Organisation.load()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return Catalog.load()
+
+
+@pytest.fixture
+def media() -> MemoryMedia:
+    return MemoryMedia()
+
+
+@pytest.fixture
+def services(
+    sessions: async_sessionmaker[AsyncSession],
+    vault: Vault,
+    clock: ManualClock,
+    tmp_path: Path,
+    organisation: Organisation,
+    catalog: Catalog,
+) -> Services:
+    return Services(
+        sessions=sessions,
+        vault=vault,
+        documents=DocumentStore(tmp_path / "data", vault),
+        clock=clock,
+        dialogue=apply_dialogue(organisation),
+        catalog=catalog,
+    )
+
+
+@pytest.fixture
+def handler(services: Services, media: MemoryMedia) -> ConversationHandler:
+    return ConversationHandler(services, {CHANNEL: media})
+
+
+@pytest.fixture
+def chat(handler: ConversationHandler, media: MemoryMedia) -> Chat:
+    return Chat(handler, media)

@@ -1,0 +1,114 @@
+"""A complete application for each kind of applicant, through the real handlers."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.applications import national_id_context
+from core.crypto import Vault
+from core.models import Application, AuditEvent, Document
+from tests.handlers.chat import Chat
+from tests.handlers.transcripts import NATIONAL_ID, TRANSCRIPTS, play
+
+
+@pytest.mark.parametrize("kind", list(TRANSCRIPTS))
+async def test_a_complete_application_is_submitted(
+    kind: str, chat: Chat, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await play(chat, TRANSCRIPTS[kind])
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    assert chat.reply_keys == ["apply.submitted"]
+    assert "A69-00001" in chat.text
+    async with sessions() as session:
+        application = (await session.scalars(select(Application))).one()
+        documents = (await session.scalars(select(Document))).all()
+    assert (application.reference, application.kind, application.status) == (
+        "A69-00001",
+        kind,
+        "pending",
+    )
+    assert all(document.application_id == application.id for document in documents)
+    assert len(documents) == {"staff": 1, "contract": 2, "agency": 2}[kind]
+
+
+async def test_staff_form_keeps_every_answer(
+    chat: Chat, sessions: async_sessionmaker[AsyncSession], vault: Vault
+) -> None:
+    await play(chat, TRANSCRIPTS["staff"])
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    async with sessions() as session:
+        application = (await session.scalars(select(Application))).one()
+    assert application.form == {
+        "kind": "staff",
+        "unit": ["district-1004", "district-1004-registration"],
+        "unit_note": None,
+        "position": "นักวิชาการคอมพิวเตอร์ปฏิบัติการ",
+        "title_th": "นาย",
+        "first_name_th": "สมชาย",
+        "last_name_th": "ใจดี",
+        "title_en": "Mr.",
+        "first_name_en": "Somchai",
+        "last_name_en": "Jaidee",
+        "nationality": "ไทย",
+        "mobile": "+66812345678",
+        "email": "somchai.j@gmail.com",
+    }
+    assert application.national_id_encrypted is not None
+    context = national_id_context(application.reference)
+    plain = vault.decrypt(application.national_id_encrypted, context=context)
+    assert plain == NATIONAL_ID.encode()
+
+
+async def test_summary_shows_every_answer_with_the_national_id_masked(chat: Chat) -> None:
+    await play(chat, TRANSCRIPTS["staff"])
+
+    summary = chat.replies[-1]
+    assert summary.title == "กรุณาตรวจสอบข้อมูลก่อนส่งคำขอค่ะ"
+    assert "สำนักงานเขตบางรัก › ฝ่ายทะเบียน" in summary.text
+    assert "นายสมชาย ใจดี" in summary.text
+    assert "Mr. Somchai Jaidee" in summary.text
+    assert "x-xxxx-xxxxx-45-8" in summary.text
+    assert "081-234-5678" in summary.text
+    assert [b.label for b in summary.buttons] == ["ถูกต้อง ส่งคำขอ", "แก้ไขข้อมูล", "ยกเลิก"]
+
+
+async def test_submission_is_recorded_in_the_audit_trail(
+    chat: Chat, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await play(chat, TRANSCRIPTS["contract"])
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    async with sessions() as session:
+        actions = list(await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions[0] == "application.started"
+    assert actions[-1] == "application.submitted"
+
+
+async def test_a_second_application_with_the_same_national_id_is_refused(
+    handler: object, chat: Chat
+) -> None:
+    await play(chat, TRANSCRIPTS["staff"])
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+    other = Chat(chat.handler, chat.media, user_id="U2002")
+
+    await play(other, TRANSCRIPTS["staff"])
+    await other.tap("ถูกต้อง ส่งคำขอ")
+
+    assert other.reply_keys == ["apply.refused.already_active"]
+    assert "A69-00001" in other.text
+
+
+async def test_pressing_submit_twice_submits_once(
+    chat: Chat, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await play(chat, TRANSCRIPTS["staff"])
+    await chat.press("apply:submit")
+    await chat.press("apply:submit")
+
+    assert chat.reply_keys == ["menu.not_understood"]
+    async with sessions() as session:
+        assert len((await session.scalars(select(Application))).all()) == 1

@@ -1,0 +1,75 @@
+"""Installed as a wheel (not editable) in a new virtual environment, `bmabot chat` works."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.handlers.chat import sample_photo
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("BMABOT_TEST_DATABASE_URL")),
+    reason="installation does not depend on the database: checked once, in the SQLite run",
+)
+def test_pip_install_then_piped_chat_completes_an_application(tmp_path: Path) -> None:
+    environment = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(environment)
+    python = environment / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(PROJECT)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    photo = tmp_path / "id-card.jpg"
+    photo.write_bytes(sample_photo())
+    answers = [
+        "สมัคร",
+        "ยอมรับและเริ่มกรอก",
+        "บุคลากรประจำ กทม.",
+        "บางรัก",
+        "สำนักงานเขตบางรัก",
+        "ฝ่ายทะเบียน",
+        "ไม่มี/ข้าม",
+        "นักวิชาการคอมพิวเตอร์",
+        "นาย",
+        "สมชาย",
+        "ใจดี",
+        "Mr.",
+        "Somchai",
+        "Jaidee",
+        "1 1037 00123 45 8",
+        "ไทย",
+        "081-234-5678",
+        "somchai@gmail.com",
+        str(photo),
+        "ถูกต้อง ส่งคำขอ",
+    ]
+    workplace = tmp_path / "work"
+    workplace.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BMABOT_")}
+    result = subprocess.run(
+        [str(environment / "bin" / "bmabot"), "chat", "--user", "somchai"],
+        input="\n".join(answers) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=workplace,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"ส่งคำขอเรียบร้อยแล้วค่ะ เลขที่คำขอ A\d\d-00001", result.stdout)
+    assert "1103700123458" not in result.stdout
+    assert (workplace / "var" / "bmabot.db").exists()
+    assert sys.prefix not in str(python)  # it really ran outside the development venv

@@ -1,0 +1,1 @@
+"""The edge: command line, channels (console; LINE and Telegram later), composition root."""
