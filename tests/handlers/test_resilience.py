@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bot.catalog import Catalog
 from bot.flows.apply import apply_dialogue
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.conversation import ConversationHandler, Services
+from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MemoryMedia
 from core.clock import ManualClock
 from core.conversations import load_conversation
@@ -187,3 +189,21 @@ async def test_support_in_the_middle_shows_contacts_and_the_question_again(chat:
 
 def _tiny_jpeg() -> bytes:
     return sample_photo((120, 80))
+
+
+async def test_messages_sent_at_once_are_handled_one_at_a_time_in_order(chat: Chat) -> None:
+    await play(chat, until(STAFF, "apply.ask_first_name_th"))
+
+    first, last = await asyncio.gather(chat.send("สมชาย"), chat.send("ใจดี"))
+
+    assert first[-1].key == "apply.ask_last_name_th"
+    assert last[-1].key == "apply.ask_title_en"
+    await chat.tap("Mr.")
+    assert chat.last_key == "apply.ask_first_name_en"
+
+
+async def test_locks_of_people_who_are_done_are_forgotten() -> None:
+    locks = KeyedLocks()
+    async with locks.hold("a"), locks.hold("b"):
+        assert len(locks) == 2
+    assert len(locks) == 0
