@@ -36,3 +36,9 @@ class ManualClock:
 def buddhist_year(moment: datetime) -> int:
     """The Thai (Buddhist era) year of a moment, in Bangkok time."""
     return moment.astimezone(BANGKOK).year + 543
+
+
+def thai_date(moment: datetime) -> str:
+    """'25/11/2569': day, month and Buddhist-era year, in Bangkok time."""
+    local = moment.astimezone(BANGKOK)
+    return f"{local.day}/{local.month}/{local.year + 543}"

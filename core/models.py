@@ -186,3 +186,42 @@ class ReferenceCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_number: Mapped[int]
+
+
+class InboxEvent(Base):
+    """A platform event as received (encrypted: it holds what people typed), handled once."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (Index("ix_inbox_events_pending", "status", "channel", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)  # "line:<webhookEventId>"
+    channel: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))  # whose conversation it belongs to
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    handled_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """The messages of one turn for one chat, kept until the channel confirms delivery."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    inbox_event_id: Mapped[int | None] = mapped_column(ForeignKey("inbox_events.id"))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted: summaries hold names
+    reply_token: Mapped[str | None] = mapped_column(String(256))
+    reply_by: Mapped[datetime | None]
+    retry_key: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))

@@ -65,7 +65,12 @@ class Record:
     detail: Mapping[str, str] = field(default_factory=dict)
 
 
-Effect = StoreDocument | SubmitApplication | Record
+@dataclass(frozen=True, slots=True)
+class LookUpApplications:
+    """Find the person's own applications (for the status answer)."""
+
+
+Effect = StoreDocument | SubmitApplication | Record | LookUpApplications
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,4 +96,22 @@ class ApplicationRefused:
     reference: str
 
 
-Outcome = DocumentStored | DocumentRefused | ApplicationSubmitted | ApplicationRefused
+@dataclass(frozen=True, slots=True)
+class ApplicationFound:
+    reference: str
+    status: str
+    submitted_on: str  # a Thai date such as 25/11/2569
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationsFound:
+    applications: tuple[ApplicationFound, ...]
+
+
+Outcome = (
+    DocumentStored
+    | DocumentRefused
+    | ApplicationSubmitted
+    | ApplicationRefused
+    | ApplicationsFound
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from enum import Enum
 
@@ -11,7 +10,6 @@ from bot.flows.incoming import Incoming, Kind
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\ufeff"))
 # Longest first, so that "นะคะ" goes before "คะ".
 PARTICLES = ("นะครับ", "นะคะ", "นะค่ะ", "ครับผม", "ครับ", "คับ", "ค่ะ", "คะ", "จ้า", "จ้ะ", "ค่า")
-PARTICLE_TAIL = re.compile("(?:" + "|".join(PARTICLES) + r")[\s!.~]*$")
 
 
 class Intent(Enum):
@@ -43,11 +41,19 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def without_particles(text: str) -> str:
-    """'ยกเลิกค่ะ' -> 'ยกเลิก'; a lone particle ('ครับ', 'ค่ะ') means yes, so it stays."""
-    text = clean(text)
-    stripped = PARTICLE_TAIL.sub("", text).strip()
-    return stripped or text
+def readings(text: str) -> set[str]:
+    """The text as typed and without a trailing polite particle, lower-cased.
+
+    Every way of cutting a particle is kept, since 'สถานะค่ะ' is สถานะ + ค่ะ, not สถา + นะค่ะ;
+    the caller looks each reading up in its own words. A lone particle ('ค่ะ') stays.
+    """
+    text = clean(text).lower()
+    found = {text}
+    for particle in PARTICLES:
+        stem = text.removesuffix(particle).rstrip(" !.~")
+        if stem and stem != text:
+            found.add(stem)
+    return found
 
 
 def read_intent(incoming: Incoming) -> Intent | None:
@@ -58,4 +64,5 @@ def read_intent(incoming: Incoming) -> Intent | None:
     text = clean(incoming.text).lower()
     if text in PARTICLES:
         return Intent.YES
-    return TYPED.get(without_particles(text))
+    intents = {TYPED[reading] for reading in readings(text) if reading in TYPED}
+    return intents.pop() if len(intents) == 1 else None

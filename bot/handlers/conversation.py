@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import Catalog
-from bot.flows import engine, menu
+from bot.flows import engine, menu, status
 from bot.flows.engine import Dialogue, FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.outgoing import Message, Text
+from bot.flows.outgoing import ApplicationsFound, Message, Text
 from bot.handlers.effects import Context, carry_out
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MediaFetcher, MediaFetchError
@@ -44,16 +44,20 @@ class ConversationHandler:
         self._locks = KeyedLocks()
 
     async def handle(self, incoming: Incoming) -> list[Rendered]:
+        """One event in its own transaction: the terminal chat's way (no inbox)."""
         async with self._locks.hold((incoming.channel, incoming.user_id)):
-            photo = await self._checked_photo(incoming)
+            photo = await self.checked_photo(incoming)
             try:
-                said = await self._handle_in_transaction(incoming, photo)
+                async with self.services.sessions.begin() as session:
+                    return await self.turn(session, incoming, photo)
             except Exception:
                 logger.exception(
                     "could not handle a %s event on %s", incoming.kind, incoming.channel
                 )
-                said = [Text("common.error")]
-            return render(said, self.services.catalog)
+                return self.apology()
+
+    def apology(self) -> list[Rendered]:
+        return render([Text("common.error")], self.services.catalog)
 
     async def resume(self, channel: str, user_id: str) -> list[Rendered]:
         """What to show someone who comes back: the question they stopped at, or the menu."""
@@ -68,29 +72,32 @@ class ConversationHandler:
             said = [Text("apply.resumed"), *asked]
         return render(said, self.services.catalog)
 
-    async def _handle_in_transaction(
-        self, incoming: Incoming, photo: CheckedImage | ImageRefused | None
-    ) -> list[Message]:
+    async def turn(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        photo: CheckedImage | ImageRefused | None,
+    ) -> list[Rendered]:
+        """Run one event inside the caller's transaction, which locks the person's conversation."""
         services = self.services
-        async with services.sessions.begin() as session:
-            saved = await load_conversation(
-                session, services.vault, incoming.channel, incoming.user_id
-            )
-            state = FlowState.from_json(saved) if saved else None
-            turn = route(services.dialogue, state, incoming)
-            context = Context(
-                session, services.vault, services.documents, services.clock, incoming, photo
-            )
-            final, said = await self._carry_out(turn, context)
-            await save_conversation(
-                session,
-                services.vault,
-                incoming.channel,
-                incoming.user_id,
-                final.to_json() if final else None,
-                services.clock.now(),
-            )
-        return said
+        saved = await load_conversation(
+            session, services.vault, incoming.channel, incoming.user_id
+        )
+        state = FlowState.from_json(saved) if saved else None
+        turn = route(services.dialogue, state, incoming)
+        context = Context(
+            session, services.vault, services.documents, services.clock, incoming, photo
+        )
+        final, said = await self._carry_out(turn, context)
+        await save_conversation(
+            session,
+            services.vault,
+            incoming.channel,
+            incoming.user_id,
+            final.to_json() if final else None,
+            services.clock.now(),
+        )
+        return render(said, services.catalog)
 
     async def _carry_out(
         self, turn: Turn, context: Context
@@ -99,6 +106,11 @@ class ConversationHandler:
         state, said, pending = turn.state, list(turn.messages), list(turn.effects)
         while pending:
             outcome = await carry_out(pending.pop(0), context)
+            if isinstance(outcome, ApplicationsFound):  # answered outside any form
+                said.extend(status.show(outcome))
+                if state is not None:
+                    said.extend(engine.ask(self.services.dialogue, state).messages)
+                continue
             if outcome is None or state is None:
                 continue
             followed = engine.handle_outcome(self.services.dialogue, state, outcome)
@@ -107,7 +119,7 @@ class ConversationHandler:
             pending.extend(followed.effects)
         return state, said
 
-    async def _checked_photo(self, incoming: Incoming) -> CheckedImage | ImageRefused | None:
+    async def checked_photo(self, incoming: Incoming) -> CheckedImage | ImageRefused | None:
         """Fetch and check a photo before the transaction: slow work must not hold the lock."""
         if incoming.kind is not Kind.PHOTO or incoming.media is None:
             return None

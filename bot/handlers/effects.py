@@ -8,18 +8,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.incoming import Incoming
 from bot.flows.outgoing import (
+    ApplicationFound,
     ApplicationRefused,
+    ApplicationsFound,
     ApplicationSubmitted,
     DocumentRefused,
     DocumentStored,
     Effect,
+    LookUpApplications,
     Outcome,
     StoreDocument,
     SubmitApplication,
 )
 from core import audit
-from core.applications import AlreadyActive, ApplicationForm, submit_application
-from core.clock import Clock
+from core.applications import (
+    AlreadyActive,
+    ApplicationForm,
+    applications_of,
+    submit_application,
+)
+from core.clock import Clock, thai_date
 from core.crypto import Vault
 from core.documents import DocumentStore, save_document
 from core.images import CheckedImage, ImageRefused
@@ -44,6 +52,8 @@ async def carry_out(effect: Effect, context: Context) -> Outcome | None:
         return await _store_document(effect, context)
     if isinstance(effect, SubmitApplication):
         return await _submit(effect, context)
+    if isinstance(effect, LookUpApplications):
+        return await _look_up(context)
     audit.record(
         context.session,
         effect.action,
@@ -70,6 +80,18 @@ async def _store_document(effect: StoreDocument, context: Context) -> Outcome:
         now=context.clock.now(),
     )
     return DocumentStored(effect.slot, document_id)
+
+
+async def _look_up(context: Context) -> ApplicationsFound:
+    found = await applications_of(
+        context.session, context.incoming.channel, context.incoming.user_id
+    )
+    return ApplicationsFound(
+        tuple(
+            ApplicationFound(item.reference, item.status, thai_date(item.submitted_at))
+            for item in found
+        )
+    )
 
 
 async def _submit(effect: SubmitApplication, context: Context) -> Outcome:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bot.catalog import Catalog
 from bot.flows.outgoing import Card, Choice, Message
@@ -41,3 +42,18 @@ def _render(message: Message, catalog: Catalog) -> Rendered:
 
 def _buttons(choices: Iterable[Choice], catalog: Catalog) -> tuple[Button, ...]:
     return tuple(Button(catalog.text(c.label, c.params), c.data) for c in choices)
+
+
+def to_json(reply: Rendered) -> dict[str, Any]:
+    """A rendered message as plain JSON, for the outbox."""
+    return {
+        "key": reply.key,
+        "text": reply.text,
+        "title": reply.title,
+        "buttons": [[button.label, button.data] for button in reply.buttons],
+    }
+
+
+def from_json(raw: Mapping[str, Any]) -> Rendered:
+    buttons = tuple(Button(label, data) for label, data in raw.get("buttons", []))
+    return Rendered(raw["key"], raw["text"], buttons, raw.get("title"))

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from bot.flows import engine, menu
+from bot.flows import engine, menu, status
 from bot.flows.engine import Dialogue, FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.outgoing import Record, Text
+from bot.flows.outgoing import LookUpApplications, Record, Text
 
 
 def route(dialogue: Dialogue, state: FlowState | None, incoming: Incoming) -> Turn:
     """Decide the turn for one event; pure, so the same rules serve every channel."""
-    if incoming.in_group or incoming.kind in (Kind.UNFOLLOW, Kind.JOIN):
+    if incoming.in_group or incoming.kind is Kind.JOIN:
         return Turn(state)  # groups are the reviewers' business (a later issue)
+    if incoming.kind is Kind.UNFOLLOW:
+        return Turn(state, (), (Record("conversation.unfollowed"),))
     if incoming.kind is Kind.FOLLOW:
         return Turn(state, menu.greeting(), (Record("conversation.followed"),))
-    if menu.wants_support(incoming):
+    if menu.wants_support(incoming) or menu.wants_terms(incoming):
+        said = menu.support() if menu.wants_support(incoming) else menu.terms()
         asked = engine.ask(dialogue, state).messages if state else ()
-        return Turn(state, (*menu.support(), *asked))
+        return Turn(state, (*said, *asked))
+    if status.wants_status(incoming):
+        return Turn(state, (), (LookUpApplications(),))
     if state is None:
         return _idle(dialogue, incoming)
     if menu.wants_apply(incoming):
@@ -30,6 +35,6 @@ def _idle(dialogue: Dialogue, incoming: Incoming) -> Turn:
     if menu.wants_apply(incoming):
         started = engine.start(dialogue)
         return Turn(started.state, started.messages, (Record("application.started"),))
-    if incoming.kind is Kind.TEXT and menu.GREETING_WORDS & {incoming.text.strip().lower()}:
+    if menu.typed(incoming) & menu.GREETING_WORDS:
         return Turn(None, menu.greeting())
     return Turn(None, menu.main_menu())

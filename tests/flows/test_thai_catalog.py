@@ -10,10 +10,13 @@ import pytest
 from bot.catalog import Catalog, CatalogError
 from bot.flows.apply_form import FORMS, ApplyStep
 from bot.flows.engine import CONFIRMATIONS
+from core.models import ApplicationStatus
 
 CATALOG = Catalog.load()
-SOURCE = Path(__file__).resolve().parents[2] / "bot"
-LITERAL_KEY = re.compile(r"""["']((?:apply|common|menu|support|invalid)\.[a-z_.]+[a-z_])["']""")
+PROJECT = Path(__file__).resolve().parents[2]
+SOURCES = [PROJECT / "bot", PROJECT / "webhooks"]
+FAMILIES = "apply|common|menu|support|invalid|status|richmenu"
+LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
 LABEL_KEY = re.compile(r"""Choice\(\s*["']([a-z_.]+)["']""")
 
 REASONS = {
@@ -45,7 +48,7 @@ REASONS = {
 
 
 def source_text() -> str:
-    return "\n".join(path.read_text() for path in SOURCE.rglob("*.py"))
+    return "\n".join(path.read_text() for source in SOURCES for path in source.rglob("*.py"))
 
 
 def keys_the_bot_uses() -> set[str]:
@@ -60,6 +63,7 @@ def keys_the_bot_uses() -> set[str]:
     }
     keys |= {f"apply.line.{step.value}" for step in steps if step.value.startswith("doc_")}
     keys |= {"apply.refused.already_active"}
+    keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
     return keys
 
 
@@ -77,7 +81,7 @@ def test_every_key_the_bot_uses_has_thai_text() -> None:
 
 def test_no_text_is_left_unused() -> None:
     used = keys_the_bot_uses()
-    families = ("apply.line.",)
+    families = ("apply.line.", "status.item.")
     unused = [k for k in CATALOG.messages if k not in used and not k.startswith(families)]
     assert unused == []
 
@@ -92,8 +96,8 @@ def test_button_labels_fit_a_line_quick_reply() -> None:
 @pytest.mark.parametrize("key", sorted(set(CATALOG.messages) - label_keys()))
 def test_every_sentence_is_polite(key: str) -> None:
     text = CATALOG.messages[key]
-    if key == "common.literal" or key.startswith("apply.line."):
-        return
+    if key == "common.literal" or key.startswith(("apply.line.", "status.item.", "richmenu.")):
+        return  # labels and lines of a card, not sentences
     assert "ค่ะ" in text or "คะ" in text, f"{key} has no polite particle"
 
 
