@@ -1,0 +1,21 @@
+"""Typed keys for what the aiohttp application holds (set up in webhooks.app)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+from bot.handlers.conversation import Services
+from bot.handlers.dispatcher import Dispatcher
+from core.inbox import NewEvent
+from core.settings import Settings
+from webhooks.metrics import Metrics
+
+InboxWriter = Callable[[Sequence[NewEvent]], Awaitable[int]]
+
+SETTINGS = web.AppKey("settings", Settings)
+SERVICES = web.AppKey("services", Services)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+INBOX_WRITER: web.AppKey[InboxWriter] = web.AppKey("inbox_writer")
+METRICS = web.AppKey("metrics", Metrics)

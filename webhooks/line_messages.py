@@ -1,0 +1,197 @@
+"""Neutral rendered messages as LINE message models, cut to the limits LINE enforces."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+from linebot.v3.messaging import (
+    FlexBox,
+    FlexBubble,
+    FlexButton,
+    FlexMessage,
+    FlexText,
+    Message,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+)
+
+from bot.handlers.rendering import Button, Rendered
+
+MAX_TEXT_UNITS = 5000  # UTF-16 code units, as LINE counts a text message
+MAX_LABEL = 20  # grapheme clusters
+MAX_DATA = 300
+MAX_ALT_TEXT = 1500
+MAX_DISPLAY_TEXT = 300
+MAX_BUTTONS = 13
+MAX_MESSAGES_PER_CALL = 5
+ELLIPSIS = "…"
+
+# Thai vowels and tone marks written above or below a consonant: LINE counts them with it.
+THAI_COMBINING = frozenset({0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)})
+
+T = TypeVar("T")
+
+
+class LineLimitError(ValueError):
+    """A message breaks a LINE limit that cutting text cannot fix (too many buttons, long data)."""
+
+
+def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:
+    messages: list[Message] = []
+    for reply in replies:
+        if reply.title is None:
+            messages.extend(_text_messages(reply))
+        else:
+            messages.append(_card(reply, reply.title))
+    return messages
+
+
+def chunks(items: Sequence[T], size: int = MAX_MESSAGES_PER_CALL) -> list[list[T]]:
+    """LINE takes 1 to 5 messages per reply or push call."""
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, not {size}")
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def graphemes(text: str) -> list[str]:
+    """Split into user-perceived characters: a base letter with the marks stacked on it."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and _combines(char):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def grapheme_length(text: str) -> int:
+    return len(graphemes(text))
+
+
+def truncate_label(text: str, limit: int = MAX_LABEL) -> str:
+    clusters = graphemes(text)
+    if len(clusters) <= limit:
+        return text
+    return "".join(clusters[: limit - 1]).rstrip() + ELLIPSIS
+
+
+def utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT_UNITS) -> list[str]:
+    """Cut at line breaks; inside a line only when that line alone is over the limit."""
+    pieces: list[str] = []
+    used = limit  # no piece is open yet
+    for unit in _split_units(text, limit):
+        size = utf16_length(unit)
+        if used + size > limit:
+            pieces.append("")
+            used = 0
+        pieces[-1] += unit
+        used += size
+    kept = [piece.strip("\n") for piece in pieces if piece.strip()]
+    if not kept:
+        raise LineLimitError("LINE refuses an empty text message")
+    return kept
+
+
+def _combines(char: str) -> bool:
+    return ord(char) in THAI_COMBINING or unicodedata.category(char) in {"Mn", "Me"}
+
+
+def _split_units(text: str, limit: int) -> Iterator[str]:
+    """Whole lines (with their line break), or the clusters of a line too long to keep."""
+    for line in re.split(r"(?<=\n)", text):
+        if utf16_length(line) <= limit:
+            yield line
+        else:
+            yield from graphemes(line)
+
+
+def _cut(text: str, limit: int) -> str:
+    """Shorten to limit UTF-16 units without breaking a cluster, marking the cut."""
+    if utf16_length(text) <= limit:
+        return text
+    kept: list[str] = []
+    used = utf16_length(ELLIPSIS)
+    for cluster in graphemes(text):
+        used += utf16_length(cluster)
+        if used > limit:
+            break
+        kept.append(cluster)
+    return "".join(kept) + ELLIPSIS
+
+
+def _text_messages(reply: Rendered) -> list[Message]:
+    pieces = split_text(reply.text)
+    quick_reply = _quick_reply(reply.buttons)
+    messages: list[Message] = [TextMessage(text=piece) for piece in pieces[:-1]]
+    # The buttons answer the question, which ends the text: they go on the last piece.
+    messages.append(TextMessage(text=pieces[-1], quick_reply=quick_reply))
+    return messages
+
+
+def _card(reply: Rendered, title: str) -> FlexMessage:
+    bubble = FlexBubble(
+        header=FlexBox(
+            layout="vertical",
+            contents=[FlexText(text=title, weight="bold", size="lg", wrap=True)],
+        ),
+        body=_card_body(reply.text),
+        footer=_card_footer(reply.buttons),
+    )
+    return FlexMessage(
+        alt_text=_cut(title, MAX_ALT_TEXT),
+        contents=bubble,
+        # The same buttons again above the keyboard, where people look after reading.
+        quick_reply=_quick_reply(reply.buttons),
+    )
+
+
+def _card_body(text: str) -> FlexBox | None:
+    # LINE refuses a text component with empty text, so blank lines are left out.
+    lines = [line for line in text.split("\n") if line.strip()]
+    if not lines:
+        return None
+    contents = [FlexText(text=line, wrap=True, size="sm") for line in lines]
+    return FlexBox(layout="vertical", spacing="sm", contents=contents)
+
+
+def _card_footer(buttons: Sequence[Button]) -> FlexBox | None:
+    if not buttons:
+        return None
+    contents = [
+        FlexButton(
+            action=_postback(button),
+            style="primary" if index == 0 else "secondary",
+            height="sm",
+        )
+        for index, button in enumerate(buttons)
+    ]
+    return FlexBox(layout="vertical", spacing="sm", contents=contents)
+
+
+def _quick_reply(buttons: Sequence[Button]) -> QuickReply | None:
+    if not buttons:
+        return None
+    if len(buttons) > MAX_BUTTONS:
+        raise LineLimitError(f"LINE shows at most {MAX_BUTTONS} buttons, got {len(buttons)}")
+    return QuickReply(items=[QuickReplyItem(action=_postback(button)) for button in buttons])
+
+
+def _postback(button: Button) -> PostbackAction:
+    # Cutting the data would route the tap somewhere else: a long one is a bug to fix.
+    if not button.data or utf16_length(button.data) > MAX_DATA:
+        raise LineLimitError(f"postback data must be 1-{MAX_DATA} chars: {button.data[:40]!r}")
+    return PostbackAction(
+        label=truncate_label(button.label),
+        data=button.data,
+        # The chat shows what was tapped, in full even when the label had to be cut.
+        display_text=_cut(button.label, MAX_DISPLAY_TEXT),
+    )
