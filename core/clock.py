@@ -42,3 +42,9 @@ def thai_date(moment: datetime) -> str:
     """'25/11/2569': day, month and Buddhist-era year, in Bangkok time."""
     local = moment.astimezone(BANGKOK)
     return f"{local.day}/{local.month}/{local.year + 543}"
+
+
+def thai_date_time(moment: datetime) -> str:
+    """'25/11/2569 10:00 น.': a Thai date and time of day, in Bangkok time."""
+    local = moment.astimezone(BANGKOK)
+    return f"{thai_date(moment)} {local:%H:%M} น."

@@ -225,3 +225,46 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class Decision(Base):
+    """A reviewer's decision on one round of an application (a resubmission is a new round)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("application_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    round: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(16))  # approve | reject | return | expire
+    reviewer: Mapped[str] = mapped_column(String(80))  # "line:U123", or "system"
+    reason: Mapped[str | None] = mapped_column(String(300))
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"items": [...]} to redo
+    note: Mapped[str | None] = mapped_column(String(500))
+    decided_at: Mapped[datetime]
+
+
+class Job(Base):
+    """A side effect to do once (create an account, send an SMS), retried until it works."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # Claiming looks for pending jobs that are due and running jobs whose lease expired.
+        Index("ix_jobs_due", "status", "run_at"),
+        Index("ix_jobs_lease", "status", "locked_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(48))  # "account.create", "sms.credentials"
+    key: Mapped[str] = mapped_column(String(160), unique=True)  # idempotency key
+    payload: Mapped[dict[str, Any]]  # ids and references only: never secrets
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    max_attempts: Mapped[int]
+    run_at: Mapped[datetime]  # due time of the next attempt
+    locked_until: Mapped[datetime | None]  # lease of a running job
+    locked_by: Mapped[str | None] = mapped_column(String(64))  # the worker holding the lease
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]

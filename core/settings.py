@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     telegram_review_chat_id: str | None = None
 
     reviewers: str = ""
+    review_remind_hours: int = Field(default=24, ge=1)
+    review_expire_days: int = Field(default=14, ge=1)
+    job_max_attempts: int = Field(default=10, ge=1)
 
     directory: Literal["memory", "ldap"] = "memory"
     ldap_url: str | None = None
@@ -49,8 +52,10 @@ class Settings(BaseSettings):
     mail_domain: str = "bangkok.go.th"
 
     sms: Literal["outbox", "http"] = "outbox"
+    sms_provider: Literal["json", "thaibulksms"] = "json"
     sms_url: str | None = None
     sms_api_key: SecretStr | None = None
+    sms_api_secret: SecretStr | None = None
     sms_sender: str = Field(default="BMA mail", max_length=11)
     sms_outbox: Path = Path("var/sms-outbox.jsonl")
 

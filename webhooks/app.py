@@ -7,28 +7,37 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.review_morning import plan_next_morning
 from core.clock import Clock
 from core.inbox import NewEvent, pending_count, store_events
+from core.media_links import MediaLinks
 from core.outbox import unsent_count
-from core.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError, require_secret_key
 from webhooks.appkeys import (
     DISPATCHER,
     INBOX_WRITER,
+    MEDIA_LINKS,
     METRICS,
     SERVICES,
     SETTINGS,
+    WORKER,
     InboxWriter,
 )
 from webhooks.line import LineChannel, line_webhook
 from webhooks.line_setup import line_apis
+from webhooks.media import media
 from webhooks.metrics import Metrics
 from webhooks.runtime import open_services
+from webhooks.telegram import telegram_webhook
+from webhooks.telegram_setup import telegram_channel, telegram_configured
+from webhooks.work import build_worker, sms_gateway
 
 logger = logging.getLogger(__name__)
 MAX_WEBHOOK_BODY = 1024 * 1024  # platform webhooks are small; photos are fetched, not posted
@@ -40,17 +49,26 @@ def create_app(
     secret_key: str | None = None,
     clock: Clock | None = None,
     dispatch: bool = True,
+    work: bool = True,
+    telegram_polling: bool = False,
 ) -> web.Application:
-    """The production app: /healthz, /metrics and the webhook of each configured channel."""
+    """The production app: /healthz, /metrics and the webhook of each configured channel.
+
+    `dispatch` handles stored events and delivers replies; `work` runs the job worker.
+    """
     line_configured(settings)  # fail at start, naming what is missing
+    telegram = telegram_configured(settings, polling=telegram_polling)
     app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
-    app.cleanup_ctx.append(_resources(secret_key, clock, dispatch))
+    app.cleanup_ctx.append(_resources(secret_key, clock, dispatch, work))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/media/{token}", media)
     if line_configured(settings):
         app.router.add_post("/webhooks/line", line_webhook)
+    if telegram and not telegram_polling:  # when polling, updates come from getUpdates
+        app.router.add_post("/webhooks/telegram", telegram_webhook)
     return app
 
 
@@ -67,7 +85,9 @@ def line_configured(settings: Settings) -> bool:
 Resources = Callable[[web.Application], AsyncIterator[None]]
 
 
-def _resources(secret_key: str | None, clock: Clock | None, dispatch: bool) -> Resources:
+def _resources(
+    secret_key: str | None, clock: Clock | None, dispatch: bool, work: bool
+) -> Resources:
     async def resources(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         async with AsyncExitStack() as stack:
@@ -77,12 +97,21 @@ def _resources(secret_key: str | None, clock: Clock | None, dispatch: bool) -> R
             channels = await _channels(settings, stack)
             handler = ConversationHandler(services, dict(channels))
             dispatcher = Dispatcher(handler, channels)
-            app[SERVICES], app[DISPATCHER] = services, dispatcher
+            links = media_links(settings, secret_key)
+            http = await stack.enter_async_context(aiohttp.ClientSession())
+            sms = sms_gateway(settings, http, services.clock)
+            handler.review.sms = sms
+            worker = build_worker(settings, services, links, dispatcher, sms)
+            async with services.sessions.begin() as session:
+                await plan_next_morning(session, services.clock.now())
+            app[SERVICES], app[DISPATCHER], app[WORKER] = services, dispatcher, worker
+            app[MEDIA_LINKS] = links
             app[INBOX_WRITER] = _inbox_writer(services)
-            if dispatch:
-                stack.push_async_callback(dispatcher.stop)
-                runner = asyncio.create_task(dispatcher.run())
-                stack.callback(runner.cancel)
+            running = [loop for loop, on in ((dispatcher, dispatch), (worker, work)) if on]
+            for loop in running:
+                stack.push_async_callback(loop.stop)
+                task = asyncio.create_task(loop.run())
+                stack.callback(task.cancel)
             yield
 
     return resources
@@ -93,7 +122,16 @@ async def _channels(settings: Settings, stack: AsyncExitStack) -> dict[str, Chan
     if line_configured(settings):
         api, blob = await stack.enter_async_context(line_apis(settings))
         channels["line"] = LineChannel(api, blob)
+    if settings.telegram_bot_token is not None:
+        channels["telegram"] = await stack.enter_async_context(telegram_channel(settings))
     return channels
+
+
+def media_links(settings: Settings, secret_key: str | None) -> MediaLinks:
+    key = secret_key or require_secret_key(settings)
+    return MediaLinks.from_secret(
+        key, settings.public_url or f"http://{settings.host}:{settings.port}"
+    )
 
 
 def _inbox_writer(services: Services) -> InboxWriter:

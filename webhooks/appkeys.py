@@ -9,7 +9,9 @@ from aiohttp import web
 from bot.handlers.conversation import Services
 from bot.handlers.dispatcher import Dispatcher
 from core.inbox import NewEvent
+from core.media_links import MediaLinks
 from core.settings import Settings
+from core.worker import Worker
 from webhooks.metrics import Metrics
 
 InboxWriter = Callable[[Sequence[NewEvent]], Awaitable[int]]
@@ -19,3 +21,5 @@ SERVICES = web.AppKey("services", Services)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 INBOX_WRITER: web.AppKey[InboxWriter] = web.AppKey("inbox_writer")
 METRICS = web.AppKey("metrics", Metrics)
+MEDIA_LINKS = web.AppKey("media_links", MediaLinks)
+WORKER = web.AppKey("worker", Worker)

@@ -1,4 +1,4 @@
-"""The `bmabot` command line: serve, chat in the terminal, migrate the database, LINE setup."""
+"""The `bmabot` command line: serve, work, chat, the database, channel set-up, administration."""
 
 from __future__ import annotations
 
@@ -8,18 +8,21 @@ import getpass
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from aiohttp import web
 
 from bot.handlers.conversation import ConversationHandler
 from core.db import upgrade_database
 from core.settings import Settings, SettingsError, load_settings, require_secret_key
+from webhooks.admin import accounts_command, audit_command, jobs_command, worker_command
 from webhooks.console import CHANNEL, ConsoleMedia, run_console
 from webhooks.line_setup import install_rich_menu_command
 from webhooks.runtime import local_secret_key, open_services
 
 logger = logging.getLogger("bmabot")
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,46 +34,114 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-worker",
         action="store_true",
-        help="only receive and store events; another process handles them",
+        help="run no job worker here (run `bmabot worker` elsewhere)",
     )
+    serve.add_argument(
+        "--receive-only",
+        action="store_true",
+        help="only acknowledge and store events; other processes handle them",
+    )
+    commands.add_parser("worker", help="the job worker alone, for scale-out")
     chat = commands.add_parser("chat", help="try the Thai application form in this terminal")
     chat.add_argument("--user", default=None, help="who you are in the chat (default: your login)")
-    database = commands.add_parser("db", help="database maintenance")
-    database_commands = database.add_subparsers(dest="db_command", required=True)
-    database_commands.add_parser("upgrade", help="apply the migrations up to the newest")
-    line = commands.add_parser("line", help="LINE Official Account set-up")
-    line_commands = line.add_subparsers(dest="line_command", required=True)
-    line_commands.add_parser("richmenu", help="create the rich menu and make it the default")
+    _subcommands(commands, "db", "database maintenance", {"upgrade": "apply the migrations"})
+    _subcommands(
+        commands,
+        "line",
+        "LINE Official Account set-up",
+        {"richmenu": "create the rich menu and make it the default"},
+    )
+    _subcommands(
+        commands,
+        "telegram",
+        "Telegram bot set-up and long polling",
+        {
+            "set-webhook": "send updates to BMABOT_PUBLIC_URL and set the Thai command list",
+            "poll": "serve Telegram by long polling (no public https address needed)",
+        },
+    )
+    jobs = commands.add_parser("jobs", help="list pending and failed jobs, or retry one")
+    jobs.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    jobs.add_argument("job_id", nargs="?", type=int, help="the job to retry")
+    jobs.add_argument("--all", action="store_true", help="running jobs too")
+    audit = commands.add_parser("audit", help="the audit trail of one application")
+    audit.add_argument("--ref", required=True, help="the reference, such as A69-00042")
+    accounts = commands.add_parser("accounts", help="suspend or lift an account (rule 2.9)")
+    accounts.add_argument("action", choices=["suspend", "unsuspend"])
+    accounts.add_argument("uid", help="the user name, such as somchai.j")
+    accounts.add_argument("--reason", default="-", help="why (the user is told)")
     return top
+
+
+def _subcommands(commands: Any, name: str, help_text: str, choices: dict[str, str]) -> None:
+    sub = commands.add_parser(name, help=help_text).add_subparsers(dest="action", required=True)
+    for choice, choice_help in choices.items():
+        sub.add_parser(choice, help=choice_help)
+
+
+async def _telegram(settings: Settings, action: str) -> int:
+    # Imported here, as the app is for serve: the terminal chat has no use for the SDK.
+    from webhooks.telegram_polling import poll_command
+    from webhooks.telegram_setup import set_webhook_command
+
+    return await (set_webhook_command if action == "set-webhook" else poll_command)(settings)
+
+
+async def _db(settings: Settings, args: argparse.Namespace) -> int:
+    await asyncio.to_thread(upgrade_database, settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "serve": lambda s, a: serve(
+        s, dispatch=not a.receive_only, work=not (a.no_worker or a.receive_only)
+    ),
+    "worker": lambda s, a: worker_command(s),
+    "chat": lambda s, a: _chat(s, a.user or getpass.getuser()),
+    "db": _db,
+    "line": lambda s, a: install_rich_menu_command(s),
+    "telegram": lambda s, a: _telegram(s, a.action),
+    "jobs": lambda s, a: jobs_command(
+        s, retry_id=a.job_id if a.action == "retry" else None, show_all=a.all
+    ),
+    "audit": lambda s, a: audit_command(s, a.ref),
+    "accounts": lambda s, a: accounts_command(s, a.uid, a.reason, lift=a.action == "unsuspend"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    quiet = args.command in (
+        "chat",
+        "jobs",
+        "audit",
+        "accounts",
+        "db",
+    )  # their output is the point
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+    if args.command == "jobs" and args.action == "retry" and args.job_id is None:
+        print(
+            "bmabot jobs retry needs a job id, for example: bmabot jobs retry 42", file=sys.stderr
+        )
+        return 2
     try:
-        settings = load_settings()
-        if args.command == "db":
-            upgrade_database(settings.database_url)
-            print("database is up to date")
-            return 0
-        if args.command == "serve":
-            return asyncio.run(serve(settings, worker=not args.no_worker))
-        if args.command == "line":
-            return asyncio.run(install_rich_menu_command(settings))
-        logging.getLogger().setLevel(logging.WARNING)  # the chat is the terminal's output
-        return asyncio.run(_chat(settings, args.user or getpass.getuser()))
+        return asyncio.run(COMMANDS[args.command](load_settings(), args))
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
 
 
-async def serve(settings: Settings, *, worker: bool) -> int:
+async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True) -> int:
     """Serve until SIGTERM or SIGINT, then stop gracefully: nothing half-handled is lost."""
     from webhooks.app import create_app
 
-    app = create_app(settings, secret_key=require_secret_key(settings), dispatch=worker)
+    app = create_app(
+        settings, secret_key=require_secret_key(settings), dispatch=dispatch, work=work
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)

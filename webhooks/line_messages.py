@@ -13,6 +13,7 @@ from linebot.v3.messaging import (
     FlexButton,
     FlexMessage,
     FlexText,
+    ImageMessage,
     Message,
     PostbackAction,
     QuickReply,
@@ -44,11 +45,19 @@ class LineLimitError(ValueError):
 def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:
     messages: list[Message] = []
     for reply in replies:
-        if reply.title is None:
+        if reply.image_url is not None:
+            messages.extend(_picture(reply, reply.image_url))
+        elif reply.title is None:
             messages.extend(_text_messages(reply))
         else:
             messages.append(_card(reply, reply.title))
     return messages
+
+
+def _picture(reply: Rendered, url: str) -> list[Message]:
+    """LINE takes only https links to an image; the caption goes first as a text."""
+    image = ImageMessage(original_content_url=url, preview_image_url=reply.preview_url or url)
+    return [*_text_messages(reply), image]
 
 
 def chunks(items: Sequence[T], size: int = MAX_MESSAGES_PER_CALL) -> list[list[T]]:

@@ -10,12 +10,14 @@ from pathlib import Path
 from bot.catalog import Catalog
 from bot.flows.apply import apply_dialogue
 from bot.handlers.conversation import Services
+from bot.handlers.review_policy import ReviewPolicy
 from core.clock import Clock, SystemClock
 from core.crypto import Vault
 from core.db import make_engine, make_sessions, upgrade_database_async
+from core.directory import Directory, MemoryDirectory
 from core.documents import DocumentStore
 from core.organisation import Organisation
-from core.settings import Settings, require_secret_key
+from core.settings import Settings, SettingsError, require_secret_key
 
 
 def local_secret_key(settings: Settings) -> str:
@@ -32,7 +34,11 @@ def local_secret_key(settings: Settings) -> str:
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, secret_key: str | None = None, clock: Clock | None = None
+    settings: Settings,
+    *,
+    secret_key: str | None = None,
+    clock: Clock | None = None,
+    directory: Directory | None = None,
 ) -> AsyncIterator[Services]:
     """Migrate the database, then build every service; the engine is closed on the way out."""
     key = secret_key or require_secret_key(settings)
@@ -48,6 +54,43 @@ async def open_services(
             clock=clock or SystemClock(),
             dialogue=apply_dialogue(org),
             catalog=Catalog.load(),
+            organisation=org,
+            policy=ReviewPolicy.from_settings(
+                {
+                    "line": settings.line_review_group_id,
+                    "telegram": settings.telegram_review_chat_id,
+                },
+                settings.reviewers,
+            ),
+            directory=directory or make_directory(settings),
         )
     finally:
         await engine.dispose()
+
+
+def make_directory(settings: Settings) -> Directory:
+    """The embedded directory for trying bmabot, or the real LDAP server."""
+    if settings.directory == "memory":
+        return MemoryDirectory(settings.mail_domain)
+    from core.integrations.ldap import LdapDirectory
+
+    missing = [
+        name
+        for name in ("ldap_url", "ldap_bind_dn", "ldap_password", "ldap_users_dn")
+        if getattr(settings, name) is None
+    ]
+    if missing:
+        names = ", ".join("BMABOT_" + name.upper() for name in missing)
+        raise SettingsError(f"Invalid settings:\n  BMABOT_DIRECTORY=ldap needs {names}")
+    assert settings.ldap_url
+    assert settings.ldap_bind_dn
+    assert settings.ldap_password
+    assert settings.ldap_users_dn
+    password = settings.ldap_password.get_secret_value()
+    return LdapDirectory(
+        settings.ldap_url,
+        settings.ldap_bind_dn,
+        password,
+        settings.ldap_users_dn,
+        settings.mail_domain,
+    )

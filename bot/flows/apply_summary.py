@@ -50,11 +50,13 @@ def confirm_summary(state: FlowState, incoming: Incoming) -> Reply:
     if incoming.data == "apply:submit" or read_intent(incoming) is Intent.YES:
         answers = state.answers
         national_id = answers.get("national_id") if S.NATIONAL_ID in form_of(answers) else None
+        kept = set(answers.get("kept_documents", ()))  # already attached in an earlier round
         submit = SubmitApplication(
             kind=str(answers["kind"]),
             answers=submitted_answers(answers),
             national_id=national_id,
-            document_ids=document_ids(answers),
+            document_ids={k: v for k, v in document_ids(answers).items() if v not in kept},
+            resubmits=answers.get("resubmits"),
         )
         return Stay(effects=(submit,))
     return Retry((Text("apply.summary_pick"),))
@@ -64,7 +66,8 @@ def on_submitted(state: FlowState, outcome: Outcome) -> Reply:
     if isinstance(outcome, ApplicationSubmitted):
         return End((Text("apply.submitted", {"reference": outcome.reference}),))
     if isinstance(outcome, ApplicationRefused):
-        return End((Text(f"apply.refused.{outcome.reason}", {"reference": outcome.reference}),))
+        refused = Text(f"apply.refused.{outcome.reason}", {"reference": outcome.reference})
+        return End((refused,))
     raise ValueError(f"unexpected outcome {outcome!r} at the summary")
 
 
@@ -93,8 +96,8 @@ def summary_lines(org: Organisation, answers: Mapping[str, Any]) -> list[Text]:
     values = {
         "kind": answers["kind"],
         "unit": unit_path_text(org, answers),
-        "name_th": _joined(answers, "title_th", "first_name_th", "last_name_th"),
-        "name_en": _joined(answers, "title_en", "first_name_en", "last_name_en"),
+        "name_th": joined(answers, "title_th", "first_name_th", "last_name_th"),
+        "name_en": joined(answers, "title_en", "first_name_en", "last_name_en"),
         "national_id": mask_national_id(answers["national_id"])
         if "national_id" in answers
         else "",
@@ -123,7 +126,7 @@ def _line(step: ApplyStep, answers: Mapping[str, Any], values: Mapping[str, str]
     return [Text(f"apply.line.{group}", {"value": str(value)})]
 
 
-def _joined(answers: Mapping[str, Any], title: str, first: str, last: str) -> str:
+def joined(answers: Mapping[str, Any], title: str, first: str, last: str) -> str:
     title_text = str(answers.get(title, ""))
     separator = " " if title_text.isascii() else ""  # "Mr. Somchai", but "นายสมชาย"
     return f"{title_text}{separator}{answers.get(first, '')} {answers.get(last, '')}".strip()

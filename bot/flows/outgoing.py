@@ -40,7 +40,15 @@ class Card:
     buttons: tuple[Choice, ...] = ()
 
 
-Message = Text | Card
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A stored document shown as an image, with a caption (reviewers see these)."""
+
+    document_id: int
+    caption: Text
+
+
+Message = Text | Card | Picture
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class SubmitApplication:
     answers: Mapping[str, Any]
     national_id: str | None
     document_ids: Mapping[str, int]
+    resubmits: str | None = None  # the reference of a returned application being corrected
 
 
 @dataclass(frozen=True, slots=True)

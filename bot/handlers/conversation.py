@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,12 +17,16 @@ from bot.handlers.effects import Context, carry_out
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MediaFetcher, MediaFetchError
 from bot.handlers.rendering import Rendered, render
+from bot.handlers.review import ReviewHandler
+from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.routing import route
 from core.clock import Clock
 from core.conversations import load_conversation, save_conversation
 from core.crypto import Vault
+from core.directory import Directory
 from core.documents import DocumentStore
 from core.images import MAX_UPLOAD_BYTES, CheckedImage, ImageRefused, check_image
+from core.organisation import Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,9 @@ class Services:
     clock: Clock
     dialogue: Dialogue
     catalog: Catalog
+    organisation: Organisation
+    policy: ReviewPolicy = field(default_factory=ReviewPolicy)
+    directory: Directory | None = None
 
 
 class ConversationHandler:
@@ -42,6 +49,7 @@ class ConversationHandler:
         self.services = services
         self._fetchers = fetchers
         self._locks = KeyedLocks()
+        self.review = ReviewHandler(services, services.policy)
 
     async def handle(self, incoming: Incoming) -> list[Rendered]:
         """One event in its own transaction: the terminal chat's way (no inbox)."""
@@ -80,6 +88,8 @@ class ConversationHandler:
     ) -> list[Rendered]:
         """Run one event inside the caller's transaction, which locks the person's conversation."""
         services = self.services
+        if self.review.wants(incoming):
+            return await self.review.turn(session, incoming)
         saved = await load_conversation(
             session, services.vault, incoming.channel, incoming.user_id
         )

@@ -28,9 +28,11 @@ from core.applications import (
     submit_application,
 )
 from core.clock import Clock, thai_date
+from core.corrections import resubmit_application
 from core.crypto import Vault
 from core.documents import DocumentStore, save_document
 from core.images import CheckedImage, ImageRefused
+from core.jobs import enqueue
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +103,51 @@ async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
         national_id=effect.national_id,
         document_ids=effect.document_ids,
     )
+    incoming, now = context.incoming, context.clock.now()
+    if effect.resubmits is not None:
+        return await _resubmit(effect.resubmits, form, context)
     result = await submit_application(
         context.session,
         context.vault,
-        channel=context.incoming.channel,
-        user_id=context.incoming.user_id,
+        channel=incoming.channel,
+        user_id=incoming.user_id,
         form=form,
-        now=context.clock.now(),
+        now=now,
     )
     if isinstance(result, AlreadyActive):
         return ApplicationRefused("already_active", result.reference)
+    await _post_card(context, result.application_id, (), 1)
     return ApplicationSubmitted(result.reference)
+
+
+async def _resubmit(reference: str, form: ApplicationForm, context: Context) -> Outcome:
+    incoming = context.incoming
+    result = await resubmit_application(
+        context.session,
+        context.vault,
+        reference=reference,
+        channel=incoming.channel,
+        user_id=incoming.user_id,
+        form=form,
+        now=context.clock.now(),
+    )
+    if result is None:
+        return ApplicationRefused("not_returned", reference)
+    if isinstance(result, AlreadyActive):
+        return ApplicationRefused("already_active", result.reference)
+    await _post_card(context, result.application_id, result.changed, None)
+    return ApplicationSubmitted(result.reference)
+
+
+async def _post_card(
+    context: Context, application_id: int, changed: tuple[str, ...], round_: int | None
+) -> None:
+    """The card goes to the reviewers as a job, written with the submission it shows."""
+    key = f"card.post:{application_id}:{round_ or context.clock.now().isoformat()}"
+    await enqueue(
+        context.session,
+        kind="card.post",
+        key=key,
+        payload={"application_id": application_id, "changed": list(changed)},
+        now=context.clock.now(),
+    )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.catalog import Catalog
-from bot.flows.outgoing import Card, Choice, Message
+from bot.flows.outgoing import Card, Choice, Message, Picture
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,13 +24,27 @@ class Rendered:
     text: str
     buttons: tuple[Button, ...] = ()
     title: str | None = None
+    image_url: str | None = None  # a picture: its signed link, and a smaller preview's
+    preview_url: str | None = None
 
 
-def render(messages: Iterable[Message], catalog: Catalog) -> list[Rendered]:
-    return [_render(message, catalog) for message in messages]
+# Makes the links of a picture: (image, preview) for a document id.
+PictureLinks = Callable[[int], tuple[str, str]]
 
 
-def _render(message: Message, catalog: Catalog) -> Rendered:
+def render(
+    messages: Iterable[Message], catalog: Catalog, links: PictureLinks | None = None
+) -> list[Rendered]:
+    return [_render(message, catalog, links) for message in messages]
+
+
+def _render(message: Message, catalog: Catalog, links: PictureLinks | None) -> Rendered:
+    if isinstance(message, Picture):
+        if links is None:
+            raise ValueError("a picture needs the media links to be shown")
+        image, preview = links(message.document_id)
+        caption = catalog.text(message.caption.key, message.caption.params)
+        return Rendered(message.caption.key, caption, image_url=image, preview_url=preview)
     if isinstance(message, Card):
         lines = "\n".join(catalog.text(line.key, line.params) for line in message.lines)
         title = catalog.text(message.title.key, message.title.params)
@@ -51,9 +65,18 @@ def to_json(reply: Rendered) -> dict[str, Any]:
         "text": reply.text,
         "title": reply.title,
         "buttons": [[button.label, button.data] for button in reply.buttons],
+        "image_url": reply.image_url,
+        "preview_url": reply.preview_url,
     }
 
 
 def from_json(raw: Mapping[str, Any]) -> Rendered:
     buttons = tuple(Button(label, data) for label, data in raw.get("buttons", []))
-    return Rendered(raw["key"], raw["text"], buttons, raw.get("title"))
+    return Rendered(
+        raw["key"],
+        raw["text"],
+        buttons,
+        raw.get("title"),
+        raw.get("image_url"),
+        raw.get("preview_url"),
+    )

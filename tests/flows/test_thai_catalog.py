@@ -10,12 +10,15 @@ import pytest
 from bot.catalog import Catalog, CatalogError
 from bot.flows.apply_form import FORMS, ApplyStep
 from bot.flows.engine import CONFIRMATIONS
+from bot.flows.review import REASONS as REJECT_REASONS
+from bot.flows.review_card import ITEMS
+from core.decisions import OUTCOMES
 from core.models import ApplicationStatus
 
 CATALOG = Catalog.load()
 PROJECT = Path(__file__).resolve().parents[2]
 SOURCES = [PROJECT / "bot", PROJECT / "webhooks"]
-FAMILIES = "apply|common|menu|support|invalid|status|richmenu"
+FAMILIES = "apply|common|menu|support|invalid|status|richmenu|review|account|suspend|telegram"
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
 LABEL_KEY = re.compile(r"""Choice\(\s*["']([a-z_.]+)["']""")
 
@@ -62,41 +65,86 @@ def keys_the_bot_uses() -> set[str]:
         f"apply.line.kind.{kind}" for kind in FORMS
     }
     keys |= {f"apply.line.{step.value}" for step in steps if step.value.startswith("doc_")}
-    keys |= {"apply.refused.already_active"}
+    keys |= {"apply.refused.already_active", "apply.refused.not_returned"}
+    keys |= review_keys()
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
     return keys
+
+
+def review_keys() -> set[str]:
+    """The review texts chosen by slot, reason, item, outcome and status."""
+    slots = ("id_card", "work_certificate", "memo", "responsible_id_card")
+    keys = {
+        f"review.{kind}.{slot}"
+        for slot in slots
+        for kind in ("document", "warning.missing", "warning.small")
+    }
+    keys |= {
+        f"review.{kind}.{code}"
+        for code in REJECT_REASONS
+        for kind in ("reason", "applicant.rejected")
+    }
+    keys |= {f"review.item.{item}" for item in ITEMS}
+    keys |= {f"review.decided.{outcome}" for outcome in ("approve", "reject", "return")}
+    keys |= {f"review.already.{outcome}" for outcome in OUTCOMES}
+    keys |= {f"review.already.{status.value}" for status in ApplicationStatus}
+    keys |= {f"review.stats.{status.value}" for status in ApplicationStatus}
+    keys |= {"review.text_too_short", "review.text_too_long"}
+    keys |= {
+        f"suspend.{kind}_{action}"
+        for kind in ("user", "done")
+        for action in ("suspended", "unsuspended")
+    }
+    return keys - {"review.already.pending"}
 
 
 def label_keys() -> set[str]:
     labels = set(LABEL_KEY.findall(source_text()))
     labels |= {key for key in CATALOG.messages if key.startswith(("apply.field.", "apply.kind."))}
     labels |= {yes for _, _, yes in CONFIRMATIONS.values()}
+    labels |= {f"review.reason.{code}" for code in REJECT_REASONS}
+    labels |= {f"review.item.{item}" for item in ITEMS}
     return labels - {"common.literal"}
 
 
+# Names that look like message keys but are job kinds and audit actions.
+NOT_TEXT = frozenset({"account.create", "account.created"})
+
+
 def test_every_key_the_bot_uses_has_thai_text() -> None:
-    missing = sorted(key for key in keys_the_bot_uses() if not CATALOG.messages.get(key))
+    used = keys_the_bot_uses() - NOT_TEXT
+    missing = sorted(key for key in used if not CATALOG.messages.get(key))
     assert missing == []
 
 
 def test_no_text_is_left_unused() -> None:
     used = keys_the_bot_uses()
-    families = ("apply.line.", "status.item.")
+    families = ("apply.line.", "status.item.", "review.already.")
     unused = [k for k in CATALOG.messages if k not in used and not k.startswith(families)]
     assert unused == []
 
 
 def test_button_labels_fit_a_line_quick_reply() -> None:
-    too_long = {
-        key: CATALOG.messages[key] for key in label_keys() if len(CATALOG.messages[key]) > 20
-    }
+    labels = {key: CATALOG.text(key, {"mark": "✓ "}) for key in label_keys()}
+    too_long = {key: label for key, label in labels.items() if len(label) > 20}
     assert too_long == {}
 
 
 @pytest.mark.parametrize("key", sorted(set(CATALOG.messages) - label_keys()))
 def test_every_sentence_is_polite(key: str) -> None:
     text = CATALOG.messages[key]
-    if key == "common.literal" or key.startswith(("apply.line.", "status.item.", "richmenu.")):
+    lines = (
+        "apply.line.",
+        "status.item.",
+        "richmenu.",
+        "review.line.",
+        "review.warning.",
+        "review.document.",
+        "review.pending_line",
+        "review.stats",
+        "review.card_title",
+    )
+    if key == "common.literal" or key.startswith(lines):
         return  # labels and lines of a card, not sentences
     assert "ค่ะ" in text or "คะ" in text, f"{key} has no polite particle"
 

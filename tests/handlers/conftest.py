@@ -49,6 +49,7 @@ def services(
         clock=clock,
         dialogue=apply_dialogue(organisation),
         catalog=catalog,
+        organisation=organisation,
     )
 
 

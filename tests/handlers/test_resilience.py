@@ -43,6 +43,7 @@ async def test_a_conversation_survives_a_restart(
             clock=ManualClock(),
             dialogue=apply_dialogue(Organisation.load()),
             catalog=Catalog.load(),
+            organisation=Organisation.load(),
         )
         media = MemoryMedia()
         handler = ConversationHandler(services, {CHANNEL: media})

@@ -17,7 +17,7 @@ from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import LineEmulator
 from webhooks.app import create_app
-from webhooks.appkeys import DISPATCHER
+from webhooks.appkeys import DISPATCHER, WORKER
 
 CHANNEL_SECRET = "test-line-channel-secret"
 ACCESS_TOKEN = "test-line-access-token"
@@ -33,6 +33,14 @@ class LineWorld:
     @property
     def dispatcher(self) -> Dispatcher:
         return self.app[DISPATCHER]
+
+    async def settle(self) -> None:
+        """Handle every event and run every due job until nothing is left to do now."""
+        while True:
+            await self.dispatcher.drain()
+            if not await self.app[WORKER].drain():
+                break
+        await self.dispatcher.drain()
 
     def user(self, user_id: str) -> LineUser:
         return LineUser(self, user_id)
@@ -83,7 +91,7 @@ class LineUser:
         return self.texts[-1]
 
     async def _answers(self) -> list[dict[str, Any]]:
-        await self.world.dispatcher.drain()
+        await self.world.settle()
         received = self.world.emulator.received(self.user_id)
         self.replies = [entry["message"] for entry in received[self.seen :]]
         self.seen = len(received)
@@ -92,7 +100,12 @@ class LineUser:
 
 @asynccontextmanager
 async def line_world(
-    database_url: str, data_dir: Path, clock: ManualClock, *, dispatch: bool = False
+    database_url: str,
+    data_dir: Path,
+    clock: ManualClock,
+    *,
+    dispatch: bool = False,
+    **settings_overrides: Any,
 ) -> AsyncIterator[LineWorld]:
     """The emulator and the bot, each on its own loopback port; LINE limits checked at the end."""
     emulator = LineEmulator(
@@ -111,8 +124,10 @@ async def line_world(
         line_channel_access_token=ACCESS_TOKEN,
         line_api_url=api_url,
         line_data_api_url=api_url,
-    )  # type: ignore[call-arg]
-    app = create_app(settings, clock=clock, dispatch=dispatch)
+        public_url="https://bmabot.test",
+        **settings_overrides,
+    )
+    app = create_app(settings, clock=clock, dispatch=dispatch, work=dispatch)
     bot_server = TestServer(app, host="127.0.0.1")
     await bot_server.start_server()
     emulator.webhook_url = str(bot_server.make_url("/webhooks/line"))

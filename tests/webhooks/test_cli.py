@@ -32,3 +32,36 @@ def test_bad_settings_exit_with_the_variable_named(
     assert main(["db", "upgrade"]) == 2
 
     assert "BMABOT_PORT" in capsys.readouterr().err
+
+
+@pytest.fixture
+def local_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    database = tmp_path / "bmabot.db"
+    monkeypatch.setenv("BMABOT_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+    monkeypatch.setenv("BMABOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("BMABOT_SMS_OUTBOX", str(tmp_path / "sms.jsonl"))
+    return database
+
+
+def test_jobs_lists_what_waits_and_retry_needs_an_id(
+    local_database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["jobs"]) == 0
+    assert "0 job(s)" in capsys.readouterr().out
+    assert main(["jobs", "retry"]) == 2
+    assert main(["jobs", "retry", "99"]) == 1
+    assert "cannot be retried" in capsys.readouterr().out
+
+
+def test_audit_of_an_unknown_reference_says_so(
+    local_database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["audit", "--ref", "A69-99999"]) == 1
+    assert "no application A69-99999" in capsys.readouterr().out
+
+
+def test_suspending_an_unknown_account_says_so(
+    local_database: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["accounts", "suspend", "nobody.x", "--reason", "test"]) == 1
+    assert "no account nobody.x" in capsys.readouterr().out

@@ -329,4 +329,5 @@ def _services_on(engine: AsyncEngine, tmp_path: Path) -> Services:
         ManualClock(),
         apply_dialogue(Organisation.load()),
         Catalog.load(),
+        Organisation.load(),
     )

@@ -37,7 +37,8 @@ BUTTON_KEYS = (
     "common.no_go_on",
     "common.previous_page",
     "common.next_page",
-    "menu.*",
+    "menu.apply",
+    "menu.support",
     "apply.accept_terms",
     "apply.kind.*",
     "apply.unit_browse",
@@ -47,7 +48,7 @@ BUTTON_KEYS = (
     "apply.back_to_summary",
     "apply.field.*",
 )
-NOT_BUTTONS = {"menu.greeting", "menu.not_understood"}  # menu.* messages, not labels
+NOT_BUTTONS: set[str] = set()
 
 SUBMIT = Button("ถูกต้อง ส่งคำขอ", "apply:submit")
 EDIT = Button("แก้ไขข้อมูล", "apply:edit")

@@ -75,7 +75,7 @@ async def test_acknowledged_events_survive_sigkill_and_are_handled_once(
     people = [f"U{n:032x}" for n in range(3)]
 
     # A receiver only: it acknowledges and stores, and nobody handles yet.
-    receiver = await start(env, "--no-worker")
+    receiver = await start(env, "--receive-only")
     for person in people:
         assert (await line.send_text(person, "สมัคร"))[0] == 200
         assert (await line.send_text(person, "ค่ะ"))[0] == 200

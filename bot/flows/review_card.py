@@ -1,0 +1,148 @@
+"""The card reviewers see for one application: its answers, warnings, documents and buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.flows.apply_form import FORMS, clears
+from bot.flows.apply_summary import joined
+from bot.flows.outgoing import Card, Choice, Message, Picture, Text
+from core.clock import thai_date_time
+from core.review_views import CardData
+from core.validation import mask_mobile
+
+SMALL_SIDE = 600  # a document photo narrower than this is hard to read
+# What a reviewer can ask to redo, and the answers each one asks again.
+ITEMS: dict[str, tuple[str, ...]] = {
+    "unit": ("unit", "unit_done", "unit_note"),
+    "position": ("position",),
+    "name_th": ("title_th", "first_name_th", "last_name_th"),
+    "name_en": ("title_en", "first_name_en", "last_name_en"),
+    "national_id": ("national_id",),
+    "nationality": ("nationality",),
+    "mobile": ("mobile",),
+    "email": ("email",),
+    "purpose": ("purpose",),
+    "mailbox_name": ("mailbox_name",),
+    "responsible_username": ("responsible_username",),
+    "doc_id_card": ("doc_id_card",),
+    "doc_work_certificate": ("doc_work_certificate",),
+    "doc_memo": ("doc_memo",),
+    "doc_responsible_id_card": ("doc_responsible_id_card",),
+}
+SLOT_STEPS = {
+    "id_card": "doc_id_card",
+    "work_certificate": "doc_work_certificate",
+    "memo": "doc_memo",
+    "responsible_id_card": "doc_responsible_id_card",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the handler found out around the application (the directory, the organisation)."""
+
+    unit_text: str
+    responsible_found: bool | None = None  # None: not an agency request, or not checked
+    responsible_is_staff: bool | None = None
+    changed: tuple[str, ...] = ()
+
+
+def items_for(kind: str) -> list[str]:
+    """The items of this kind's form, in the form's order."""
+    asked = {key for step in FORMS.get(kind, ()) for key in clears(step)}
+    return [item for item, keys in ITEMS.items() if asked & set(keys)]
+
+
+def review_card(data: CardData, facts: Facts) -> list[Message]:
+    card = Card(
+        Text("review.card_title", {"reference": data.reference}),
+        (*_lines(data, facts), *_warnings(data, facts)),
+        _buttons(data.application_id),
+    )
+    pictures = [
+        Picture(
+            document.id, Text(f"review.document.{document.slot}", {"reference": data.reference})
+        )
+        for document in data.documents
+    ]
+    return [card, *pictures]
+
+
+def _buttons(application_id: int) -> tuple[Choice, ...]:
+    return (
+        Choice("review.approve", f"rv:a:{application_id}"),
+        Choice("review.reject", f"rv:r:{application_id}"),
+        Choice("review.return", f"rv:t:{application_id}"),
+    )
+
+
+def _lines(data: CardData, facts: Facts) -> list[Text]:
+    form: dict[str, Any] = data.form
+    lines = [
+        Text(f"apply.line.kind.{data.kind}"),
+        Text(
+            "apply.line.name_th",
+            {"value": joined(form, "title_th", "first_name_th", "last_name_th")},
+        ),
+    ]
+    if data.kind != "agency":
+        lines.append(
+            Text(
+                "apply.line.name_en",
+                {"value": joined(form, "title_en", "first_name_en", "last_name_en")},
+            )
+        )
+    lines += [
+        Text("apply.line.unit", {"value": facts.unit_text}),
+        Text("apply.line.position", {"value": str(form.get("position", ""))}),
+    ]
+    for key in ("purpose", "mailbox_name", "responsible_username", "nationality"):
+        if key in form:
+            lines.append(Text(f"apply.line.{key}", {"value": str(form[key])}))
+    if data.masked_national_id:
+        lines.append(Text("apply.line.national_id", {"value": data.masked_national_id}))
+    if form.get("mobile"):
+        lines.append(Text("review.line.mobile", {"value": mask_mobile(str(form["mobile"]))}))
+    lines += [
+        Text("apply.line.email", {"value": str(form.get("email", ""))}),
+        Text("review.line.submitted", {"value": thai_date_time(data.submitted_at)}),
+    ]
+    if facts.changed:
+        lines.append(Text("review.line.changed"))
+        lines += [
+            Text(f"review.item.{item}", {"mark": "✎ "}) for item in changed_items(facts.changed)
+        ]
+    return lines
+
+
+def changed_items(changed: tuple[str, ...]) -> list[str]:
+    """Changed answers and document slots, as the items a reviewer knows."""
+    touched = set(changed) | {f"doc_{slot}" for slot in changed}
+    return [item for item, keys in ITEMS.items() if touched & set(keys)]
+
+
+def _warnings(data: CardData, facts: Facts) -> list[Text]:
+    warnings = (
+        [
+            Text(
+                "review.warning.earlier",
+                {"value": ", ".join(f"{r} ({s})" for r, s in data.earlier)},
+            )
+        ]
+        if data.earlier
+        else []
+    )
+    if facts.responsible_found is False:
+        warnings.append(Text("review.warning.responsible_missing"))
+    elif facts.responsible_is_staff is False:
+        warnings.append(Text("review.warning.responsible_not_staff"))
+    present = {document.slot for document in data.documents}
+    for slot, step in SLOT_STEPS.items():
+        if step in {s.value for s in FORMS.get(data.kind, ())} and slot not in present:
+            warnings.append(Text(f"review.warning.missing.{slot}"))
+    for document in data.documents:
+        if min(document.width or 0, document.height or 0) < SMALL_SIDE:
+            warnings.append(Text(f"review.warning.small.{document.slot}"))
+    return warnings

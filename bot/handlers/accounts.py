@@ -1,0 +1,107 @@
+"""The account job: approval becomes a directory entry, a temporary password by SMS, and news.
+
+One job does it all and may run again: the directory entry is found again by the
+application reference, and each run makes a new password, so an SMS that was already
+sent only carries a password that no longer works. The password is never stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import update
+
+from bot.flows.apply_summary import joined
+from bot.flows.outgoing import Text
+from bot.flows.unit import unit_path_text
+from bot.handlers.notify import tell
+from core import audit
+from core.directory import AccountRequest, Directory, DirectoryError
+from core.jobs import ClaimedJob, PermanentJobError
+from core.models import Application, ApplicationKind
+from core.passwords import generate_temporary_password
+from core.sms import SmsGateway, SmsPermanentError, credential_sms
+from core.validation import mask_mobile
+
+logger = logging.getLogger(__name__)
+KIND = "account.create"
+
+
+class AccountMaker:
+    def __init__(self, services: Any, directory: Directory, sms: SmsGateway) -> None:
+        self.services = services
+        self.directory = directory
+        self.sms = sms
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        application = await self._approved(int(job.payload["application_id"]))
+        if application is None:
+            return  # already done, or no longer approved: nothing to create
+        try:
+            account = await self.directory.create_account(self._request(application))
+            password = generate_temporary_password()
+            await self.directory.set_temporary_password(account.uid, password)
+            await self.sms.send(
+                application.form["mobile"],
+                credential_sms(account.uid, password),
+                idempotency_key=f"credentials:{application.reference}:{job.attempt}",
+            )
+        except (DirectoryError, SmsPermanentError) as error:
+            raise PermanentJobError(type(error).__name__) from None
+        await self._done(application, account.uid)
+
+    async def _approved(self, application_id: int) -> Application | None:
+        async with self.services.sessions() as session:
+            application = await session.get(Application, application_id)
+        return application if application and application.status == "approved" else None
+
+    def _request(self, application: Application) -> AccountRequest:
+        form, org = application.form, self.services.organisation
+        return AccountRequest(
+            application_reference=application.reference,
+            kind=ApplicationKind(application.kind),
+            first_name_en=str(form.get("first_name_en") or form.get("mailbox_name") or ""),
+            last_name_en=str(form.get("last_name_en") or ""),
+            first_name_th=str(form.get("first_name_th", "")),
+            last_name_th=str(form.get("last_name_th", "")),
+            display_name_th=joined(form, "title_th", "first_name_th", "last_name_th"),
+            mobile_e164=str(form["mobile"]),
+            position=str(form.get("position", "")),
+            unit=unit_path_text(org, form),
+            mailbox_name=form.get("mailbox_name"),
+            responsible_uid=form.get("responsible_username"),
+        )
+
+    async def _done(self, application: Application, uid: str) -> None:
+        services, now = self.services, self.services.clock.now()
+        async with services.sessions.begin() as session:
+            changed = await session.execute(
+                update(Application)
+                .where(Application.id == application.id, Application.status == "approved")
+                .values(status="account_created", updated_at=now)
+            )
+            if changed.rowcount != 1:
+                return
+            audit.record(
+                session,
+                "account.created",
+                actor="system",
+                at=now,
+                application_id=application.id,
+                detail={"uid": uid},
+            )
+            ready = Text(
+                "account.ready",
+                {
+                    "reference": application.reference,
+                    "mobile": mask_mobile(str(application.form["mobile"])),
+                },
+            )
+            await tell(session, services, application.channel, application.user_id, [ready])
+            chat = services.policy.review_chats.get(application.channel)
+            if chat:
+                note = Text(
+                    "account.created_in_group", {"uid": uid, "reference": application.reference}
+                )
+                await tell(session, services, application.channel, chat, [note])

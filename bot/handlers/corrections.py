@@ -1,0 +1,77 @@
+"""Returning an application for correction: the applicant's form reopens at the flagged items."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows import engine
+from bot.flows.apply_form import next_step
+from bot.flows.engine import FlowState
+from bot.flows.outgoing import Message, Text
+from bot.flows.review_card import ITEMS
+from core.applications import national_id_context
+from core.conversations import load_conversation, save_conversation
+from core.decisions import Decided
+from core.models import Application, Document
+
+
+async def start_correction(
+    session: AsyncSession,
+    services: Any,
+    decided: Decided,
+    items: Sequence[str],
+    note: str | None,
+) -> list[Message]:
+    """Put the returned answers back in the applicant's form, minus the flagged ones."""
+    answers = await _answers_of(session, services, decided.application_id)
+    for item in items:
+        for key in ITEMS.get(item, ()):
+            answers.pop(key, None)
+    state = FlowState("apply", next_step(answers), answers)
+    await load_conversation(session, services.vault, decided.channel, decided.user_id)
+    await save_conversation(
+        session,
+        services.vault,
+        decided.channel,
+        decided.user_id,
+        state.to_json(),
+        services.clock.now(),
+    )
+    labels = ", ".join(items)
+    told = Text(
+        "review.applicant.returned",
+        {"reference": decided.reference, "items": labels, "note": note or "-"},
+    )
+    return [told, *engine.ask(services.dialogue, state).messages]
+
+
+async def _answers_of(session: AsyncSession, services: Any, application_id: int) -> dict[str, Any]:
+    application = await session.get(Application, application_id)
+    assert application is not None
+    answers: dict[str, Any] = {
+        "terms_accepted": True,
+        "kind": application.kind,
+        **application.form,
+        "unit_done": True,
+        "resubmits": application.reference,
+    }
+    if application.national_id_encrypted is not None:
+        context = national_id_context(application.reference)
+        answers["national_id"] = services.vault.decrypt(
+            application.national_id_encrypted, context=context
+        ).decode()
+    documents = await session.scalars(
+        select(Document).where(
+            Document.application_id == application_id, Document.deleted_at.is_(None)
+        )
+    )
+    kept = []
+    for document in documents:
+        answers[f"doc_{document.slot}"] = document.id
+        kept.append(document.id)
+    answers["kept_documents"] = kept
+    return answers

@@ -1,0 +1,32 @@
+"""Saying something to another chat (an applicant, a review group) in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows.outgoing import Message
+from bot.handlers.rendering import PictureLinks, render, to_json
+from core.outbox import add_outgoing
+
+
+async def tell(
+    session: AsyncSession,
+    services: Any,
+    channel: str,
+    chat_id: str,
+    said: Sequence[Message],
+    links: PictureLinks | None = None,
+) -> None:
+    """Render the messages and queue them for that chat; delivery follows the commit."""
+    rendered = render(said, services.catalog, links)
+    await add_outgoing(
+        session,
+        services.vault,
+        channel=channel,
+        chat_id=chat_id,
+        messages=[to_json(r) for r in rendered],
+        now=services.clock.now(),
+    )

@@ -1,0 +1,225 @@
+"""Reviewer events in the review group: decide exactly once, tell the applicant and the group."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows import review
+from bot.flows.incoming import Incoming, Kind
+from bot.flows.outgoing import Card, Message, Text
+from bot.handlers.corrections import start_correction
+from bot.handlers.notify import tell
+from bot.handlers.rendering import Rendered, render
+from bot.handlers.review_cards import card_messages
+from bot.handlers.review_policy import ReviewPolicy
+from bot.handlers.suspension import suspend
+from core import audit
+from core.conversations import load_conversation, save_conversation
+from core.decisions import AlreadyDecided, Decided, decide
+from core.jobs import enqueue, retry
+from core.review_queries import application_id_of, card_data, waiting, week_numbers
+from core.sms import SmsGateway
+
+logger = logging.getLogger(__name__)
+STATE_PREFIX = "review:"  # a reviewer's own half-made decision, apart from any form they fill
+
+
+class ReviewHandler:
+    def __init__(self, services: Any, policy: ReviewPolicy) -> None:
+        self.services = services
+        self.policy = policy
+        self.sms: SmsGateway | None = None  # set by the app once its SMS gateway exists
+
+    def wants(self, incoming: Incoming) -> bool:
+        return incoming.in_group or incoming.data.startswith("rv:")
+
+    async def turn(self, session: AsyncSession, incoming: Incoming) -> list[Rendered]:
+        if not self.policy.may_decide(incoming):
+            return await self._refuse(session, incoming)
+        key = STATE_PREFIX + incoming.user_id
+        vault, now = self.services.vault, self.services.clock.now()
+        state = await load_conversation(session, vault, incoming.channel, key)
+        said, state = await self._answer(session, incoming, state)
+        await save_conversation(session, vault, incoming.channel, key, state, now)
+        return render(said, self.services.catalog)
+
+    async def _answer(
+        self, session: AsyncSession, incoming: Incoming, state: dict[str, Any] | None
+    ) -> tuple[list[Message], dict[str, Any] | None]:
+        step: review.ReviewStep | None
+        if incoming.kind is Kind.BUTTON:
+            press = review.parse_press(incoming.data)
+            if press is None:
+                return [], state
+            if press.action == "jr":  # try a failed job again (the id is the job's)
+                done = await retry(session, press.application_id, self.services.clock.now())
+                return [Text("review.job_retried" if done else "review.job_not_retried")], state
+            data = await card_data(session, self.services.vault, press.application_id)
+            step = review.on_press(press, state, data.kind if data else "")
+        elif incoming.kind is Kind.TEXT:
+            command = await self._command(session, incoming)
+            if command is not None:
+                return command, state
+            step = review.on_text(incoming.text, state)
+        else:
+            return [], state
+        if step is None:
+            return [], state
+        if isinstance(step, review.Ask):
+            return list(step.messages), dict(step.state) if step.state else None
+        return await self._decide(session, incoming, step), None
+
+    async def _decide(
+        self, session: AsyncSession, incoming: Incoming, step: review.Decide
+    ) -> list[Message]:
+        reviewer = f"{incoming.channel}:{incoming.user_id}"
+        now = self.services.clock.now()
+        result = await decide(
+            session,
+            application_id=step.application_id,
+            outcome=step.outcome,
+            reviewer=reviewer,
+            now=now,
+            reason=step.reason,
+            items=step.items,
+            note=step.note,
+        )
+        if result is None:
+            return [Text("review.not_found")]
+        if isinstance(result, AlreadyDecided):
+            return [_already(result)]
+        await self._follow_up(session, result, step, now)
+        return [
+            Text(
+                f"review.decided.{result.outcome}",
+                {"reference": result.reference, "who": who(reviewer)},
+            )
+        ]
+
+    async def _follow_up(
+        self, session: AsyncSession, decided: Decided, step: review.Decide, now: datetime
+    ) -> None:
+        """Tell the applicant, and start what the decision sets going."""
+        if decided.outcome == "approve":
+            await enqueue(
+                session,
+                kind="account.create",
+                key=f"account.create:{decided.reference}",
+                payload={"application_id": decided.application_id},
+                now=now,
+            )
+        if decided.outcome == "return":
+            said = await start_correction(session, self.services, decided, step.items, step.note)
+        else:
+            said = [_applicant_news(decided, step)]
+        await tell(session, self.services, decided.channel, decided.user_id, said)
+
+    async def _command(self, session: AsyncSession, incoming: Incoming) -> list[Message] | None:
+        words = incoming.text.strip().split()
+        if not words or not words[0].startswith("/"):
+            return None
+        command = words[0].split("@")[0].lower()
+        if command == "/pending":
+            return await self._pending(session)
+        if command == "/find" and len(words) == 2:
+            return await self._find(session, words[1])
+        if command == "/stats":
+            return await self._stats(session)
+        if command in ("/suspend", "/unsuspend"):
+            actor = f"{incoming.channel}:{incoming.user_id}"
+            return await self._suspend(session, words, actor, lift=command == "/unsuspend")
+        return [Text("review.commands")]
+
+    async def _pending(self, session: AsyncSession) -> list[Message]:
+        now = self.services.clock.now()
+        queue = await waiting(session)
+        if not queue:
+            return [Text("review.pending_none")]
+        lines = tuple(
+            Text(
+                "review.pending_line",
+                {
+                    "reference": w.reference,
+                    "hours": str(int((now - w.submitted_at).total_seconds() // 3600)),
+                },
+            )
+            for w in queue[:30]
+        )
+        return [Card(Text("review.pending_title", {"count": str(len(queue))}), lines)]
+
+    async def _find(self, session: AsyncSession, reference: str) -> list[Message]:
+        application_id = await application_id_of(session, reference)
+        if application_id is None:
+            return [Text("review.not_found")]
+        return await card_messages(session, self.services, application_id, ())
+
+    async def _stats(self, session: AsyncSession) -> list[Message]:
+        since = self.services.clock.now() - timedelta(days=7)
+        counts, median = await week_numbers(session, since)
+        lines = tuple(
+            Text(f"review.stats.{status}", {"count": str(n)})
+            for status, n in sorted(counts.items())
+        )
+        hours = "-" if median is None else f"{median:.1f}"
+        return [
+            Card(
+                Text("review.stats_title"), (*lines, Text("review.stats_median", {"hours": hours}))
+            )
+        ]
+
+    async def _suspend(
+        self, session: AsyncSession, words: list[str], actor: str, *, lift: bool
+    ) -> list[Message]:
+        if len(words) < (2 if lift else 3):
+            return [Text("suspend.usage")]
+        reason = " ".join(words[2:]) or "-"
+        said = await suspend(
+            session, self.services, self.sms, words[1], reason, actor=actor, lift=lift
+        )
+        return [Text(said)]
+
+    async def _refuse(self, session: AsyncSession, incoming: Incoming) -> list[Rendered]:
+        if not incoming.data.startswith("rv:"):
+            return []  # talk in a group that is not ours, or by a member: not our business
+        audit.record(
+            session,
+            "reviewer.press_refused",
+            actor=f"{incoming.channel}:{incoming.user_id}",
+            at=self.services.clock.now(),
+            detail={"chat": incoming.chat_id, "data": incoming.data[:64]},
+        )
+        logger.warning(
+            "review press refused on %s (not a reviewer or not the review chat)", incoming.channel
+        )
+        return render([Text("review.not_reviewer")], self.services.catalog)
+
+
+def _already(result: AlreadyDecided) -> Text:
+    return Text(
+        f"review.already.{result.outcome}",
+        {
+            "reference": result.reference,
+            "who": who(result.reviewer),
+            "when": result.decided_at.strftime("%H:%M"),
+        },
+    )
+
+
+def _applicant_news(decided: Decided, step: review.Decide) -> Message:
+    if decided.outcome == "approve":
+        return Text("review.applicant.approved", {"reference": decided.reference})
+    reason = step.reason or ""
+    params = {"reference": decided.reference, "reason": reason}
+    if reason in review.REASONS:
+        return Text(f"review.applicant.rejected.{reason}", params)
+    return Text("review.applicant.rejected", params)
+
+
+def who(reviewer: str) -> str:
+    """A reviewer as the group sees them: never a full platform id."""
+    _, _, user = reviewer.partition(":")
+    return f"…{user[-4:]}" if len(user) > 4 else user

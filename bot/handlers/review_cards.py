@@ -1,0 +1,87 @@
+"""Posting an application's card to its channel's review group (a job, retried until done)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows.outgoing import Message
+from bot.flows.review_card import Facts, review_card
+from bot.flows.unit import unit_path_text
+from bot.handlers.notify import tell
+from bot.handlers.rendering import PictureLinks
+from core import audit
+from core.directory import DirectoryUnavailableError
+from core.jobs import ClaimedJob
+from core.media_links import MediaLinks
+from core.review_queries import card_data
+
+logger = logging.getLogger(__name__)
+
+
+async def card_messages(
+    session: AsyncSession, services: Any, application_id: int, changed: Sequence[str]
+) -> list[Message]:
+    data = await card_data(session, services.vault, application_id)
+    if data is None:
+        return []
+    facts = Facts(unit_path_text(services.organisation, data.form), changed=tuple(changed))
+    responsible = data.form.get("responsible_username")
+    if responsible and services.directory is not None:
+        facts = await _with_responsible(services, facts, str(responsible))
+    return review_card(data, facts)
+
+
+async def _with_responsible(services: Any, facts: Facts, user_name: str) -> Facts:
+    try:
+        person = await services.directory.find_user(user_name)
+    except DirectoryUnavailableError:
+        return facts  # unknown: the card says nothing rather than something wrong
+    staff = None if person is None else person.employee_type == "staff"
+    return Facts(facts.unit_text, person is not None, staff, facts.changed)
+
+
+class CardPoster:
+    """The job handler for card.post: the card goes to the outbox of the review group."""
+
+    def __init__(self, services: Any, review_chats: dict[str, str], links: Any) -> None:
+        self.services = services
+        self.review_chats = review_chats
+        self.links = links
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        services, now = self.services, self.services.clock.now()
+        async with services.sessions.begin() as session:
+            data = await card_data(session, services.vault, int(job.payload["application_id"]))
+            chat = self.review_chats.get(data.channel) if data else None
+            if data is None or chat is None:
+                logger.warning("no review group for application %s", job.payload["application_id"])
+                return
+            said = await card_messages(
+                session, services, data.application_id, job.payload.get("changed", [])
+            )
+            await tell(session, services, data.channel, chat, said, self.links(now))
+            audit.record(
+                session,
+                "reviewer.card_posted",
+                actor="system",
+                at=now,
+                application_id=data.application_id,
+                detail={"chat": chat},
+            )
+
+
+def picture_links(links: MediaLinks) -> Callable[[datetime], PictureLinks]:
+    """At a moment, the (image, preview) links of a document, valid for a few days."""
+
+    def at(now: datetime) -> PictureLinks:
+        def both(document_id: int) -> tuple[str, str]:
+            return links.url(document_id, now), links.url(document_id, now, preview=True)
+
+        return both
+
+    return at

@@ -1,0 +1,83 @@
+"""Every morning: expire what nobody decided in time, and remind the reviewers of the rest."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows.outgoing import Card, Text
+from bot.handlers.notify import tell
+from core.clock import BANGKOK
+from core.decisions import Decided, decide
+from core.jobs import ClaimedJob, enqueue
+from core.review_queries import waiting
+
+MORNING = time(8, 0)
+KIND = "morning.round"
+
+
+def next_morning(now: datetime) -> datetime:
+    local = now.astimezone(BANGKOK)
+    today = datetime.combine(local.date(), MORNING, tzinfo=BANGKOK)
+    return today if local < today else today + timedelta(days=1)
+
+
+async def plan_next_morning(session: AsyncSession, now: datetime) -> None:
+    """One morning job a day, whoever plans it: the key is the date."""
+    morning = next_morning(now)
+    await enqueue(
+        session,
+        kind=KIND,
+        key=f"{KIND}:{morning.date().isoformat()}",
+        payload={},
+        now=now,
+        run_at=morning,
+    )
+
+
+class Morning:
+    def __init__(self, services: Any, remind_after: timedelta, expire_after: timedelta) -> None:
+        self.services = services
+        self.remind_after = remind_after
+        self.expire_after = expire_after
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        services, now = self.services, self.services.clock.now()
+        async with services.sessions.begin() as session:
+            await self._expire(session, now)
+            await self._remind(session, now)
+            await plan_next_morning(session, now + timedelta(minutes=1))
+
+    async def _expire(self, session: AsyncSession, now: datetime) -> None:
+        for late in await waiting(session, submitted_before=now - self.expire_after):
+            decided = await decide(
+                session,
+                application_id=late.application_id,
+                outcome="expire",
+                reviewer="system",
+                now=now,
+            )
+            if isinstance(decided, Decided):
+                told = Text("review.applicant.expired", {"reference": decided.reference})
+                await tell(session, self.services, decided.channel, decided.user_id, [told])
+
+    async def _remind(self, session: AsyncSession, now: datetime) -> None:
+        late = await waiting(session, submitted_before=now - self.remind_after)
+        for channel, chat in self.services.policy.review_chats.items():
+            mine = [w for w in late if w.channel == channel]
+            if not mine:
+                continue
+            lines = tuple(
+                Text(
+                    "review.pending_line",
+                    {
+                        "reference": w.reference,
+                        "hours": str(int((now - w.submitted_at) / timedelta(hours=1))),
+                    },
+                )
+                for w in mine
+            )
+            digest = Card(Text("review.digest_title", {"count": str(len(mine))}), lines)
+            await tell(session, self.services, channel, chat, [digest])

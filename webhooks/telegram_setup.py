@@ -1,0 +1,130 @@
+"""Connecting to Telegram: settings checks, the PTB Bot, and `bmabot telegram set-webhook`."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import Bot, BotCommand
+from telegram.error import InvalidToken, NetworkError, TelegramError
+
+from bot.catalog import Catalog
+from core.settings import Settings, SettingsError
+from webhooks.telegram import TelegramChannel
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/telegram"
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+# The command list shown by Telegram's menu button, with its Thai description.
+COMMANDS = {
+    "start": "menu.command.start",
+    "apply": "menu.command.apply",
+    "status": "menu.command.status",
+    "help": "menu.command.help",
+    "cancel": "menu.command.cancel",
+}
+
+
+def telegram_configured(settings: Settings, *, polling: bool = False) -> bool:
+    """Whether to serve Telegram; a webhook needs its secret, checked before anything starts."""
+    token, secret = settings.telegram_bot_token, settings.telegram_webhook_secret
+    if token is None:
+        if secret is not None:
+            raise SettingsError(
+                "Invalid settings:\n  BMABOT_TELEGRAM_WEBHOOK_SECRET is set without "
+                "BMABOT_TELEGRAM_BOT_TOKEN: set both to serve Telegram, or neither"
+            )
+        return False
+    if secret is None and not polling:
+        raise SettingsError(
+            "Invalid settings:\n  BMABOT_TELEGRAM_WEBHOOK_SECRET: required with "
+            "BMABOT_TELEGRAM_BOT_TOKEN (1-256 characters of A-Z a-z 0-9 _ -)"
+        )
+    if secret is not None and not SECRET_FORMAT.fullmatch(secret.get_secret_value()):
+        raise SettingsError(
+            "Invalid settings:\n  BMABOT_TELEGRAM_WEBHOOK_SECRET: Telegram takes 1-256 "
+            "characters of A-Z a-z 0-9 _ - only"
+        )
+    return True
+
+
+def make_bot(settings: Settings) -> Bot:
+    if settings.telegram_bot_token is None:
+        raise SettingsError("Invalid settings:\n  BMABOT_TELEGRAM_BOT_TOKEN: required")
+    api = settings.telegram_api_url.rstrip("/")
+    token = settings.telegram_bot_token.get_secret_value()
+    return Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+
+
+@asynccontextmanager
+async def telegram_bot(settings: Settings) -> AsyncIterator[Bot]:
+    """An initialized Bot (getMe done when Telegram answers), shut down on the way out."""
+    # httpx logs every request URL at INFO, and a Bot API URL holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    bot = make_bot(settings)
+    try:
+        await _initialize(bot)
+        yield bot
+    finally:
+        await bot.shutdown()
+
+
+async def _initialize(bot: Bot) -> None:
+    try:
+        await bot.initialize()
+    except InvalidToken:
+        # PTB's own message quotes the token: it must not reach the logs.
+        raise SettingsError(
+            "Invalid settings:\n  BMABOT_TELEGRAM_BOT_TOKEN: Telegram rejected it"
+        ) from None
+    except NetworkError as error:
+        # Updates can still be taken in; getMe is only needed to tell "/start@otherbot".
+        logger.warning("Telegram getMe failed at start (%s); going on", type(error).__name__)
+
+
+@asynccontextmanager
+async def telegram_channel(settings: Settings) -> AsyncIterator[TelegramChannel]:
+    async with telegram_bot(settings) as bot:
+        channel = TelegramChannel(bot)
+        try:
+            yield channel
+        finally:
+            await channel.settle()
+
+
+def bot_commands(catalog: Catalog) -> list[BotCommand]:
+    return [BotCommand(command, catalog.text(key)) for command, key in COMMANDS.items()]
+
+
+def webhook_url(settings: Settings) -> str:
+    public = settings.public_url
+    if public is None or not public.startswith("https://"):
+        raise SettingsError(
+            "Invalid settings:\n  BMABOT_PUBLIC_URL: required, an https:// address that "
+            "Telegram can reach (port 443, 80, 88 or 8443)"
+        )
+    return public.rstrip("/") + WEBHOOK_PATH
+
+
+async def set_webhook_command(settings: Settings) -> int:
+    """`bmabot telegram set-webhook`: where Telegram sends updates, and the Thai command list."""
+    if not telegram_configured(settings):
+        raise SettingsError("Invalid settings:\n  BMABOT_TELEGRAM_BOT_TOKEN: required")
+    url, secret = webhook_url(settings), settings.telegram_webhook_secret
+    async with telegram_bot(settings) as bot:
+        try:
+            await bot.set_webhook(
+                url,
+                allowed_updates=list(ALLOWED_UPDATES),
+                secret_token=secret.get_secret_value() if secret else None,
+            )
+            await bot.set_my_commands(bot_commands(Catalog.load()))
+        except TelegramError as error:
+            print(f"Telegram refused: {type(error).__name__}: {error.message}")
+            return 1
+    print(f"Telegram now sends updates to {url}")
+    return 0

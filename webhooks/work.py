@@ -1,0 +1,104 @@
+"""The jobs this process runs: posting cards, creating accounts, the morning round."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+import aiohttp
+
+from bot.flows.outgoing import Choice, Text
+from bot.handlers.accounts import AccountMaker
+from bot.handlers.conversation import Services
+from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.notify import tell
+from bot.handlers.review_cards import CardPoster, picture_links
+from bot.handlers.review_morning import Morning
+from core.jobs import ClaimedJob
+from core.media_links import MediaLinks
+from core.models import Application
+from core.settings import Settings
+from core.sms import OutboxSms, SmsGateway
+from core.worker import JobHandler, Worker
+
+logger = logging.getLogger(__name__)
+
+
+def sms_gateway(settings: Settings, http: aiohttp.ClientSession, clock: object) -> SmsGateway:
+    if settings.sms == "outbox":
+        return OutboxSms(settings.sms_outbox, sender=settings.sms_sender, clock=clock)  # type: ignore[arg-type]
+    from core.integrations.sms_http import HttpSms
+
+    key, secret = settings.sms_api_key, settings.sms_api_secret
+    return HttpSms(
+        http,
+        provider=settings.sms_provider,
+        url=settings.sms_url or "",
+        api_key=key.get_secret_value() if key else "",
+        api_secret=secret.get_secret_value() if secret else None,
+        sender=settings.sms_sender,
+    )
+
+
+def build_worker(
+    settings: Settings,
+    services: Services,
+    links: MediaLinks,
+    dispatcher: Dispatcher,
+    sms: SmsGateway,
+) -> Worker:
+    assert services.directory is not None
+    handlers: dict[str, JobHandler] = {
+        "card.post": CardPoster(
+            services, dict(services.policy.review_chats), picture_links(links)
+        ),
+        "account.create": AccountMaker(services, services.directory, sms),
+        "morning.round": Morning(
+            services,
+            timedelta(hours=settings.review_remind_hours),
+            timedelta(days=settings.review_expire_days),
+        ),
+    }
+    waking = {kind: _then_wake(handler, dispatcher) for kind, handler in handlers.items()}
+
+    async def tell_reviewers(job: ClaimedJob, error: str) -> None:
+        await _failed(services, job, error)
+        dispatcher.wake()
+
+    return Worker(
+        services.sessions,
+        waking,
+        services.clock,
+        worker_id=f"bmabot-{os.getpid()}",
+        on_failed=tell_reviewers,
+    )
+
+
+def _then_wake(handler: JobHandler, dispatcher: Dispatcher) -> JobHandler:
+    async def run(job: ClaimedJob) -> None:
+        await handler(job)
+        dispatcher.wake()  # the job may have queued messages to deliver
+
+    return run
+
+
+async def _failed(services: Services, job: ClaimedJob, error: str) -> None:
+    """A job that failed for good is shown to the reviewers, with a button to try again."""
+    said = [
+        Text(
+            "account.job_failed",
+            {"kind": job.kind, "key": job.key, "error": error.split(":")[0], "job": str(job.id)},
+            (Choice("account.retry", f"rv:jr:{job.id}"),),
+        )
+    ]
+    async with services.sessions.begin() as session:
+        channels = list(services.policy.review_chats)
+        application_id = job.payload.get("application_id")
+        if application_id is not None:
+            application = await session.get(Application, int(application_id))
+            channels = [application.channel] if application else channels
+        for channel in channels:
+            chat = services.policy.review_chats.get(channel)
+            if chat:
+                await tell(session, services, channel, chat, said)
