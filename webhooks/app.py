@@ -32,7 +32,7 @@ from webhooks.appkeys import (
 )
 from webhooks.line import LineChannel, line_webhook
 from webhooks.line_setup import line_apis
-from webhooks.media import media
+from webhooks.media import document_reader, media
 from webhooks.metrics import Metrics
 from webhooks.runtime import open_services
 from webhooks.telegram import telegram_webhook
@@ -94,7 +94,7 @@ def _resources(
             services = await stack.enter_async_context(
                 open_services(settings, secret_key=secret_key, clock=clock)
             )
-            channels = await _channels(settings, stack)
+            channels = await _channels(settings, stack, services)
             handler = ConversationHandler(services, dict(channels))
             dispatcher = Dispatcher(handler, channels)
             links = media_links(settings, secret_key)
@@ -117,13 +117,17 @@ def _resources(
     return resources
 
 
-async def _channels(settings: Settings, stack: AsyncExitStack) -> dict[str, Channel]:
+async def _channels(
+    settings: Settings, stack: AsyncExitStack, services: Services
+) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if line_configured(settings):
         api, blob = await stack.enter_async_context(line_apis(settings))
         channels["line"] = LineChannel(api, blob)
     if settings.telegram_bot_token is not None:
-        channels["telegram"] = await stack.enter_async_context(telegram_channel(settings))
+        channels["telegram"] = await stack.enter_async_context(
+            telegram_channel(settings, document_reader(services))
+        )
     return channels
 
 

@@ -11,15 +11,19 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.handlers.conversation import ConversationHandler
+from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.rendering import Rendered
 from core.db import upgrade_database
 from core.settings import Settings, SettingsError, load_settings, require_secret_key
 from webhooks.admin import accounts_command, audit_command, jobs_command, worker_command
-from webhooks.console import CHANNEL, ConsoleMedia, run_console
+from webhooks.console import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.line_setup import install_rich_menu_command
 from webhooks.runtime import local_secret_key, open_services
+from webhooks.work import build_worker, sms_gateway
 
 logger = logging.getLogger("bmabot")
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
@@ -44,6 +48,11 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("worker", help="the job worker alone, for scale-out")
     chat = commands.add_parser("chat", help="try the Thai application form in this terminal")
     chat.add_argument("--user", default=None, help="who you are in the chat (default: your login)")
+    chat.add_argument(
+        "--review",
+        action="store_true",
+        help="sit in the reviewers' group instead (open another terminal to apply)",
+    )
     _subcommands(commands, "db", "database maintenance", {"upgrade": "apply the migrations"})
     _subcommands(
         commands,
@@ -98,7 +107,7 @@ COMMANDS: dict[str, Command] = {
         s, dispatch=not a.receive_only, work=not (a.no_worker or a.receive_only)
     ),
     "worker": lambda s, a: worker_command(s),
-    "chat": lambda s, a: _chat(s, a.user or getpass.getuser()),
+    "chat": lambda s, a: _chat(s, a.user or getpass.getuser(), review=a.review),
     "db": _db,
     "line": lambda s, a: install_rich_menu_command(s),
     "telegram": lambda s, a: _telegram(s, a.action),
@@ -157,7 +166,24 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
     return 0
 
 
-async def _chat(settings: Settings, user_id: str) -> int:
-    async with open_services(settings, secret_key=local_secret_key(settings)) as services:
+async def _chat(settings: Settings, user_id: str, *, review: bool) -> int:
+    """The terminal chat, with the job worker in-process: cards, decisions, accounts, SMS."""
+    from webhooks.app import media_links
+
+    key = local_secret_key(settings)
+    async with (
+        open_services(settings, secret_key=key) as services,
+        aiohttp.ClientSession() as http,
+    ):
         handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
-        return await run_console(handler, user_id, sys.stdin, sys.stdout)
+        sms = sms_gateway(settings, http, services.clock)
+        handler.review.sms = sms
+        links = media_links(settings, key)
+        worker = build_worker(settings, services, links, Dispatcher(handler, {}), sms)
+        seat = Seat.reviewer(user_id) if review else Seat.applicant(user_id)
+
+        async def mail() -> list[Rendered]:
+            await worker.drain()
+            return await take_mail(services, seat.chat_id)
+
+        return await run_console(handler, seat, sys.stdin, sys.stdout, mail=mail)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
-from bot.handlers.conversation import ConversationHandler
+from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.media import MediaFetchError
-from bot.handlers.rendering import Button, Rendered
+from bot.handlers.rendering import Button, Rendered, from_json
+from core.outbox import due_for_chat, mark_sent
+from webhooks.runtime import CONSOLE_REVIEW_CHAT
 
 CHANNEL = "console"
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".bmp", ".tif"})
@@ -32,19 +36,38 @@ def _read_head(path: Path, size: int) -> bytes:
         return handle.read(size)
 
 
-def to_incoming(line: str, user_id: str, buttons: Sequence[Button]) -> Incoming:
+@dataclass(frozen=True, slots=True)
+class Seat:
+    """Who sits at this terminal: an applicant in a private chat, or a reviewer in the group."""
+
+    user_id: str
+    chat_id: str
+    in_group: bool = False
+
+    @classmethod
+    def applicant(cls, user_id: str) -> Seat:
+        return cls(user_id, user_id)
+
+    @classmethod
+    def reviewer(cls, user_id: str) -> Seat:
+        return cls(user_id, CONSOLE_REVIEW_CHAT, in_group=True)
+
+
+def to_incoming(line: str, seat: Seat | str, buttons: Sequence[Button]) -> Incoming:
     """A number or a label picks a button; a file path sends that file; the rest is text."""
+    seat = Seat.applicant(seat) if isinstance(seat, str) else seat
+    event = partial(Incoming, CHANNEL, seat.user_id, seat.chat_id, in_group=seat.in_group)
     text = line.strip()
     if text.isascii() and text.isdigit() and 1 <= int(text) <= len(buttons):
-        return Incoming(CHANNEL, user_id, user_id, Kind.BUTTON, data=buttons[int(text) - 1].data)
+        return event(Kind.BUTTON, data=buttons[int(text) - 1].data)
     labelled = next((button for button in buttons if button.label == text), None)
     if labelled is not None:
-        return Incoming(CHANNEL, user_id, user_id, Kind.BUTTON, data=labelled.data)
+        return event(Kind.BUTTON, data=labelled.data)
     path = Path(text.strip("'\"")).expanduser()
     if text and path.is_file():
         kind = Kind.PHOTO if path.suffix.lower() in IMAGE_SUFFIXES else Kind.FILE
-        return Incoming(CHANNEL, user_id, user_id, kind, media=MediaRef(str(path)))
-    return Incoming(CHANNEL, user_id, user_id, Kind.TEXT, text=line.rstrip("\n"))
+        return event(kind, media=MediaRef(str(path)))
+    return event(Kind.TEXT, text=line.rstrip("\n"))
 
 
 def show(replies: Sequence[Rendered], out: TextIO) -> tuple[Button, ...]:
@@ -52,11 +75,13 @@ def show(replies: Sequence[Rendered], out: TextIO) -> tuple[Button, ...]:
     buttons: tuple[Button, ...] = ()
     for reply in replies:
         if reply.title:
-            out.write(f"\nบอท: ── {reply.title} ──\n{_indent(reply.text)}\n")
+            out.write(f"\n🤖 ── {reply.title} ──\n{_indent(reply.text)}\n")
         else:
-            out.write(f"\nบอท: {_indent(reply.text)}\n")
-        buttons = reply.buttons
-        for number, button in enumerate(buttons, start=1):
+            out.write(f"\n🤖 {_indent(reply.text)}\n")
+        if reply.image_url:
+            out.write(f"     🖼  {reply.image_url}\n")
+        buttons = reply.buttons or buttons  # a picture after a card keeps the card's buttons
+        for number, button in enumerate(reply.buttons, start=1):
             out.write(f"   [{number}] {button.label}\n")
     out.flush()
     return buttons
@@ -66,12 +91,25 @@ def _indent(text: str) -> str:
     return text.replace("\n", "\n     ")
 
 
+Mail = Callable[[], Awaitable[list[Rendered]]]
+
+
 async def run_console(
-    handler: ConversationHandler, user_id: str, source: TextIO, out: TextIO
+    handler: ConversationHandler,
+    seat: Seat | str,
+    source: TextIO,
+    out: TextIO,
+    *,
+    mail: Mail | None = None,
 ) -> int:
-    out.write("bmabot — แชตทดลองในเทอร์มินัล (พิมพ์ตัวเลขเพื่อกดปุ่ม, พิมพ์ที่อยู่ไฟล์รูปเพื่อส่งรูป, /quit เพื่อออก)\n")
-    buttons = show(await handler.resume(CHANNEL, user_id), out)
+    """Read lines until /quit; `mail` brings what others said to this chat (decisions, cards)."""
+    seat = Seat.applicant(seat) if isinstance(seat, str) else seat
+    catalog = handler.services.catalog
+    out.write(catalog.text("console.banner") + "\n")
+    buttons = show(await handler.resume(CHANNEL, seat.user_id), out)
     while True:
+        if mail is not None:
+            buttons = show(await mail(), out) or buttons
         line = await asyncio.to_thread(source.readline)
         if not line or line.strip() in QUIT_WORDS:
             out.write("\n")
@@ -79,5 +117,16 @@ async def run_console(
         if not line.strip():
             continue
         if not source.isatty():
-            out.write(f"\nคุณ: {line.strip()}\n")
-        buttons = show(await handler.handle(to_incoming(line, user_id, buttons)), out)
+            out.write(f"\n{catalog.text('console.you')}: {line.strip()}\n")
+        # A reply without buttons leaves the last ones pressable (a card's, say).
+        buttons = show(await handler.handle(to_incoming(line, seat, buttons)), out) or buttons
+
+
+async def take_mail(services: Services, chat_id: str) -> list[Rendered]:
+    """What waits in the outbox for this terminal's chat, taken as delivered."""
+    now = services.clock.now()
+    async with services.sessions.begin() as session:
+        batches = await due_for_chat(session, services.vault, CHANNEL, chat_id, now)
+        for batch in batches:
+            await mark_sent(session, batch.id, now)
+    return [from_json(raw) for batch in batches for raw in batch.messages]

@@ -141,6 +141,8 @@ class LineChannel:
 
     async def send(self, outgoing: Outgoing, now: datetime) -> None:
         messages = to_line_messages([from_json(raw) for raw in outgoing.messages])
+        if not messages:
+            return  # only edits of sent messages, which LINE cannot make
         batches = chunks(messages)
         replied = outgoing.reply_token is not None and outgoing.reply_by is not None
         if replied and now < outgoing.reply_by:  # type: ignore[operator]

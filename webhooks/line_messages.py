@@ -45,6 +45,8 @@ class LineLimitError(ValueError):
 def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:
     messages: list[Message] = []
     for reply in replies:
+        if reply.replaces is not None:
+            continue  # LINE cannot edit a sent message: the old one stays, harmless
         if reply.image_url is not None:
             messages.extend(_picture(reply, reply.image_url))
         elif reply.title is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from PIL import Image
@@ -55,3 +57,30 @@ def _preview(content: bytes) -> bytes:
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=80)
     return buffer.getvalue()
+
+
+def document_reader(services: Any) -> Callable[[int, str], Awaitable[bytes | None]]:
+    """For channels that upload documents (Telegram): the bytes, each showing audited."""
+
+    async def read(document_id: int, shown_in: str) -> bytes | None:
+        async with services.sessions.begin() as session:
+            document = await session.scalar(
+                select(Document).where(Document.id == document_id, Document.deleted_at.is_(None))
+            )
+            if document is None:
+                return None
+            audit.record(
+                session,
+                "document.viewed",
+                actor=shown_in,
+                at=services.clock.now(),
+                application_id=document.application_id,
+                detail={"document": str(document_id), "via": "upload"},
+            )
+            name = document.storage_name
+        try:
+            return await asyncio.to_thread(services.documents.read, name)
+        except FileNotFoundError:
+            return None
+
+    return read

@@ -19,6 +19,8 @@ from core.documents import DocumentStore
 from core.organisation import Organisation
 from core.settings import Settings, SettingsError, require_secret_key
 
+CONSOLE_REVIEW_CHAT = "review"  # where `bmabot chat --review` sits
+
 
 def local_secret_key(settings: Settings) -> str:
     """For trying bmabot on a laptop: a key made once and kept beside the local data."""
@@ -59,6 +61,7 @@ async def open_services(
                 {
                     "line": settings.line_review_group_id,
                     "telegram": settings.telegram_review_chat_id,
+                    "console": CONSOLE_REVIEW_CHAT,
                 },
                 settings.reviewers,
             ),

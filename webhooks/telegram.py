@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 security = logging.getLogger("bmabot.security")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# A stored document's bytes (None once deleted), and the chat it is shown in, for the audit.
+PictureSource = Callable[[int, str], Awaitable[bytes | None]]
 MAX_REMEMBERED = 1000  # batches half-sent, waiting for a retry
 
 
@@ -44,9 +46,14 @@ class TelegramChannel:
 
     name = CHANNEL
 
-    def __init__(self, bot: Bot, throttle: Throttle | None = None) -> None:
+    def __init__(
+        self, bot: Bot, throttle: Throttle | None = None, pictures: PictureSource | None = None
+    ) -> None:
         self.bot = bot
         self.throttle = throttle or Throttle()
+        # Telegram may not reach our media links (a server inside the BMA network): documents
+        # are uploaded from the store instead.
+        self.pictures = pictures
         # How many messages of a half-sent outbox batch went out: a retry goes on from there.
         self._progress: dict[int, int] = {}
         self._answering: set[asyncio.Task[None]] = set()
@@ -111,11 +118,18 @@ class TelegramChannel:
             raise delivery_error(error) from None
 
     async def _post(self, chat_id: int, message: TelegramMessage) -> None:
-        if message.photo_url is not None:
+        if message.replaces is not None:
+            await self._settle_message(chat_id, message.replaces, message.html)
+            return
+        if message.photo_url is not None or message.document_id is not None:
+            photo = await self._photo(chat_id, message)
+            if photo is None:
+                logger.warning("document %s is gone: not shown", message.document_id)
+                return
             # Documents shown to reviewers are ID cards: not to be forwarded or saved.
             await self.bot.send_photo(
                 chat_id,
-                message.photo_url,
+                photo,
                 caption=message.html,
                 parse_mode=ParseMode.HTML,
                 protect_content=True,
@@ -124,6 +138,24 @@ class TelegramChannel:
         await self.bot.send_message(
             chat_id, message.html, parse_mode=ParseMode.HTML, reply_markup=message.keyboard
         )
+
+    async def _photo(self, chat_id: int, message: TelegramMessage) -> bytes | str | None:
+        """The document's bytes to upload; its link only where no store is at hand."""
+        if message.document_id is not None and self.pictures is not None:
+            return await self.pictures(message.document_id, f"{CHANNEL}:{chat_id}")
+        return message.photo_url
+
+    async def _settle_message(self, chat_id: int, message_id: int, text: str) -> None:
+        """Take the buttons off a message, then say what became of it (in that order: the
+        buttons must go even when the text cannot change)."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+            )
+        except BadRequest as error:
+            # Deleted, too old to edit, or already showing this: nothing more to do.
+            logger.info("a settled message was left as it was: %s", error.message)
 
     def _remember(self, outgoing_id: int, sent: int) -> None:
         if len(self._progress) >= MAX_REMEMBERED:

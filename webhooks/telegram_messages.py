@@ -30,17 +30,36 @@ class TelegramMessage:
     html: str
     keyboard: InlineKeyboardMarkup | None = None
     photo_url: str | None = None
+    document_id: int | None = None  # a photo: the stored document, uploaded rather than linked
+    replaces: int | None = None  # an edit: the id of the message sent earlier, keyboard removed
 
 
 def to_telegram_messages(replies: Sequence[Rendered]) -> list[TelegramMessage]:
     messages: list[TelegramMessage] = []
     for reply in replies:
-        if reply.image_url is not None:
+        if reply.replaces is not None:
+            messages.extend(_edit(reply, reply.replaces))
+        elif reply.image_url is not None or reply.document_id is not None:
             caption = html.escape(cut(reply.text, MAX_CAPTION))
-            messages.append(TelegramMessage(caption, photo_url=reply.image_url))
+            messages.append(
+                TelegramMessage(caption, photo_url=reply.image_url, document_id=reply.document_id)
+            )
         else:
             messages.extend(_text_messages(reply))
     return messages
+
+
+def _edit(reply: Rendered, replaces: str) -> list[TelegramMessage]:
+    """A settled message: one text in place of the old one (cut to fit), without buttons."""
+    if not replaces.isdigit():
+        return []  # not a Telegram message id: nothing here to edit
+    if reply.title is None:
+        text = html.escape(cut(reply.text, MAX_TEXT))
+    else:
+        title = cut(reply.title, 256)
+        body = cut(reply.text, MAX_TEXT - utf16_length(title) - 1)
+        text = f"<b>{html.escape(title)}</b>\n{html.escape(body)}"
+    return [TelegramMessage(text, replaces=int(replaces))]
 
 
 def _text_messages(reply: Rendered) -> list[TelegramMessage]:

@@ -11,13 +11,13 @@ from functools import partial
 
 from aiohttp import web
 from telegram import Bot
-from telegram.error import Conflict, NetworkError
+from telegram.error import Conflict, NetworkError, TelegramError
 
 from core.inbox import NewEvent
 from core.settings import Settings, SettingsError, require_secret_key
-from webhooks.appkeys import DISPATCHER
+from webhooks.appkeys import DISPATCHER, SERVICES
 from webhooks.telegram import TelegramChannel, take_update
-from webhooks.telegram_setup import ALLOWED_UPDATES, telegram_configured
+from webhooks.telegram_setup import ALLOWED_UPDATES, bot_commands, telegram_configured
 from webhooks.telegram_updates import CHANNEL, telegram_event
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,10 @@ async def poll(app: web.Application, *, hold: int = POLL_SECONDS) -> None:
     """Switch Telegram from webhook to polling, then feed the app's inbox until cancelled."""
     bot = polled_channel(app).bot
     await bot.delete_webhook(drop_pending_updates=False)
+    try:  # without set-webhook, the Thai command list is set here
+        await bot.set_my_commands(bot_commands(app[SERVICES].catalog))
+    except TelegramError as error:
+        logger.warning("setMyCommands failed (%s); going on", type(error).__name__)
     logger.info("bmabot polling Telegram for updates")
     await poll_updates(bot, partial(take_update, app), hold=hold)
 

@@ -12,7 +12,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.catalog import Catalog
 from core.settings import Settings, SettingsError
-from webhooks.telegram import TelegramChannel
+from webhooks.telegram import PictureSource, TelegramChannel
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +87,11 @@ async def _initialize(bot: Bot) -> None:
 
 
 @asynccontextmanager
-async def telegram_channel(settings: Settings) -> AsyncIterator[TelegramChannel]:
+async def telegram_channel(
+    settings: Settings, pictures: PictureSource | None = None
+) -> AsyncIterator[TelegramChannel]:
     async with telegram_bot(settings) as bot:
-        channel = TelegramChannel(bot)
+        channel = TelegramChannel(bot, pictures=pictures)
         try:
             yield channel
         finally:

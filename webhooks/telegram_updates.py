@@ -75,6 +75,7 @@ def _button(query: CallbackQuery) -> Incoming | None:
         Kind.BUTTON,
         data=query.data or "",
         in_group=chat is not None and chat.type in GROUP_TYPES,
+        origin=str(query.message.message_id) if query.message is not None else None,
     )
 
 

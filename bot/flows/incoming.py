@@ -37,3 +37,4 @@ class Incoming:
     media: MediaRef | None = None
     in_group: bool = False
     reply_token: str | None = None
+    origin: str | None = None  # the bot's message whose button was pressed, where one can tell

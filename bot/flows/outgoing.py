@@ -48,7 +48,18 @@ class Picture:
     caption: Text
 
 
-Message = Text | Card | Picture
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A message sent earlier (origin) now settled: shown as `now`, its buttons gone.
+
+    A channel that can edit sent messages does so; the others leave the old one as it was.
+    """
+
+    origin: str
+    now: Text | Card
+
+
+Message = Text | Card | Picture | Settled
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.catalog import Catalog
-from bot.flows.outgoing import Card, Choice, Message, Picture
+from bot.flows.outgoing import Card, Choice, Message, Picture, Settled
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,8 @@ class Rendered:
     title: str | None = None
     image_url: str | None = None  # a picture: its signed link, and a smaller preview's
     preview_url: str | None = None
+    document_id: int | None = None  # a picture: the stored document it shows
+    replaces: str | None = None  # a settled message: the one sent earlier that it replaces
 
 
 # Makes the links of a picture: (image, preview) for a document id.
@@ -39,12 +41,21 @@ def render(
 
 
 def _render(message: Message, catalog: Catalog, links: PictureLinks | None) -> Rendered:
+    if isinstance(message, Settled):
+        now = _render(message.now, catalog, links)
+        return replace(now, buttons=(), replaces=message.origin)
     if isinstance(message, Picture):
         if links is None:
             raise ValueError("a picture needs the media links to be shown")
         image, preview = links(message.document_id)
         caption = catalog.text(message.caption.key, message.caption.params)
-        return Rendered(message.caption.key, caption, image_url=image, preview_url=preview)
+        return Rendered(
+            message.caption.key,
+            caption,
+            image_url=image,
+            preview_url=preview,
+            document_id=message.document_id,
+        )
     if isinstance(message, Card):
         lines = "\n".join(catalog.text(line.key, line.params) for line in message.lines)
         title = catalog.text(message.title.key, message.title.params)
@@ -67,6 +78,8 @@ def to_json(reply: Rendered) -> dict[str, Any]:
         "buttons": [[button.label, button.data] for button in reply.buttons],
         "image_url": reply.image_url,
         "preview_url": reply.preview_url,
+        "document_id": reply.document_id,
+        "replaces": reply.replaces,
     }
 
 
@@ -79,4 +92,6 @@ def from_json(raw: Mapping[str, Any]) -> Rendered:
         raw.get("title"),
         raw.get("image_url"),
         raw.get("preview_url"),
+        raw.get("document_id"),
+        raw.get("replaces"),
     )

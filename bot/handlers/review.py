@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows import review
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.outgoing import Card, Message, Text
+from bot.flows.outgoing import Card, Message, Settled, Text
 from bot.handlers.corrections import start_correction
 from bot.handlers.notify import tell
 from bot.handlers.rendering import Rendered, render
@@ -26,6 +26,7 @@ from core.sms import SmsGateway
 
 logger = logging.getLogger(__name__)
 STATE_PREFIX = "review:"  # a reviewer's own half-made decision, apart from any form they fill
+CARD_ACTIONS = frozenset({"a", "r", "t"})  # the buttons on the card itself
 
 
 class ReviewHandler:
@@ -51,6 +52,7 @@ class ReviewHandler:
         self, session: AsyncSession, incoming: Incoming, state: dict[str, Any] | None
     ) -> tuple[list[Message], dict[str, Any] | None]:
         step: review.ReviewStep | None
+        card = (state or {}).get("card")
         if incoming.kind is Kind.BUTTON:
             press = review.parse_press(incoming.data)
             if press is None:
@@ -60,6 +62,7 @@ class ReviewHandler:
                 return [Text("review.job_retried" if done else "review.job_not_retried")], state
             data = await card_data(session, self.services.vault, press.application_id)
             step = review.on_press(press, state, data.kind if data else "")
+            card = card_origin(incoming, press, state)
         elif incoming.kind is Kind.TEXT:
             command = await self._command(session, incoming)
             if command is not None:
@@ -70,11 +73,14 @@ class ReviewHandler:
         if step is None:
             return [], state
         if isinstance(step, review.Ask):
-            return list(step.messages), dict(step.state) if step.state else None
-        return await self._decide(session, incoming, step), None
+            kept = dict(step.state) if step.state else None
+            if kept is not None and card is not None:
+                kept["card"] = card  # to settle the card once the decision is made
+            return list(step.messages), kept
+        return await self._decide(session, incoming, step, card), None
 
     async def _decide(
-        self, session: AsyncSession, incoming: Incoming, step: review.Decide
+        self, session: AsyncSession, incoming: Incoming, step: review.Decide, card: str | None
     ) -> list[Message]:
         reviewer = f"{incoming.channel}:{incoming.user_id}"
         now = self.services.clock.now()
@@ -93,12 +99,32 @@ class ReviewHandler:
         if isinstance(result, AlreadyDecided):
             return [_already(result)]
         await self._follow_up(session, result, step, now)
-        return [
-            Text(
-                f"review.decided.{result.outcome}",
-                {"reference": result.reference, "who": who(reviewer)},
-            )
-        ]
+        line = Text(
+            f"review.decided.{result.outcome}",
+            {"reference": result.reference, "who": who(reviewer)},
+        )
+        settled = await self._settled(session, result.application_id, line, card, incoming.origin)
+        return [*settled, line]
+
+    async def _settled(
+        self,
+        session: AsyncSession,
+        application_id: int,
+        line: Text,
+        card: str | None,
+        pressed: str | None,
+    ) -> list[Message]:
+        """The card, and the question whose button decided, shown as decided without buttons."""
+        settled: list[Message] = []
+        if card is not None:
+            shown = await card_messages(session, self.services, application_id, ())
+            cards = [message for message in shown if isinstance(message, Card)]
+            if cards:
+                now = Card(cards[0].title, (*cards[0].lines, line))
+                settled.append(Settled(card, now))
+        if pressed is not None and pressed != card:
+            settled.append(Settled(pressed, line))
+        return settled
 
     async def _follow_up(
         self, session: AsyncSession, decided: Decided, step: review.Decide, now: datetime
@@ -196,6 +222,17 @@ class ReviewHandler:
             "review press refused on %s (not a reviewer or not the review chat)", incoming.channel
         )
         return render([Text("review.not_reviewer")], self.services.catalog)
+
+
+def card_origin(
+    incoming: Incoming, press: review.Press, state: dict[str, Any] | None
+) -> str | None:
+    """The card this reviewer is deciding, where the channel says which message was pressed."""
+    if press.action in CARD_ACTIONS:
+        return incoming.origin
+    if state and state.get("app") == press.application_id:
+        return state.get("card")
+    return None
 
 
 def _already(result: AlreadyDecided) -> Text:

@@ -18,7 +18,22 @@ from core.models import ApplicationStatus
 CATALOG = Catalog.load()
 PROJECT = Path(__file__).resolve().parents[2]
 SOURCES = [PROJECT / "bot", PROJECT / "webhooks"]
-FAMILIES = "apply|common|menu|support|invalid|status|richmenu|review|account|suspend|telegram"
+FAMILIES = "|".join(
+    [
+        "apply",
+        "common",
+        "menu",
+        "support",
+        "invalid",
+        "status",
+        "richmenu",
+        "review",
+        "account",
+        "suspend",
+        "telegram",
+        "console",
+    ]
+)
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
 LABEL_KEY = re.compile(r"""Choice\(\s*["']([a-z_.]+)["']""")
 
@@ -143,6 +158,7 @@ def test_every_sentence_is_polite(key: str) -> None:
         "review.pending_line",
         "review.stats",
         "review.card_title",
+        "console.you",
     )
     if key == "common.literal" or key.startswith(lines):
         return  # labels and lines of a card, not sentences

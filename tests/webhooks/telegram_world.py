@@ -20,7 +20,7 @@ from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.telegram import FloodRules, TelegramEmulator
 from webhooks.app import create_app
-from webhooks.appkeys import DISPATCHER
+from webhooks.appkeys import DISPATCHER, WORKER
 from webhooks.telegram import TelegramChannel
 from webhooks.telegram_limits import PATIENCE, FloodLimits, Throttle
 from webhooks.telegram_polling import poll
@@ -77,9 +77,13 @@ class TelegramWorld:
             assert status == 200, status
 
     async def settle(self) -> None:
-        """Everything stored is handled, its replies delivered and its callbacks answered."""
+        """Everything stored is handled, due jobs run, replies delivered, callbacks answered."""
+        while True:
+            await self.dispatcher.drain()
+            await self.channel.settle()
+            if not await self.app[WORKER].drain():
+                break
         await self.dispatcher.drain()
-        await self.channel.settle()
 
 
 @dataclass
@@ -141,14 +145,19 @@ async def telegram_world(
     *,
     polling: bool = False,
     dispatch: bool = False,
+    **settings_overrides: Any,
 ) -> AsyncIterator[TelegramWorld]:
     """The emulator and the bot, each on its own loopback port; limits checked at the end."""
     with ptb_timedelta():
         emulator = TelegramEmulator(token=TOKEN, flood=FloodRules().scaled(TIME_SCALE))
         async with TestServer(emulator.app, host="127.0.0.1") as emulator_server:
             api_url = str(emulator_server.make_url("")).rstrip("/")
-            settings = _settings(database_url, data_dir, api_url, polling=polling)
-            app = create_app(settings, clock=clock, dispatch=dispatch, telegram_polling=polling)
+            settings = _settings(
+                database_url, data_dir, api_url, polling=polling, **settings_overrides
+            )
+            app = create_app(
+                settings, clock=clock, dispatch=dispatch, work=dispatch, telegram_polling=polling
+            )
             async with TestServer(app, host="127.0.0.1") as bot_server:
                 world = TelegramWorld(emulator, app, clock, str(bot_server.make_url("")), polling)
                 limits, patience = FloodLimits().scaled(TIME_SCALE), PATIENCE * TIME_SCALE
@@ -177,7 +186,9 @@ async def _feeding(world: TelegramWorld, webhook_url: str) -> AsyncIterator[None
             await poller
 
 
-def _settings(database_url: str, data_dir: Path, api_url: str, *, polling: bool) -> Settings:
+def _settings(
+    database_url: str, data_dir: Path, api_url: str, *, polling: bool, **overrides: Any
+) -> Settings:
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -185,4 +196,5 @@ def _settings(database_url: str, data_dir: Path, api_url: str, *, polling: bool)
         telegram_bot_token=TOKEN,
         telegram_webhook_secret=None if polling else WEBHOOK_SECRET,
         telegram_api_url=api_url,
-    )  # type: ignore[call-arg]
+        **overrides,
+    )
