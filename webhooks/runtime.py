@@ -66,6 +66,7 @@ async def open_services(
                 settings.reviewers,
             ),
             directory=directory or make_directory(settings),
+            job_max_attempts=settings.job_max_attempts,
         )
     finally:
         await engine.dispose()

@@ -42,6 +42,7 @@ class Services:
     organisation: Organisation
     policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     directory: Directory | None = None
+    job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
 
 
 class ConversationHandler:

@@ -137,6 +137,7 @@ class ReviewHandler:
                 key=f"account.create:{decided.reference}",
                 payload={"application_id": decided.application_id},
                 now=now,
+                max_attempts=self.services.job_max_attempts,
             )
         if decided.outcome == "return":
             said = await start_correction(session, self.services, decided, step.items, step.note)
