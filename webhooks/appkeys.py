@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from bot.handlers.conversation import Services
 from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.services import Services
 from core.inbox import NewEvent
 from core.media_links import MediaLinks
 from core.settings import Settings

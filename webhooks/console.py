@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
-from bot.handlers.conversation import ConversationHandler, Services
+from bot.handlers.conversation import ConversationHandler
 from bot.handlers.media import MediaFetchError
 from bot.handlers.rendering import Button, Rendered, from_json
+from bot.handlers.services import Services
 from core.outbox import due_for_chat, mark_sent
 from webhooks.runtime import CONSOLE_REVIEW_CHAT
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.catalog import Catalog
 from bot.flows.apply import apply_dialogue
-from bot.handlers.conversation import Services
 from bot.handlers.review_policy import ReviewPolicy
+from bot.handlers.services import Services
 from core.clock import Clock, SystemClock
 from core.crypto import Vault
 from core.db import make_engine, make_sessions, upgrade_database_async
@@ -41,6 +41,7 @@ async def open_services(
     secret_key: str | None = None,
     clock: Clock | None = None,
     directory: Directory | None = None,
+    review_chats: Mapping[str, str] | None = None,
 ) -> AsyncIterator[Services]:
     """Migrate the database, then build every service; the engine is closed on the way out."""
     key = secret_key or require_secret_key(settings)
@@ -62,6 +63,7 @@ async def open_services(
                     "line": settings.line_review_group_id,
                     "telegram": settings.telegram_review_chat_id,
                     "console": CONSOLE_REVIEW_CHAT,
+                    **(review_chats or {}),
                 },
                 settings.reviewers,
             ),

@@ -10,11 +10,11 @@ import aiohttp
 
 from bot.flows.outgoing import Choice, Text
 from bot.handlers.accounts import AccountMaker
-from bot.handlers.conversation import Services
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.notify import tell
 from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
+from bot.handlers.services import Services
 from core.jobs import ClaimedJob
 from core.media_links import MediaLinks
 from core.models import Application

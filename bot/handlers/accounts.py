@@ -8,7 +8,6 @@ sent only carries a password that no longer works. The password is never stored.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import update
 
@@ -16,6 +15,7 @@ from bot.flows.apply_summary import joined
 from bot.flows.outgoing import Text
 from bot.flows.unit import unit_path_text
 from bot.handlers.notify import tell
+from bot.handlers.services import Services
 from core import audit
 from core.directory import AccountRequest, Directory, DirectoryError
 from core.jobs import ClaimedJob, PermanentJobError
@@ -29,7 +29,7 @@ KIND = "account.create"
 
 
 class AccountMaker:
-    def __init__(self, services: Any, directory: Directory, sms: SmsGateway) -> None:
+    def __init__(self, services: Services, directory: Directory, sms: SmsGateway) -> None:
         self.services = services
         self.directory = directory
         self.sms = sms
@@ -81,7 +81,7 @@ class AccountMaker:
                 .where(Application.id == application.id, Application.status == "approved")
                 .values(status="account_created", updated_at=now)
             )
-            if changed.rowcount != 1:
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
                 return
             audit.record(
                 session,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import Catalog
 from bot.flows import engine, menu, status
-from bot.flows.engine import Dialogue, FlowState, Turn
+from bot.flows.engine import FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import ApplicationsFound, Message, Text
 from bot.handlers.effects import Context, carry_out
@@ -18,31 +16,13 @@ from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MediaFetcher, MediaFetchError
 from bot.handlers.rendering import Rendered, render
 from bot.handlers.review import ReviewHandler
-from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.routing import route
-from core.clock import Clock
+from bot.handlers.services import Services
 from core.conversations import load_conversation, save_conversation
-from core.crypto import Vault
-from core.directory import Directory
-from core.documents import DocumentStore
 from core.images import MAX_UPLOAD_BYTES, CheckedImage, ImageRefused, check_image
-from core.organisation import Organisation
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    sessions: async_sessionmaker[AsyncSession]
-    vault: Vault
-    documents: DocumentStore
-    clock: Clock
-    dialogue: Dialogue
-    catalog: Catalog
-    organisation: Organisation
-    policy: ReviewPolicy = field(default_factory=ReviewPolicy)
-    directory: Directory | None = None
-    job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
+__all__ = ["ConversationHandler", "Services"]  # Services lives in services.py
 
 
 class ConversationHandler:

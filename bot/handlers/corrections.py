@@ -13,6 +13,7 @@ from bot.flows.apply_form import next_step
 from bot.flows.engine import FlowState
 from bot.flows.outgoing import Message, Text
 from bot.flows.review_card import ITEMS
+from bot.handlers.services import Services
 from core.applications import national_id_context
 from core.conversations import load_conversation, save_conversation
 from core.decisions import Decided
@@ -21,7 +22,7 @@ from core.models import Application, Document
 
 async def start_correction(
     session: AsyncSession,
-    services: Any,
+    services: Services,
     decided: Decided,
     items: Sequence[str],
     note: str | None,
@@ -49,7 +50,9 @@ async def start_correction(
     return [told, *engine.ask(services.dialogue, state).messages]
 
 
-async def _answers_of(session: AsyncSession, services: Any, application_id: int) -> dict[str, Any]:
+async def _answers_of(
+    session: AsyncSession, services: Services, application_id: int
+) -> dict[str, Any]:
     application = await session.get(Application, application_id)
     assert application is not None
     answers: dict[str, Any] = {

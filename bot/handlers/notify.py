@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.outgoing import Message
 from bot.handlers.rendering import PictureLinks, render, to_json
+from bot.handlers.services import Services
 from core.outbox import add_outgoing
 
 
 async def tell(
     session: AsyncSession,
-    services: Any,
+    services: Services,
     channel: str,
     chat_id: str,
     said: Sequence[Message],

@@ -16,6 +16,7 @@ from bot.handlers.notify import tell
 from bot.handlers.rendering import Rendered, render
 from bot.handlers.review_cards import card_messages
 from bot.handlers.review_policy import ReviewPolicy
+from bot.handlers.services import Services
 from bot.handlers.suspension import suspend
 from core import audit
 from core.conversations import load_conversation, save_conversation
@@ -30,7 +31,7 @@ CARD_ACTIONS = frozenset({"a", "r", "t"})  # the buttons on the card itself
 
 
 class ReviewHandler:
-    def __init__(self, services: Any, policy: ReviewPolicy) -> None:
+    def __init__(self, services: Services, policy: ReviewPolicy) -> None:
         self.services = services
         self.policy = policy
         self.sms: SmsGateway | None = None  # set by the app once its SMS gateway exists

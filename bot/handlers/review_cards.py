@@ -14,8 +14,9 @@ from bot.flows.review_card import Facts, review_card
 from bot.flows.unit import unit_path_text
 from bot.handlers.notify import tell
 from bot.handlers.rendering import PictureLinks
+from bot.handlers.services import Services
 from core import audit
-from core.directory import DirectoryUnavailableError
+from core.directory import Directory, DirectoryUnavailableError
 from core.jobs import ClaimedJob
 from core.media_links import MediaLinks
 from core.review_queries import card_data
@@ -24,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 
 async def card_messages(
-    session: AsyncSession, services: Any, application_id: int, changed: Sequence[str]
+    session: AsyncSession, services: Services, application_id: int, changed: Sequence[str]
 ) -> list[Message]:
     data = await card_data(session, services.vault, application_id)
     if data is None:
@@ -32,13 +33,13 @@ async def card_messages(
     facts = Facts(unit_path_text(services.organisation, data.form), changed=tuple(changed))
     responsible = data.form.get("responsible_username")
     if responsible and services.directory is not None:
-        facts = await _with_responsible(services, facts, str(responsible))
+        facts = await _with_responsible(services.directory, facts, str(responsible))
     return review_card(data, facts)
 
 
-async def _with_responsible(services: Any, facts: Facts, user_name: str) -> Facts:
+async def _with_responsible(directory: Directory, facts: Facts, user_name: str) -> Facts:
     try:
-        person = await services.directory.find_user(user_name)
+        person = await directory.find_user(user_name)
     except DirectoryUnavailableError:
         return facts  # unknown: the card says nothing rather than something wrong
     staff = None if person is None else person.employee_type == "staff"
@@ -48,7 +49,7 @@ async def _with_responsible(services: Any, facts: Facts, user_name: str) -> Fact
 class CardPoster:
     """The job handler for card.post: the card goes to the outbox of the review group."""
 
-    def __init__(self, services: Any, review_chats: dict[str, str], links: Any) -> None:
+    def __init__(self, services: Services, review_chats: dict[str, str], links: Any) -> None:
         self.services = services
         self.review_chats = review_chats
         self.links = links

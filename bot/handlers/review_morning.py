@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.outgoing import Card, Text
 from bot.handlers.notify import tell
+from bot.handlers.services import Services
 from core.clock import BANGKOK
 from core.decisions import Decided, decide
 from core.jobs import ClaimedJob, enqueue
@@ -38,7 +38,9 @@ async def plan_next_morning(session: AsyncSession, now: datetime) -> None:
 
 
 class Morning:
-    def __init__(self, services: Any, remind_after: timedelta, expire_after: timedelta) -> None:
+    def __init__(
+        self, services: Services, remind_after: timedelta, expire_after: timedelta
+    ) -> None:
         self.services = services
         self.remind_after = remind_after
         self.expire_after = expire_after

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.outgoing import Text
 from bot.handlers.notify import tell
+from bot.handlers.services import Services
 from core import audit
 from core.models import Application
 from core.sms import SmsGateway, SmsUnavailableError
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 async def suspend(
     session: AsyncSession,
-    services: Any,
+    services: Services,
     sms: SmsGateway | None,
     uid: str,
     reason: str,
@@ -29,8 +29,8 @@ async def suspend(
 ) -> str:
     """Lock or unlock the account in the caller's transaction; the key of the answer."""
     directory = services.directory
-    person = await directory.find_user(uid)
-    if person is None:
+    person = None if directory is None else await directory.find_user(uid)
+    if directory is None or person is None:
         return "suspend.unknown"
     await (directory.unlock(uid) if lift else directory.lock(uid, reason))
     now, action = services.clock.now(), "unsuspended" if lift else "suspended"

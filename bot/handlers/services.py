@@ -1,0 +1,30 @@
+"""What every handler works with: storage, crypto, clock, the dialogue, words and the directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.catalog import Catalog
+from bot.flows.engine import Dialogue
+from bot.handlers.review_policy import ReviewPolicy
+from core.clock import Clock
+from core.crypto import Vault
+from core.directory import Directory
+from core.documents import DocumentStore
+from core.organisation import Organisation
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    documents: DocumentStore
+    clock: Clock
+    dialogue: Dialogue
+    catalog: Catalog
+    organisation: Organisation
+    policy: ReviewPolicy = field(default_factory=ReviewPolicy)
+    directory: Directory | None = None
+    job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
