@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -17,9 +20,12 @@ from core.clock import ManualClock
 from core.db import make_sessions
 from core.directory import MemoryDirectory
 from core.models import Application, AuditEvent, Decision, Job
+from tests.emulators.line import LineEmulator
 from tests.handlers.chat import sample_photo
+from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET, LineWorld
 from tests.webhooks.telegram_world import TelegramUser, TelegramWorld, telegram_world
-from tests.webhooks.test_telegram_channel import fill_in_the_form
+from tests.webhooks.test_line_channel import apply as apply_on_line
+from tests.webhooks.test_telegram_channel import APPLY_AS_STAFF, fill_in_the_form
 from webhooks.appkeys import SERVICES
 
 GROUP = -1001234567890
@@ -94,11 +100,7 @@ async def test_the_card_reaches_the_group_with_buttons_and_protected_photos(
     await submitted(world)
 
     card = card_of(world)
-    assert world.emulator.buttons(card) == [
-        ("อนุมัติ", "rv:a:1"),
-        ("ไม่อนุมัติ", "rv:r:1"),
-        ("ขอข้อมูลเพิ่ม", "rv:t:1"),
-    ]
+    assert [data for _, data in world.emulator.buttons(card)] == ["rv:a:1", "rv:r:1", "rv:t:1"]
     assert "x-xxxx-xxxxx-45-8" in card["text"]
     assert "1103700123458" not in json.dumps(world.emulator.messages(GROUP), ensure_ascii=False)
     photos = [m for m in world.emulator.messages(GROUP) if "photo" in m]
@@ -150,8 +152,8 @@ async def test_two_reviewers_press_approve_at_once(
         jobs = await session.scalar(select(func.count()).where(Job.kind == "account.create"))
     assert jobs == 1
     assert world.emulator.unanswered() == []
-    assert all(query.answers for query in world.emulator.callback_queries.values())
-    assert len(world.emulator.callback_queries) == 2
+    pressed = [q for q in world.emulator.callback_queries.values() if q.data == "rv:a:1"]
+    assert sorted(q.user_id for q in pressed if q.answers) == [REVIEWER, SECOND]
     assert world.emulator.buttons(card_of(world)) == []
     texts = world.emulator.texts(GROUP)
     assert sum("ไปแล้วโดยผู้ตรวจ" in text for text in texts) == 1
@@ -170,7 +172,7 @@ async def test_a_rejection_from_the_reasons_settles_the_card_and_the_question(
     await press(world, REVIEWER, reasons, "rv:rr:1:blurry")
     await applicant.answers()
 
-    assert "ไม่อนุมัติ" in applicant.last_text
+    assert "ไม่ได้รับการอนุมัติ" in applicant.last_text
     assert world.emulator.buttons(card_of(world)) == []
     shown = {m["message_id"]: m for m in world.emulator.messages(GROUP)}
     assert world.emulator.buttons(shown[reasons["message_id"]]) == []
@@ -184,9 +186,7 @@ async def test_a_typed_reason_still_settles_the_card(world: TelegramWorld) -> No
     await world.settle()
     await press(world, REVIEWER, with_button(world, "rv:ro:1"), "rv:ro:1")
     await world.settle()
-    await world.arrived(
-        await world.emulator.send_text(REVIEWER, "บัตรหมดอายุแล้ว", chat_id=GROUP)
-    )
+    await world.arrived(await world.emulator.send_text(REVIEWER, "บัตรหมดอายุแล้ว", chat_id=GROUP))
     await applicant.answers()
 
     assert "เหตุผล: บัตรหมดอายุแล้ว" in applicant.last_text
@@ -235,3 +235,88 @@ async def test_polling_sets_the_thai_command_list(
         commands = world.emulator.commands[("default", "")]
     assert [c["command"] for c in commands] == ["start", "apply", "status", "help", "cancel"]
     assert all(any("\u0e00" <= ch <= "\u0e7f" for ch in c["description"]) for c in commands)
+
+
+# --- one app serving LINE and Telegram: each applicant reviewed and told in their own channel
+
+
+@dataclass
+class BothWorlds(LineWorld):
+    """The LINE side of an app that serves Telegram too: settling runs the whole app."""
+
+    telegram: TelegramWorld | None = None
+
+    async def settle(self) -> None:
+        assert self.telegram is not None
+        await self.telegram.settle()
+
+
+@asynccontextmanager
+async def both_worlds(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> AsyncIterator[BothWorlds]:
+    line = LineEmulator(
+        channel_secret=CHANNEL_SECRET,
+        access_token=ACCESS_TOKEN,
+        clock=lambda: clock.now().timestamp(),
+    )
+    async with TestServer(line.app, host="127.0.0.1") as line_server:
+        line_api = str(line_server.make_url("")).rstrip("/")
+        async with telegram_world(
+            database_url,
+            tmp_path / "data",
+            clock,
+            line_channel_secret=CHANNEL_SECRET,
+            line_channel_access_token=ACCESS_TOKEN,
+            line_api_url=line_api,
+            line_data_api_url=line_api,
+            line_review_group_id=LINE_GROUP,
+            public_url="https://bmabot.test",
+            **review_settings(tmp_path) | {"reviewers": ""},
+        ) as telegram:
+            telegram.emulator.add_group(GROUP)
+            line.webhook_url = f"{telegram.url}/webhooks/line"
+            yield BothWorlds(line, telegram.app, clock, telegram.url, telegram)
+    line.assert_no_violations()
+
+
+LINE_GROUP = "C" + "5" * 32
+LINE_APPLICANT, LINE_REVIEWER = "U" + "e5" * 16, "U" + "f6" * 16
+
+
+async def test_each_applicant_is_reviewed_and_told_in_their_own_channel(
+    database_url: str, engine: AsyncEngine, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with both_worlds(database_url, tmp_path, clock) as world:
+        assert world.telegram is not None
+        telegram = world.telegram
+        by_line = world.user(LINE_APPLICANT)
+        await apply_on_line(by_line)
+        await by_line.tap("ถูกต้อง ส่งคำขอ")
+        by_telegram = telegram.user(APPLICANT)
+        for action, value in APPLY_AS_STAFF:
+            value = "1103700123466" if value == "1103700123458" else value
+            await (by_telegram.say(value) if action == "say" else by_telegram.tap(value))
+        await by_telegram.photo(sample_photo())
+        await by_telegram.tap("ถูกต้อง ส่งคำขอ")
+
+        line_group = [entry["message"] for entry in world.emulator.received(LINE_GROUP)]
+        assert [m.get("altText") for m in line_group if m["type"] == "flex"] == [
+            "คำขอใหม่ A69-00001"
+        ]
+        assert card_of(telegram, "A69-00002")
+        assert not any("A69-00001" in text for text in telegram.emulator.texts(GROUP))
+
+        status, _ = await world.emulator.postback(LINE_REVIEWER, "rv:a:1", group_id=LINE_GROUP)
+        assert status == 200
+        await press(telegram, REVIEWER, card_of(telegram, "A69-00002"), "rv:r:2")
+        await world.settle()
+        await press(telegram, REVIEWER, with_button(telegram, "rv:rr:2:blurry"), "rv:rr:2:blurry")
+        await world.settle()
+
+        assert any("A69-00001 ได้รับการอนุมัติแล้ว" in t for t in world.emulator.texts(LINE_APPLICANT))
+        told = telegram.emulator.texts(APPLICANT)
+        assert "A69-00002 ไม่ได้รับการอนุมัติ" in told[-1]
+        assert not any("A69-00002" in t for t in world.emulator.texts(LINE_APPLICANT))
+        assert not any("A69-00001" in t for t in told)
+        assert any("อนุมัติคำขอ A69-00001" in t for t in world.emulator.texts(LINE_GROUP))
