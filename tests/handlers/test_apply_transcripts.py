@@ -88,9 +88,7 @@ async def test_submission_is_recorded_in_the_audit_trail(
     assert actions[-1] == "application.submitted"
 
 
-async def test_a_second_application_with_the_same_national_id_is_refused(
-    handler: object, chat: Chat
-) -> None:
+async def test_a_second_application_with_the_same_national_id_is_refused(chat: Chat) -> None:
     await play(chat, TRANSCRIPTS["staff"])
     await chat.tap("ถูกต้อง ส่งคำขอ")
     other = Chat(chat.handler, chat.media, user_id="U2002")

@@ -56,17 +56,17 @@ class LineUser:
     async def say(self, text: str) -> list[dict[str, Any]]:
         status, _ = await self.world.emulator.send_text(self.user_id, text)
         assert status == 200
-        return await self._answers()
+        return await self.answers()
 
     async def tap(self, label: str) -> list[dict[str, Any]]:
         status, _ = await self.world.emulator.postback(self.user_id, self.button(label))
         assert status == 200
-        return await self._answers()
+        return await self.answers()
 
     async def photo(self, content: bytes) -> list[dict[str, Any]]:
         status, _ = await self.world.emulator.send_image(self.user_id, content)
         assert status == 200
-        return await self._answers()
+        return await self.answers()
 
     def button(self, label: str) -> str:
         """The postback data of the button with this label (its full text is the display text)."""
@@ -90,7 +90,7 @@ class LineUser:
     def last_text(self) -> str:
         return self.texts[-1]
 
-    async def _answers(self) -> list[dict[str, Any]]:
+    async def answers(self) -> list[dict[str, Any]]:
         await self.world.settle()
         received = self.world.emulator.received(self.user_id)
         self.replies = [entry["message"] for entry in received[self.seen :]]

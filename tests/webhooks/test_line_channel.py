@@ -198,7 +198,7 @@ async def test_unknown_event_types_are_taken_and_ignored(
 async def test_follow_greets_with_the_main_choices(world: LineWorld) -> None:
     user = world.user("U" + "8" * 32)
     await world.emulator.follow(user.user_id)
-    replies = await user._answers()
+    replies = await user.answers()
     assert "ยินดีต้อนรับ" in replies[0]["text"]
     assert [a["data"] for a in user.actions()] == ["menu:apply", "menu:support"]
 
@@ -210,10 +210,10 @@ async def test_a_pdf_or_a_sticker_where_a_photo_is_asked_gets_a_thai_answer(
     for action, value in APPLY_AS_STAFF[:-1]:
         await (user.say(value) if action == "say" else user.tap(value))
     await world.emulator.send_file(user.user_id, "card.pdf", b"%PDF-1.4")
-    await user._answers()
+    await user.answers()
     assert "รูปถ่าย" in user.last_text
     await world.emulator.send_sticker(user.user_id)
-    await user._answers()
+    await user.answers()
     assert "รูปภาพ" in user.last_text
 
 

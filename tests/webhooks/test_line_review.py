@@ -154,7 +154,7 @@ async def test_return_for_correction_reasks_only_the_flagged_items(
     for data in ["rv:t:1", "rv:tf:1:mobile", "rv:tf:1:doc_id_card", "rv:td:1"]:
         await press(world, REVIEWER, data)
     await world.emulator.send_text(REVIEWER, "เบอร์โทรไม่ครบค่ะ", group_id=GROUP)
-    await applicant._answers()
+    await applicant.answers()
 
     assert "ขอให้แก้ไขคำขอ A69-00001" in applicant.texts[0]
     assert "เบอร์โทรศัพท์มือถือ" in applicant.last_text
