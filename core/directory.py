@@ -202,6 +202,10 @@ class MemoryDirectory:
         """A copy of an entry's attributes, as LDAP would return them (for tests)."""
         return {name: list(values) for name, values in self._entry(uid).attributes.items()}
 
+    def users(self) -> list[DirectoryUser]:
+        """Every entry, oldest first (the demo shows them; an entry holds no national ID)."""
+        return [_memory_user(uid, entry) for uid, entry in self._entries.items()]
+
     async def find_user(self, uid: str) -> DirectoryUser | None:
         self._check_available()
         entry = self._entries.get(uid)

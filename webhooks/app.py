@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.handlers.channels import Channel
-from bot.handlers.conversation import ConversationHandler, Services
+from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.review_morning import plan_next_morning
+from bot.handlers.services import Services
 from core.clock import Clock
 from core.inbox import NewEvent, pending_count, store_events
 from core.media_links import MediaLinks
@@ -51,17 +53,19 @@ def create_app(
     dispatch: bool = True,
     work: bool = True,
     telegram_polling: bool = False,
+    extra: ExtraChannels | None = None,
 ) -> web.Application:
     """The production app: /healthz, /metrics and the webhook of each configured channel.
 
-    `dispatch` handles stored events and delivers replies; `work` runs the job worker.
+    `dispatch` handles stored events and delivers replies; `work` runs the job worker;
+    `extra` adds channels that need no settings (the demo's web simulator).
     """
     line_configured(settings)  # fail at start, naming what is missing
     telegram = telegram_configured(settings, polling=telegram_polling)
     app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
-    app.cleanup_ctx.append(_resources(secret_key, clock, dispatch, work))
+    app.cleanup_ctx.append(_resources(secret_key, clock, dispatch, work, extra or ExtraChannels()))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/media/{token}", media)
@@ -85,16 +89,26 @@ def line_configured(settings: Settings) -> bool:
 Resources = Callable[[web.Application], AsyncIterator[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class ExtraChannels:
+    """Channels made by the caller, each with the chat id of its reviewers' group."""
+
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    review_chats: Mapping[str, str] = field(default_factory=dict)
+
+
 def _resources(
-    secret_key: str | None, clock: Clock | None, dispatch: bool, work: bool
+    secret_key: str | None, clock: Clock | None, dispatch: bool, work: bool, extra: ExtraChannels
 ) -> Resources:
     async def resources(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         async with AsyncExitStack() as stack:
             services = await stack.enter_async_context(
-                open_services(settings, secret_key=secret_key, clock=clock)
+                open_services(
+                    settings, secret_key=secret_key, clock=clock, review_chats=extra.review_chats
+                )
             )
-            channels = await _channels(settings, stack, services)
+            channels = await _channels(settings, stack, services) | dict(extra.channels)
             handler = ConversationHandler(services, dict(channels))
             dispatcher = Dispatcher(handler, channels)
             links = media_links(settings, secret_key)

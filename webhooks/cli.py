@@ -46,6 +46,9 @@ def parser() -> argparse.ArgumentParser:
         help="only acknowledge and store events; other processes handle them",
     )
     commands.add_parser("worker", help="the job worker alone, for scale-out")
+    demo = commands.add_parser("demo", help="everything on this machine, with a web simulator")
+    demo.add_argument("--port", type=int, default=8080, help="where to serve (default 8080)")
+    demo.add_argument("--open", action="store_true", help="open the page in a web browser")
     chat = commands.add_parser("chat", help="try the Thai application form in this terminal")
     chat.add_argument("--user", default=None, help="who you are in the chat (default: your login)")
     chat.add_argument(
@@ -96,6 +99,12 @@ async def _telegram(settings: Settings, action: str) -> int:
     return await (set_webhook_command if action == "set-webhook" else poll_command)(settings)
 
 
+async def _demo(port: int, *, open_browser: bool) -> int:
+    from webhooks.demo import demo_command  # the simulator is no part of `serve`
+
+    return await demo_command(port, open_browser=open_browser)
+
+
 async def _db(settings: Settings, args: argparse.Namespace) -> int:
     await asyncio.to_thread(upgrade_database, settings.database_url)
     print("database is up to date")
@@ -107,6 +116,7 @@ COMMANDS: dict[str, Command] = {
         s, dispatch=not a.receive_only, work=not (a.no_worker or a.receive_only)
     ),
     "worker": lambda s, a: worker_command(s),
+    "demo": lambda s, a: _demo(a.port, open_browser=a.open),
     "chat": lambda s, a: _chat(s, a.user or getpass.getuser(), review=a.review),
     "db": _db,
     "line": lambda s, a: install_rich_menu_command(s),

@@ -32,6 +32,7 @@ FAMILIES = "|".join(
         "suspend",
         "telegram",
         "console",
+        "demo",
     ]
 )
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
@@ -159,6 +160,7 @@ def test_every_sentence_is_polite(key: str) -> None:
         "review.stats",
         "review.card_title",
         "console.you",
+        "demo.",  # the simulator page's headings and labels
     )
     if key == "common.literal" or key.startswith(lines):
         return  # labels and lines of a card, not sentences

@@ -1,0 +1,131 @@
+"""The demo's web channel: the real dialogue, review and jobs, seen through the simulator API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from core.clock import ManualClock
+from core.settings import Settings
+from tests.conftest import TEST_SECRET_KEY
+from tests.handlers.chat import sample_photo
+from tests.webhooks.web_world import WebWorld, web_world
+from webhooks.app import create_app
+
+STAFF_ANSWERS = [
+    "สมัคร",
+    "ยอมรับและเริ่มกรอก",
+    "บุคลากรประจำ กทม.",
+    "บางรัก",
+    "สำนักงานเขตบางรัก",
+    "ไม่มี/ข้าม",
+    "นักวิชาการ",
+    "นาย",
+    "สมชาย",
+    "ใจดี",
+    "Mr.",
+    "Somchai",
+    "Jaidee",
+    "1103700123458",
+    "ไทย",
+    "0812345678",
+    "a@b.co",
+]
+
+
+async def apply_as_staff(world: WebWorld, user: str) -> None:
+    applicant = world.applicant(user)
+    await applicant.post(kind="follow")
+    for answer in STAFF_ANSWERS:
+        await applicant.answer(answer)
+    await applicant.photo(sample_photo())
+    await applicant.answer("ถูกต้อง ส่งคำขอ")
+
+
+async def test_staff_applies_and_is_approved_through_the_web_channel(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        await apply_as_staff(world, "somchai")
+        assert any("A69-00001" in text for text in await world.applicant("somchai").bot_texts())
+        reviewer = world.reviewer()
+        card = next(s for s in await reviewer.said() if "A69-00001" in (s.get("title") or ""))
+        assert any((s["image_url"] or "").startswith("/media/") for s in await reviewer.said())
+        await reviewer.answer("✅ อนุมัติ")
+        ledger = await world.ledger()
+        settled = [s for s in await reviewer.said() if s.get("replaces") == card["id"]]
+    assert [sms["to"] for sms in ledger["sms"]] == ["+66812345678"]
+    assert "somchai.j" in ledger["sms"][0]["message"]
+    accounts = [(a["uid"], a["name"], a["reference"]) for a in ledger["accounts"]]
+    assert accounts == [("somchai.j", "นายสมชาย ใจดี", "A69-00001")]
+    assert "1103700123458" not in str(ledger)
+    assert settled
+    assert not settled[0]["buttons"]
+
+
+async def test_two_applicants_never_see_each_others_messages(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        first, second = world.applicant("tab-1"), world.applicant("tab-2")
+        await first.post(kind="follow")
+        await second.post(kind="follow")
+        await first.answer("สมัคร")
+        await second.post(kind="text", text="secret-of-tab-2")
+        first_said, second_said = await first.said(), await second.said()
+    assert {s.get("user") for s in first_said if s["sender"] == "person"} == {"tab-1"}
+    assert {s.get("user") for s in second_said if s["sender"] == "person"} == {"tab-2"}
+    assert "secret-of-tab-2" not in str(first_said)
+    assert not {s["id"] for s in first_said} & {s["id"] for s in second_said}
+
+
+async def test_a_person_cannot_write_into_someone_elses_chat(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        response = await world.client.post(
+            "/web/chats/tab-2/said", json={"user": "tab-1", "kind": "text", "text": "hi"}
+        )
+    assert response.status == 403
+
+
+async def test_a_page_that_opens_later_gets_the_chat_so_far_as_events(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        await world.applicant("late").post(kind="follow")
+        response = await world.client.get("/web/chats/late/events")
+        first = await response.content.readuntil(b"\n\n")
+        response.close()
+    assert first.startswith(b"data: ")
+    assert b"menu.greeting" in first
+
+
+async def test_the_page_and_its_thai_words_are_served(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        page = await world.client.get("/")
+        html = await page.text()
+        words = await (await world.client.get("/web/words")).json()
+        sample = await world.client.get("/static/sample-id-card.png")
+    assert page.status == 200
+    assert "app.js" in html
+    assert words["reviewers"] == "กลุ่มผู้ตรวจสอบคำขอ"
+    assert sample.status == 200
+    assert sample.content_type == "image/png"
+
+
+async def test_serve_has_no_simulator(database_url: str, tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=database_url, data_dir=tmp_path / "data", secret_key=TEST_SECRET_KEY
+    )
+    async with TestClient(TestServer(create_app(settings))) as client:
+        statuses = [
+            (await client.get(path)).status
+            for path in ("/", "/web/words", "/web/ledger", "/static/app.js")
+        ]
+        healthy = (await client.get("/healthz")).status
+    assert statuses == [404, 404, 404, 404]
+    assert healthy == 200

@@ -1,0 +1,77 @@
+"""`bmabot demo`: the whole service on one laptop, with the web simulator as a third channel."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import webbrowser
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.handlers.media import MemoryMedia
+from core.clock import Clock
+from core.settings import Settings, load_settings
+from webhooks.app import ExtraChannels, create_app
+from webhooks.runtime import local_secret_key
+from webhooks.web import CHANNEL, WEB_REVIEW_CHAT, WebChannel, add_web_routes
+from webhooks.web_hub import ChatHub
+from webhooks.web_panes import add_page_routes
+
+DEMO_DIR = Path("var/demo")
+
+
+def demo_settings(root: Path = DEMO_DIR, port: int = 8080) -> Settings:
+    """Everything embedded under root; no LINE, Telegram, LDAP or SMS gateway is asked for."""
+    return load_settings(
+        database_url=f"sqlite+aiosqlite:///{root / 'bmabot.db'}",
+        data_dir=root / "data",
+        host="127.0.0.1",
+        port=port,
+        public_url=f"http://127.0.0.1:{port}",
+        directory="memory",
+        sms="outbox",
+        sms_outbox=root / "sms-outbox.jsonl",
+        line_channel_secret=None,
+        line_channel_access_token=None,
+        telegram_bot_token=None,
+        reviewers="",
+    )
+
+
+def create_demo_app(
+    settings: Settings,
+    *,
+    secret_key: str | None = None,
+    clock: Clock | None = None,
+    run_loops: bool = True,
+) -> web.Application:
+    """The production app plus the web channel and its page; `serve` never has these."""
+    channel = WebChannel(ChatHub(), MemoryMedia())
+    extra = ExtraChannels({CHANNEL: channel}, {CHANNEL: WEB_REVIEW_CHAT})
+    key = secret_key or local_secret_key(settings)
+    app = create_app(
+        settings, secret_key=key, clock=clock, dispatch=run_loops, work=run_loops, extra=extra
+    )
+    add_web_routes(app, channel)
+    add_page_routes(app)
+    return app
+
+
+async def demo_command(port: int, *, open_browser: bool) -> int:
+    """Serve the simulator until Ctrl-C; the data stays in ./var/demo/ for the next run."""
+    settings = demo_settings(port=port)
+    runner = web.AppRunner(create_demo_app(settings), access_log=None, shutdown_timeout=2)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.port).start()
+    address = f"http://{settings.host}:{settings.port}/"
+    print(f"bmabot demo: open {address}  (Ctrl-C stops)", flush=True)
+    if open_browser:
+        webbrowser.open(address)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+    return 0
