@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
@@ -52,6 +53,51 @@ async def save_conversation(
         insert.on_conflict_do_update(
             index_elements=["channel", "user_id"], set_={"state": token, "updated_at": now}
         )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuietConversation:
+    channel: str
+    user_id: str
+    updated_at: datetime
+    state: dict[str, Any]
+
+
+async def quiet_conversations(
+    session: AsyncSession, vault: Vault, before: datetime
+) -> list[QuietConversation]:
+    """Conversations with a state (a form in progress) untouched since before, locked."""
+    rows = await session.scalars(
+        select(Conversation)
+        .where(Conversation.state.is_not(None), Conversation.updated_at < before)
+        .order_by(Conversation.id)
+        .with_for_update()
+    )
+    return [
+        QuietConversation(
+            row.channel,
+            row.user_id,
+            row.updated_at,
+            cast(
+                dict[str, Any],
+                vault.decrypt_json(row.state, context=_context(row.channel, row.user_id)),
+            ),
+        )
+        for row in rows
+        if row.state is not None
+    ]
+
+
+async def replace_state_quietly(
+    session: AsyncSession, vault: Vault, channel: str, user_id: str, state: dict[str, Any]
+) -> None:
+    """Store a new state but keep updated_at: the bot touching a state is not the person."""
+    token = vault.encrypt_json(state, context=_context(channel, user_id))
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.channel == channel, Conversation.user_id == user_id)
+        .values(state=token)
     )
 
 

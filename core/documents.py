@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.images import CheckedImage
@@ -106,3 +107,29 @@ async def save_document(
     session.add(document)
     await session.flush()
     return document.id
+
+
+async def delete_draft_documents(
+    session: AsyncSession, store: DocumentStore, *, channel: str, user_id: str, now: datetime
+) -> int:
+    """Delete the photos of a person's unsubmitted form: rows marked, encrypted files removed.
+
+    The rows are marked first; a file removed in a transaction that later rolls back only
+    leaves a draft row whose photo reads as deleted, never a photo nobody can find.
+    """
+    drafts = list(
+        await session.scalars(
+            select(Document).where(
+                Document.channel == channel,
+                Document.user_id == user_id,
+                Document.application_id.is_(None),
+                Document.deleted_at.is_(None),
+            )
+        )
+    )
+    for document in drafts:
+        document.deleted_at = now
+    await session.flush()
+    for document in drafts:
+        store.delete(document.storage_name)
+    return len(drafts)

@@ -1,4 +1,4 @@
-"""Every morning: expire what nobody decided in time, and remind the reviewers of the rest."""
+"""Every morning: expire what nobody decided in time, remind the reviewers, tidy drafts."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.outgoing import Card, Text
+from bot.handlers.drafts import tidy_drafts
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
 from core.clock import BANGKOK
@@ -50,6 +51,7 @@ class Morning:
         async with services.sessions.begin() as session:
             await self._expire(session, now)
             await self._remind(session, now)
+            await tidy_drafts(session, services, now)
             await plan_next_morning(session, now + timedelta(minutes=1))
 
     async def _expire(self, session: AsyncSession, now: datetime) -> None:

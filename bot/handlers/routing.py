@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import engine, menu, status
+from bot.flows import engine, faq, menu, status
 from bot.flows.engine import Dialogue, FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import LookUpApplications, Record, Text
@@ -37,4 +37,5 @@ def _idle(dialogue: Dialogue, incoming: Incoming) -> Turn:
         return Turn(started.state, started.messages, (Record("application.started"),))
     if menu.typed(incoming) & menu.GREETING_WORDS:
         return Turn(None, menu.greeting())
-    return Turn(None, menu.main_menu())
+    # Questions are answered only when idle: inside the form, text is the answer to a step.
+    return Turn(None, faq.answer(incoming) or menu.main_menu())

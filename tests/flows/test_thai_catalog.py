@@ -33,6 +33,8 @@ FAMILIES = "|".join(
         "telegram",
         "console",
         "demo",
+        "faq",
+        "draft",
     ]
 )
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
