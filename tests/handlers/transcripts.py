@@ -110,3 +110,28 @@ def until(turns: list[Turn], question: str) -> list[Turn]:
         if turn.then == question:
             return turns[:index]
     raise ValueError(f"{question} is never asked")
+
+
+# The staff form as a person fills it in on any channel, after asking to apply and before the
+# photo: ("say", text) or ("tap", a button's label). The channel tests start and end it.
+STAFF_FORM = [
+    ("tap", "ยอมรับและเริ่มกรอก"),
+    ("tap", "บุคลากรประจำ กทม."),
+    ("say", "บางรัก"),
+    ("tap", "สำนักงานเขตบางรัก"),
+    ("tap", "ฝ่ายทะเบียน"),
+    ("tap", "ไม่มี/ข้าม"),
+    ("say", "นักวิชาการคอมพิวเตอร์"),
+    ("tap", "นาย"),
+    ("say", "สมชาย"),
+    ("say", "ใจดี"),
+    ("tap", "Mr."),
+    ("say", "Somchai"),
+    ("say", "Jaidee"),
+    ("say", "1103700123458"),
+    ("tap", "ไทย"),
+    ("say", "0812345678"),
+    ("say", "somchai@gmail.com"),
+]
+# The same answers typed or clicked one after another (the terminal and the web page).
+STAFF_ANSWERS = ["สมัคร", *(value for _, value in STAFF_FORM)]

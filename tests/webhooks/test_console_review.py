@@ -15,6 +15,7 @@ from core.settings import Settings
 from core.sms import OutboxSms
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
+from tests.handlers.transcripts import STAFF_ANSWERS
 from webhooks.console import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.runtime import CONSOLE_REVIEW_CHAT
 from webhooks.work import build_worker
@@ -40,34 +41,14 @@ async def test_apply_in_one_terminal_and_approve_in_another(
 
         return mail
 
-    answers = [
-        "สมัคร",
-        "ยอมรับและเริ่มกรอก",
-        "บุคลากรประจำ กทม.",
-        "บางรัก",
-        "สำนักงานเขตบางรัก",
-        "ไม่มี/ข้าม",
-        "นักวิชาการ",
-        "นาย",
-        "สมชาย",
-        "ใจดี",
-        "Mr.",
-        "Somchai",
-        "Jaidee",
-        "1103700123458",
-        "ไทย",
-        "0812345678",
-        "a@b.co",
-        str(photo),
-        "ถูกต้อง ส่งคำขอ",
-    ]
+    answers = [*STAFF_ANSWERS, str(photo), "ถูกต้อง ส่งคำขอ"]
     applicant, reviewer = Seat.applicant("somchai"), Seat.reviewer("clerk")
     out = io.StringIO()
     await run_console(
         handler, applicant, io.StringIO("\n".join(answers) + "\n"), out, mail=mail_for(applicant)
     )
     assert "A69-00001" in out.getvalue()
-    assert "นักวิชาการ" in out.getvalue()  # every answer landed on its own question
+    assert "นักวิชาการคอมพิวเตอร์" in out.getvalue()  # every answer met its own question
     assert "ตำแหน่ง: ไม่มี/ข้าม" not in out.getvalue()
 
     desk = io.StringIO()

@@ -26,31 +26,12 @@ from core.models import Application, AuditEvent, Document, InboxEvent
 from core.organisation import Organisation
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
+from tests.handlers.transcripts import STAFF_FORM
 from tests.webhooks.line_world import LineUser, LineWorld, line_world
 from webhooks.app import healthz
 from webhooks.appkeys import SERVICES
 
-APPLY_AS_STAFF = [
-    ("say", "สมัคร"),
-    ("tap", "ยอมรับและเริ่มกรอก"),
-    ("tap", "บุคลากรประจำ กทม."),
-    ("say", "บางรัก"),
-    ("tap", "สำนักงานเขตบางรัก"),
-    ("tap", "ฝ่ายทะเบียน"),
-    ("tap", "ไม่มี/ข้าม"),
-    ("say", "นักวิชาการคอมพิวเตอร์"),
-    ("tap", "นาย"),
-    ("say", "สมชาย"),
-    ("say", "ใจดี"),
-    ("tap", "Mr."),
-    ("say", "Somchai"),
-    ("say", "Jaidee"),
-    ("say", "1103700123458"),
-    ("tap", "ไทย"),
-    ("say", "0812345678"),
-    ("say", "somchai@gmail.com"),
-    ("photo", ""),
-]
+APPLY_AS_STAFF = [("say", "สมัคร"), *STAFF_FORM, ("photo", "")]
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from core.settings import Settings, SettingsError
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.telegram import TelegramEmulator
 from tests.handlers.chat import sample_photo
+from tests.handlers.transcripts import STAFF_FORM
 from tests.webhooks.telegram_world import (
     TOKEN,
     TelegramUser,
@@ -49,27 +50,7 @@ from webhooks.telegram_messages import (
 from webhooks.telegram_setup import set_webhook_command, telegram_configured
 
 GROUP = -1001234567890
-APPLY_AS_STAFF = [
-    ("say", "/start"),
-    ("tap", "ขอบัญชีผู้ใช้ กทม."),
-    ("tap", "ยอมรับและเริ่มกรอก"),
-    ("tap", "บุคลากรประจำ กทม."),
-    ("say", "บางรัก"),
-    ("tap", "สำนักงานเขตบางรัก"),
-    ("tap", "ฝ่ายทะเบียน"),
-    ("tap", "ไม่มี/ข้าม"),
-    ("say", "นักวิชาการคอมพิวเตอร์"),
-    ("tap", "นาย"),
-    ("say", "สมชาย"),
-    ("say", "ใจดี"),
-    ("tap", "Mr."),
-    ("say", "Somchai"),
-    ("say", "Jaidee"),
-    ("say", "1103700123458"),
-    ("tap", "ไทย"),
-    ("say", "0812345678"),
-    ("say", "somchai@gmail.com"),
-]
+APPLY_AS_STAFF = [("say", "/start"), ("tap", "ขอบัญชีผู้ใช้ กทม."), *STAFF_FORM]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from tests.conftest import TEST_SECRET_KEY
-from tests.webhooks.test_web_channel import STAFF_ANSWERS
+from tests.handlers.transcripts import STAFF_ANSWERS
 from webhooks.demo import create_demo_app, demo_settings
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -10,28 +10,9 @@ from core.clock import ManualClock
 from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
+from tests.handlers.transcripts import STAFF_ANSWERS
 from tests.webhooks.web_world import WebWorld, web_world
 from webhooks.app import create_app
-
-STAFF_ANSWERS = [
-    "สมัคร",
-    "ยอมรับและเริ่มกรอก",
-    "บุคลากรประจำ กทม.",
-    "บางรัก",
-    "สำนักงานเขตบางรัก",
-    "ไม่มี/ข้าม",
-    "นักวิชาการ",
-    "นาย",
-    "สมชาย",
-    "ใจดี",
-    "Mr.",
-    "Somchai",
-    "Jaidee",
-    "1103700123458",
-    "ไทย",
-    "0812345678",
-    "a@b.co",
-]
 
 
 async def apply_as_staff(world: WebWorld, user: str) -> None:
