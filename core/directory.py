@@ -40,6 +40,14 @@ class UnknownUserError(DirectoryError):
     """No entry with that user name."""
 
 
+class UnknownGroupError(DirectoryError):
+    """No group entry with that DN (BMABOT_RIGHTS_GROUPS names one that is not there)."""
+
+
+class NotAMailboxError(DirectoryError):
+    """A responsible person can only be set on a unit mailbox."""
+
+
 class UserNameTakenError(DirectoryError):
     """A unit mailbox name that belongs to another entry or is reserved."""
 
@@ -109,6 +117,10 @@ class Directory(Protocol):
     async def lock(self, uid: str, reason: str) -> None: ...
 
     async def unlock(self, uid: str) -> None: ...
+
+    async def set_responsible(self, mailbox_uid: str, responsible_uid: str) -> None: ...
+
+    async def add_to_group(self, uid: str, group_dn: str) -> None: ...
 
 
 def user_name_candidates(first_name_en: str, last_name_en: str) -> Iterator[str]:
@@ -196,6 +208,7 @@ class MemoryDirectory:
     reserved: Collection[str] = RESERVED_USER_NAMES
     available: bool = True
     _entries: dict[str, _MemoryEntry] = field(default_factory=dict)
+    groups: dict[str, set[str]] = field(default_factory=dict)  # group DN -> member uids
     _salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
 
     def entry(self, uid: str) -> dict[str, list[str]]:
@@ -266,6 +279,24 @@ class MemoryDirectory:
         self._check_available()
         self._entry(uid).locked = False
         logger.info("unlocked directory entry %s", uid)
+
+    async def set_responsible(self, mailbox_uid: str, responsible_uid: str) -> None:
+        self._check_available()
+        mailbox = self._entry(mailbox_uid)
+        if mailbox.attributes.get("employeeType") != [ApplicationKind.AGENCY.value]:
+            raise NotAMailboxError(f"{mailbox_uid!r} is not a unit mailbox")
+        self._entry(responsible_uid)
+        mailbox.attributes["manager"] = [f"uid={responsible_uid},{self.users_dn}"]
+        logger.info("unit mailbox %s now answered for by %s", mailbox_uid, responsible_uid)
+
+    async def add_to_group(self, uid: str, group_dn: str) -> None:
+        self._check_available()
+        self._entry(uid)
+        members = self.groups.get(group_dn)
+        if members is None:
+            raise UnknownGroupError(f"no group {group_dn!r}")
+        members.add(uid)
+        logger.info("added %s to group %s", uid, group_dn)
 
     def _check_available(self) -> None:
         if not self.available:

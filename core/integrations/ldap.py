@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from ldap3 import (
     BASE,
+    MODIFY_ADD,
     MODIFY_DELETE,
     MODIFY_REPLACE,
     NONE,
@@ -32,8 +33,10 @@ from core.directory import (
     DirectoryError,
     DirectoryUnavailableError,
     DirectoryUser,
+    NotAMailboxError,
     PasswordChangeError,
     PasswordCheck,
+    UnknownGroupError,
     UnknownUserError,
     UserNameTakenError,
     account_entry,
@@ -51,7 +54,7 @@ PPOLICY_OID = "1.3.6.1.4.1.42.2.27.8.5.1"  # password policy control (draft-behe
 PPOLICY_ACCOUNT_LOCKED = 1
 PPOLICY_CHANGE_AFTER_RESET = 2
 LOCKED_FOR_GOOD = "000001010000Z"  # ppolicy: locked until an administrator unlocks
-SUCCESS, NO_SUCH_ATTRIBUTE, NO_SUCH_OBJECT = 0, 16, 32
+SUCCESS, NO_SUCH_ATTRIBUTE, ATTRIBUTE_OR_VALUE_EXISTS, NO_SUCH_OBJECT = 0, 16, 20, 32
 INVALID_CREDENTIALS, INSUFFICIENT_ACCESS, ALREADY_EXISTS = 49, 50, 68
 # busy, unavailable, unwillingToPerform is not here: it is a refusal, not a passing state
 RETRYABLE_RESULTS = frozenset({3, 51, 52, 80, 81, 85})
@@ -135,6 +138,14 @@ class LdapDirectory:
         change: dict[str, Any] = {"pwdAccountLockedTime": [(MODIFY_DELETE, [])]}
         await self._as_admin(lambda c: self._modify(c, uid, change))
         logger.info("unlocked directory entry %s", uid)
+
+    async def set_responsible(self, mailbox_uid: str, responsible_uid: str) -> None:
+        await self._as_admin(lambda c: self._set_responsible(c, mailbox_uid, responsible_uid))
+        logger.info("unit mailbox %s now answered for by %s", mailbox_uid, responsible_uid)
+
+    async def add_to_group(self, uid: str, group_dn: str) -> None:
+        await self._as_admin(lambda c: self._add_to_group(c, uid, group_dn))
+        logger.info("added %s to group %s", uid, group_dn)
 
     # --- connections -----------------------------------------------------------------
 
@@ -243,6 +254,28 @@ class LdapDirectory:
         result = connection.modify(self._dn(uid), change)[1]
         if result["result"] != NO_SUCH_ATTRIBUTE:  # unlocking an unlocked entry is fine
             _raise_for(result, "modify")
+
+    def _set_responsible(self, connection: Connection, mailbox_uid: str, person: str) -> None:
+        mailbox = self._find(connection, "uid", mailbox_uid)
+        if mailbox is None:
+            raise UnknownUserError(f"no unit mailbox {mailbox_uid!r}")
+        if _values(mailbox, "employeeType") != [ApplicationKind.AGENCY.value]:
+            raise NotAMailboxError(f"{mailbox_uid!r} is not a unit mailbox")
+        responsible = self._find(connection, "uid", person)
+        if responsible is None:
+            raise UnknownUserError(f"no responsible person {person!r}")
+        change = {"manager": [(MODIFY_REPLACE, [str(responsible["dn"])])]}
+        _raise_for(connection.modify(str(mailbox["dn"]), change)[1], "modify")
+
+    def _add_to_group(self, connection: Connection, uid: str, group_dn: str) -> None:
+        if self._find(connection, "uid", uid) is None:
+            raise UnknownUserError(f"no directory entry {uid!r}")
+        change = {"member": [(MODIFY_ADD, [self._dn(uid)])]}
+        result = connection.modify(group_dn, change)[1]
+        if result["result"] == NO_SUCH_OBJECT:
+            raise UnknownGroupError(f"no group {group_dn!r}")
+        if result["result"] != ATTRIBUTE_OR_VALUE_EXISTS:  # already a member: done before
+            _raise_for(result, "modify group")
 
     def _check_password(self, uid: str, password: str) -> PasswordCheck:
         connection = self._connection(self._dn(uid), password)

@@ -25,8 +25,10 @@ from core.directory import (
     Directory,
     DirectoryUnavailableError,
     MemoryDirectory,
+    NotAMailboxError,
     PasswordChangeError,
     PasswordCheck,
+    UnknownGroupError,
     UnknownUserError,
     UserNameTakenError,
 )
@@ -58,6 +60,15 @@ UNIT_MAILBOX = replace(
     kind=ApplicationKind.AGENCY,
     mailbox_name="district.it",
     responsible_uid="somchai.j",
+)
+MALEE = replace(
+    SOMCHAI,
+    application_reference="A69-00044",
+    first_name_en="Malee",
+    last_name_en="Srisuk",
+    first_name_th="มาลี",
+    last_name_th="ศรีสุข",
+    display_name_th="นางสาวมาลี ศรีสุข",
 )
 
 
@@ -101,6 +112,14 @@ class MemoryHarness:
         self.directory.available = False
         return self.directory
 
+    def make_group(self, name: str) -> str:
+        dn = f"cn={name},ou=groups,dc=bangkok,dc=go,dc=th"
+        self.directory.groups[dn] = set()
+        return dn
+
+    def members(self, group_dn: str) -> set[str]:
+        return set(self.directory.groups[group_dn])
+
 
 class LdapHarness:
     """Each test gets its own organisational unit on the shared server: no name clashes."""
@@ -136,6 +155,19 @@ class LdapHarness:
             attributes = dict(connection.response[0]["attributes"])
         attributes.pop("objectClass")
         return attributes
+
+    def make_group(self, name: str) -> str:
+        dn = f"cn={name},{self.users_dn}"
+        with self.admin() as connection:  # groupOfNames must have a member from the start
+            assert connection.add(dn, ["groupOfNames"], {"member": [self.slapd["LDAP_BIND_DN"]]})
+        return dn
+
+    def members(self, group_dn: str) -> set[str]:
+        with self.admin() as connection:
+            connection.search(group_dn, "(objectClass=*)", BASE, attributes=["member"])
+            members = connection.response[0]["attributes"]["member"]
+        suffix = f",{self.users_dn}"
+        return {m.removeprefix("uid=").removesuffix(suffix) for m in members if m.endswith(suffix)}
 
     def stopped(self) -> Directory:
         s = self.slapd
@@ -425,6 +457,61 @@ async def test_unit_mailbox_name_of_another_entry_is_refused(directory: Director
 
     with pytest.raises(UserNameTakenError):
         await directory.create_account(taken)
+
+
+async def test_a_new_responsible_person_replaces_the_old_one(harness: Harness) -> None:
+    await harness.directory.create_account(SOMCHAI)
+    await harness.directory.create_account(UNIT_MAILBOX)
+    malee = await harness.directory.create_account(MALEE)
+
+    await harness.directory.set_responsible("district.it", malee.uid)
+    await harness.directory.set_responsible("district.it", malee.uid)  # a retry changes nothing
+
+    assert harness.entry("district.it")["manager"] == [f"uid={malee.uid},{harness.users_dn}"]
+    mailbox = await harness.directory.find_user("district.it")
+    assert mailbox is not None
+    assert mailbox.responsible_uid == malee.uid
+
+
+async def test_a_responsible_person_is_set_only_on_a_unit_mailbox(directory: Directory) -> None:
+    await directory.create_account(SOMCHAI)
+    malee = await directory.create_account(MALEE)
+
+    with pytest.raises(NotAMailboxError):
+        await directory.set_responsible("somchai.j", malee.uid)
+    with pytest.raises(UnknownUserError):
+        await directory.set_responsible("no.such.box", malee.uid)
+
+
+async def test_the_new_responsible_person_must_exist(directory: Directory) -> None:
+    await directory.create_account(SOMCHAI)
+    await directory.create_account(UNIT_MAILBOX)
+
+    with pytest.raises(UnknownUserError):
+        await directory.set_responsible("district.it", "nobody.here")
+
+
+# --- groups (rights such as e-GP BMA) ----------------------------------------------------
+
+
+async def test_adding_to_a_group_twice_makes_one_membership(harness: Harness) -> None:
+    group = harness.make_group("egp")
+    await harness.directory.create_account(SOMCHAI)
+
+    await harness.directory.add_to_group("somchai.j", group)
+    await harness.directory.add_to_group("somchai.j", group)
+
+    assert harness.members(group) == {"somchai.j"}
+
+
+async def test_a_group_that_is_not_there_fails_permanently(harness: Harness) -> None:
+    await harness.directory.create_account(SOMCHAI)
+    missing = harness.make_group("webportal").replace("cn=webportal", "cn=missing")
+
+    with pytest.raises(UnknownGroupError):
+        await harness.directory.add_to_group("somchai.j", missing)
+    with pytest.raises(UnknownUserError):
+        await harness.directory.add_to_group("nobody.here", harness.make_group("egp"))
 
 
 # --- failures --------------------------------------------------------------------------
