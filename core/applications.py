@@ -15,14 +15,20 @@ from core import audit
 from core.clock import buddhist_year
 from core.crypto import NATIONAL_ID, Vault
 from core.db import dialect_insert
-from core.models import Application, ApplicationKind, Document, ReferenceCounter
+from core.models import (
+    PERSONAL_KINDS,
+    Application,
+    ApplicationKind,
+    Document,
+    ReferenceCounter,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class ApplicationForm:
     kind: str
     fields: Mapping[str, Any]  # non-secret answers, JSON-able
-    national_id: str | None  # 13 ASCII digits, None for agency (unit mailbox) requests
+    national_id: str | None  # 13 ASCII digits for personal kinds; None for the others
     document_ids: Mapping[str, int]  # slot -> Document.id, stored by this user, not attached
 
 
@@ -35,14 +41,6 @@ class Submitted:
 @dataclass(frozen=True, slots=True)
 class AlreadyActive:
     reference: str  # the active application or account of the same national ID
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationSummary:
-    reference: str
-    kind: str
-    status: str
-    submitted_at: datetime
 
 
 def format_reference(year_be: int, number: int) -> str:
@@ -106,8 +104,7 @@ def _check_form(form: ApplicationForm) -> None:
     # Messages never include the national ID itself.
     if form.kind not in set(ApplicationKind):
         raise ValueError(f"unknown application kind: {form.kind!r}")
-    is_agency = form.kind == ApplicationKind.AGENCY
-    if is_agency != (form.national_id is None):
+    if (form.kind in PERSONAL_KINDS) == (form.national_id is None):
         raise ValueError("a national ID is required for personal applications, only for them")
     if form.national_id is not None and not NATIONAL_ID.fullmatch(form.national_id):
         raise ValueError("the national ID must be 13 ASCII digits")
@@ -188,17 +185,3 @@ async def _active_reference(session: AsyncSession, digest: str | None) -> str | 
 def national_id_context(reference: str) -> str:
     """Binds an encrypted national ID to its application: it cannot be moved to another."""
     return f"application:{reference}:national_id"
-
-
-async def applications_of(
-    session: AsyncSession, channel: str, user_id: str
-) -> list[ApplicationSummary]:
-    """The user's applications, newest first."""
-    rows = await session.execute(
-        select(
-            Application.reference, Application.kind, Application.status, Application.submitted_at
-        )
-        .where(Application.channel == channel, Application.user_id == user_id)
-        .order_by(Application.submitted_at.desc(), Application.id.desc())
-    )
-    return [ApplicationSummary(*row) for row in rows]

@@ -1,4 +1,4 @@
-"""Normalise and validate what applicants type: national ID, mobile, e-mail and names."""
+"""Normalise and validate what people type: national ID, mobile, e-mail, names, references."""
 
 import re
 import unicodedata
@@ -45,6 +45,8 @@ _MARK_FIRST = re.compile(f"(?:^| )[{_THAI_MARK}]")
 _ENGLISH_WORD = "[A-Za-z]+(?:['-][A-Za-z]+)*"
 _ENGLISH_NAME = re.compile(f"{_ENGLISH_WORD}(?: {_ENGLISH_WORD})*")
 # Phones' "smart punctuation" turns ' into ’ and - into a Unicode hyphen.
+# A request's reference once digits are ASCII and spaces gone: A69-00042, a69 00042, A6900042.
+_REFERENCE = re.compile(f"A([0-9]{{2}})[{_DASHES}_./]?([0-9]{{1,5}})", re.ASCII)
 _TYPOGRAPHIC = str.maketrans("\u2019\u2018\u02bc\u2010\u2011", "'''--")
 # Spellings Thai never has (none of the 21,218 names in pythainlp's name lists trips one).
 # Used only to decide whether a wrong-keyboard-layout guess is worth offering.
@@ -319,3 +321,16 @@ def parse_free_text(text: str, *, min_length: int = 2, max_length: int = 200) ->
     if len(cleaned) > max_length:
         return Invalid("too_long")
     return cleaned
+
+
+def parse_reference(text: str) -> str | None:
+    """A request's reference as the bot writes it ("A69-00042"); None if the text is not one.
+
+    Lower case, Thai digits, spaces and any dash are fine: "a๖๙ ๐๐๐๔๒" is A69-00042.
+    """
+    compact = "".join(normalize_digits(text.translate(_ZERO_WIDTH)).split()).upper()
+    found = _REFERENCE.fullmatch(compact)
+    if found is None:
+        return None
+    year, number = found.groups()
+    return f"A{year}-{int(number):05d}"  # ASCII digits only here: int() keeps them exact

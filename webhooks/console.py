@@ -81,9 +81,13 @@ def show(replies: Sequence[Rendered], out: TextIO) -> tuple[Button, ...]:
             out.write(f"\n🤖 {_indent(reply.text)}\n")
         if reply.image_url:
             out.write(f"     🖼  {reply.image_url}\n")
-        buttons = reply.buttons or buttons  # a picture after a card keeps the card's buttons
-        for number, button in enumerate(reply.buttons, start=1):
+        pressable = tuple(button for button in reply.buttons if button.number is None)
+        buttons = pressable or buttons  # a picture after a card keeps the card's buttons
+        for number, button in enumerate(pressable, start=1):
             out.write(f"   [{number}] {button.label}\n")
+        for button in reply.buttons:
+            if button.number is not None:  # a call button: a terminal can only show the number
+                out.write(f"   📞 {button.label}: {button.number}\n")
     out.flush()
     return buttons
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from linebot.v3.messaging import (
+    Action,
     FlexBox,
     FlexBubble,
     FlexButton,
@@ -19,6 +20,7 @@ from linebot.v3.messaging import (
     QuickReply,
     QuickReplyItem,
     TextMessage,
+    URIAction,
 )
 
 from bot.handlers.rendering import Button, Rendered
@@ -31,6 +33,7 @@ MAX_DISPLAY_TEXT = 300
 MAX_BUTTONS = 13
 MAX_MESSAGES_PER_CALL = 5
 ELLIPSIS = "…"
+TEL_NUMBER = re.compile(r"\+?[0-9]{3,15}", re.ASCII)
 
 # Thai vowels and tone marks written above or below a consonant: LINE counts them with it.
 THAI_COMBINING = frozenset({0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)})
@@ -179,7 +182,7 @@ def _card_footer(buttons: Sequence[Button]) -> FlexBox | None:
         return None
     contents = [
         FlexButton(
-            action=_postback(button),
+            action=_action(button),
             style="primary" if index == 0 else "secondary",
             height="sm",
         )
@@ -193,7 +196,18 @@ def _quick_reply(buttons: Sequence[Button]) -> QuickReply | None:
         return None
     if len(buttons) > MAX_BUTTONS:
         raise LineLimitError(f"LINE shows at most {MAX_BUTTONS} buttons, got {len(buttons)}")
-    return QuickReply(items=[QuickReplyItem(action=_postback(button)) for button in buttons])
+    return QuickReply(items=[QuickReplyItem(action=_action(button)) for button in buttons])
+
+
+def _action(button: Button) -> Action:
+    return _postback(button) if button.number is None else _call(button, button.number)
+
+
+def _call(button: Button, number: str) -> URIAction:
+    # LINE takes http, https, line and tel links; the phone dials, nothing comes back to us.
+    if not TEL_NUMBER.fullmatch(number):
+        raise LineLimitError(f"a call button needs a phone number, not {number[:20]!r}")
+    return URIAction(label=truncate_label(button.label), uri=f"tel:{number}")
 
 
 def _postback(button: Button) -> PostbackAction:

@@ -85,6 +85,9 @@ def _card_pieces(title: str, text: str) -> list[str]:
 
 
 def keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    # Telegram's URL buttons take only http(s) and tg links, never tel: a call button is
+    # left out, and the text gives the number in a form Telegram makes tappable (+66 ...).
+    buttons = [button for button in buttons if button.number is None]
     if not buttons:
         return None
     if len(buttons) > MAX_BUTTONS:

@@ -7,13 +7,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.catalog import Catalog
-from bot.flows.outgoing import Card, Choice, Message, Picture, Settled
+from bot.flows.outgoing import CALL, Card, Choice, Message, Picture, Settled
 
 
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
     data: str
+
+    @property
+    def number(self) -> str | None:
+        """The number a call button dials (it sends nothing back); None for other buttons."""
+        return self.data.removeprefix(CALL) if self.data.startswith(CALL) else None
 
 
 @dataclass(frozen=True, slots=True)

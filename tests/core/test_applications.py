@@ -14,9 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.applications import (
     AlreadyActive,
     ApplicationForm,
-    ApplicationSummary,
     Submitted,
-    applications_of,
     format_reference,
     national_id_context,
     submit_application,
@@ -353,21 +351,3 @@ async def test_the_national_id_never_reaches_the_logs(
 
     assert "INSERT INTO applications" in caplog.text
     assert SOMCHAI not in caplog.text
-
-
-async def test_lists_a_users_applications_newest_first(
-    sessions: Sessions, vault: Vault, clock: ManualClock
-) -> None:
-    first = await submit(sessions, vault, staff_form(SOMCHAI), clock.now())
-    await end_application(sessions, first.reference, "rejected", clock.now())
-    clock.advance(days=1)
-    second = await submit(sessions, vault, staff_form(SOMCHAI), clock.now())
-    await submit(sessions, vault, staff_form(SOMSRI), clock.now(), user_id="U2")
-
-    async with sessions() as session:
-        listed = await applications_of(session, "line", "U1")
-
-    assert listed == [
-        ApplicationSummary(second.reference, "staff", "pending", clock.now()),
-        ApplicationSummary(first.reference, "staff", "rejected", clock.now().replace(day=25)),
-    ]

@@ -20,6 +20,7 @@ from core.validation import (
     parse_free_text,
     parse_mobile,
     parse_national_id,
+    parse_reference,
     parse_thai_name,
     thai_to_eng,
 )
@@ -530,3 +531,38 @@ def test_rejects_free_text_too_long() -> None:
 def test_free_text_limits_can_be_changed() -> None:
     assert parse_free_text("ก", min_length=1) == "ก"
     assert parse_free_text("กขค", max_length=2) == Invalid("too_long")
+
+
+# --- references -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "A69-00042",
+        "a69-00042",
+        " A69 00042 ",
+        "A6900042",
+        "a69–00042",  # an en dash, as phones autocorrect
+        "A๖๙-๐๐๐๔๒",
+        "A69-42",
+        "a 69 - 000 42",
+        "A69\u200b-00042",
+    ],
+)
+def test_a_reference_is_read_in_the_forms_people_type_it(typed: str) -> None:
+    assert parse_reference(typed) == "A69-00042"
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "A69", "A-00042", "A69-000420", "AA69-00042", "B69-00042", "A69-0004x", "๖๙"]
+)
+def test_anything_else_is_not_a_reference(typed: str) -> None:
+    assert parse_reference(typed) is None
+
+
+@given(st.integers(min_value=0, max_value=99), st.integers(min_value=1, max_value=99_999))
+def test_a_reference_the_bot_wrote_reads_back_as_itself(year: int, number: int) -> None:
+    written = f"A{year:02d}-{number:05d}"
+    assert parse_reference(written) == written
+    assert parse_reference(written.lower().translate(TO_THAI_DIGITS)) == written

@@ -10,6 +10,7 @@ import hmac
 import io
 import itertools
 import json
+import re
 import secrets
 import time
 import unicodedata
@@ -42,6 +43,7 @@ ACTION_TYPES = frozenset(
     | {"richmenuswitch", "clipboard"}
 )
 QUICK_REPLY_ONLY_ACTIONS = frozenset({"camera", "cameraRoll", "location"})
+URI = re.compile(r"(?:https?://[^\s/?#]+[^\s]*|line://\S+|tel:\+?[0-9-]{3,20})", re.ASCII)
 # Grapheme_Cluster_Break=SpacingMark or ZWJ: these join the previous cluster although they are
 # not in a Unicode "M" category (SARA AM in Thai and Lao, the emoji zero-width joiner).
 _CLUSTER_EXTENDERS = frozenset({0x0E33, 0x0EB3, 0x200D})
@@ -171,6 +173,16 @@ def _check_action(
         value = action.get(key)
         if isinstance(value, str) and len(value) > 300:
             yield (f"{at}.{key}", "Length must be between 0 and 300")
+    if action["type"] == "uri":
+        yield from _check_uri(action.get("uri"), f"{at}.uri")
+
+
+def _check_uri(uri: object, at: str) -> Iterator[Problem]:
+    """A URI action opens http, https, line or tel links, up to 1000 characters."""
+    if not isinstance(uri, str) or not URI.fullmatch(uri):
+        yield (at, "Must be a valid URI with scheme http, https, line or tel")
+    elif len(uri) > 1000:
+        yield (at, "Length must be between 0 and 1000")
 
 
 def check_rich_menu(menu: Json) -> list[Problem]:

@@ -62,6 +62,7 @@ BUTTON_ACTIONS = frozenset(
     | {"switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "web_app"}
     | {"copy_text"}
 )
+BUTTON_URL_SCHEMES = ("http://", "https://", "tg://")
 HTML_TAGS = {
     "b": "bold",
     "strong": "bold",
@@ -218,6 +219,9 @@ def _check_inline_button(button: Json) -> None:
     data = button.get("callback_data")
     if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
         raise bad("BUTTON_DATA_INVALID")
+    url = button.get("url")
+    if url is not None and not str(url).startswith(BUTTON_URL_SCHEMES):
+        raise bad("BUTTON_URL_INVALID")  # tel:, mailto: and the like are refused
 
 
 def check_commands(commands: object) -> None:

@@ -50,7 +50,13 @@ from linebot.v3.webhooks import (
 from PIL import Image
 from pydantic.v1 import ValidationError
 
-from tests.emulators.line import LineEmulator, grapheme_count, new_id, utf16_length
+from tests.emulators.line import (
+    LineEmulator,
+    check_messages,
+    grapheme_count,
+    new_id,
+    utf16_length,
+)
 
 SECRET = "test-channel-secret"
 TOKEN = "test-access-token"
@@ -212,6 +218,31 @@ async def test_quick_reply_labels_are_counted_in_thai_grapheme_clusters(
     except ApiException as error:
         answered = error.status
     assert (answered, len(line.violations)) == (status, status // 400)
+
+
+@pytest.mark.parametrize(
+    ("uri", "problems"),
+    [
+        ("tel:022032751", 0),
+        ("https://www.bangkok.go.th/", 0),
+        ("line://nv/chat", 0),
+        ("javascript:alert(1)", 1),
+        ("tel:call-us", 1),
+        ("", 1),
+    ],
+)
+def test_uri_actions_open_web_line_or_tel_links_only(uri: str, problems: int) -> None:
+    action = {"type": "uri", "label": "โทร", "uri": uri}
+    quick_reply = {"items": [{"type": "action", "action": action}]}
+    flex = {
+        "type": "bubble",
+        "footer": {"type": "box", "contents": [{"type": "button", "action": action}]},
+    }
+    messages = [
+        {"type": "text", "text": "ติดต่อ", "quickReply": quick_reply},
+        {"type": "flex", "altText": "ติดต่อ", "contents": flex},
+    ]
+    assert len(check_messages(messages)) == 2 * problems
 
 
 @pytest.mark.parametrize(

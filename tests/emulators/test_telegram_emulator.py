@@ -129,6 +129,18 @@ async def test_callback_data_over_64_bytes_is_refused(
     assert len(telegram.violations) == 1
 
 
+async def test_url_buttons_take_only_web_and_telegram_links(
+    bot: Bot, telegram: TelegramEmulator
+) -> None:
+    await started_chat(telegram)
+    web_link = InlineKeyboardButton("เว็บ", url="https://www.bangkok.go.th/")
+    await bot.send_message(USER, "ok", reply_markup=InlineKeyboardMarkup([[web_link]]))
+    call = InlineKeyboardButton("โทร", url="tel:022032751")
+    with pytest.raises(BadRequest, match=r"(?i)button_url_invalid"):
+        await bot.send_message(USER, "call", reply_markup=InlineKeyboardMarkup([[call]]))
+    assert len(telegram.violations) == 1
+
+
 async def test_keyboard_sizes_are_checked(bot: Bot, telegram: TelegramEmulator) -> None:
     await started_chat(telegram)
     row = [InlineKeyboardButton(str(n), callback_data=str(n)) for n in range(9)]

@@ -2,39 +2,48 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.handlers.chat import Chat
-from tests.handlers.transcripts import STAFF, play, until
+from tests.handlers.transcripts import MAIN_LABELS, STAFF, play, until
 
 
-async def test_status_without_application(chat: Chat) -> None:
-    await chat.send("สถานะค่ะ")
-    assert chat.reply_keys == ["status.none"]
-
-
-async def test_status_lists_the_submitted_application(chat: Chat) -> None:
+async def test_status_lists_the_request_just_submitted(chat: Chat) -> None:
     await play(chat, STAFF)
     await chat.tap("ถูกต้อง ส่งคำขอ")
 
     await chat.press("menu:status")
 
     assert chat.reply_keys == ["status.title"]
-    assert "A69-00001 — รอตรวจสอบ (ยื่นเมื่อ 25/11/2569)" in chat.text
+    assert "A69-00001 — รอตรวจสอบ\n" in chat.text  # more in test_status.py
 
 
-async def test_status_shows_only_ones_own_requests(chat: Chat) -> None:
-    await play(chat, STAFF)
-    await chat.tap("ถูกต้อง ส่งคำขอ")
-    stranger = Chat(chat.handler, chat.media, user_id="U-stranger")
+@pytest.mark.parametrize("typed", ["ติดต่อ", "/help", "ช่วยเหลือค่ะ"])
+async def test_support_gives_both_sections_numbers_and_office_hours(
+    chat: Chat, typed: str
+) -> None:
+    await chat.send(typed)
 
-    await stranger.send("สถานะ")
+    assert chat.reply_keys == ["support.contacts"]
+    for words in ("ฝ่ายฐานข้อมูล", "0 2203 2751", "ฝ่ายโปรแกรมระบบ", "0 2203 2754"):
+        assert words in chat.text
+    assert "+66 2 203 2751" in chat.text  # the form Telegram makes tappable
+    assert "จันทร์–ศุกร์ 08:30–16:30 น." in chat.text
 
-    assert stranger.reply_keys == ["status.none"]
+
+async def test_support_has_buttons_that_call_each_section(chat: Chat) -> None:
+    await chat.press("menu:support")
+    calls = [(b.label, b.data) for b in chat.buttons]  # type: ignore[attr-defined]
+    assert calls[:2] == [
+        ("โทร ฝ่ายฐานข้อมูล", "tel:022032751"),
+        ("โทร ฝ่ายโปรแกรมระบบ", "tel:022032754"),
+    ]
 
 
-async def test_status_in_the_middle_of_the_form_asks_the_question_again(chat: Chat) -> None:
+async def test_support_in_the_middle_of_the_form_asks_the_question_again(chat: Chat) -> None:
     await play(chat, until(STAFF, "apply.ask_position"))
-    await chat.send("/status")
-    assert chat.reply_keys == ["status.none", "apply.ask_position"]
+    await chat.send("ติดต่อ")
+    assert chat.reply_keys == ["support.contacts", "apply.ask_position"]
 
 
 async def test_terms_from_the_menu(chat: Chat) -> None:
@@ -46,4 +55,4 @@ async def test_anything_else_gets_the_main_menu_never_silence(chat: Chat) -> Non
     for text in ["อยากได้อีเมล", "???", "12345"]:
         await chat.send(text)
         assert chat.reply_keys == ["menu.not_understood"]
-        assert chat.button_labels == ["ขอบัญชีผู้ใช้ กทม.", "ติดต่อเจ้าหน้าที่"]
+        assert chat.button_labels == MAIN_LABELS

@@ -13,6 +13,7 @@ from linebot.v3.messaging import (
     Message,
     PostbackAction,
     TextMessage,
+    URIAction,
 )
 
 from bot.catalog import Catalog
@@ -47,12 +48,17 @@ BUTTON_KEYS = (
     "apply.edit",
     "apply.back_to_summary",
     "apply.field.*",
+    "support.call_*",
+    "status.continue",
+    "status.cancel_draft",
+    "status.all",
 )
 NOT_BUTTONS: set[str] = set()
 
 SUBMIT = Button("ถูกต้อง ส่งคำขอ", "apply:submit")
 EDIT = Button("แก้ไขข้อมูล", "apply:edit")
 CANCEL = Button("ยกเลิก", "nav:cancel")
+CALL = Button("โทร ฝ่ายฐานข้อมูล", "tel:022032751")
 SUMMARY = Rendered(
     "apply.summary",
     "ชื่อ: คุณสมชาย ใจดี\nเลขประจำตัวประชาชน: x-xxxx-xxxxx-12-1\n\nเบอร์มือถือ: 081 234 5678",
@@ -84,6 +90,26 @@ def test_text_with_three_buttons_becomes_a_text_with_quick_replies() -> None:
         ("แก้ไขข้อมูล", "apply:edit", "แก้ไขข้อมูล"),
         ("ยกเลิก", "nav:cancel", "ยกเลิก"),
     ]
+
+
+def test_a_call_button_is_a_tel_link_that_dials_and_sends_nothing_back() -> None:
+    message = only([Rendered("support.contacts", "โทร 0 2203 2751 ค่ะ", (CALL, CANCEL))])
+    call, cancel = (item.action for item in message.quick_reply.items)
+    assert isinstance(call, URIAction)
+    assert (call.label, call.uri) == ("โทร ฝ่ายฐานข้อมูล", "tel:022032751")
+    assert isinstance(cancel, PostbackAction)
+    assert check_messages([message.to_dict()]) == []
+
+
+def test_a_card_calls_from_its_footer_too() -> None:
+    card = only([Rendered("k", "บรรทัด", (CALL,), "ติดต่อเจ้าหน้าที่")]).contents
+    (button,) = card.footer.contents
+    assert button.action.to_dict() == {"type": "uri", "label": CALL.label, "uri": CALL.data}
+
+
+def test_a_call_button_without_a_phone_number_is_a_bug() -> None:
+    with pytest.raises(LineLimitError, match="phone number"):
+        to_line_messages([Rendered("x", "โทรค่ะ", (Button("โทร", "tel:javascript:x"),))])
 
 
 def test_text_without_buttons_has_no_quick_reply() -> None:

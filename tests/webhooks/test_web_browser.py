@@ -92,6 +92,14 @@ async def test_a_person_applies_and_a_reviewer_approves_in_the_browser(
         shutil.copyfile(shots / "4-approved.png", README_PICTURE)
 
 
+async def test_support_has_links_that_call_each_section(page: Any) -> None:
+    phone = page.locator(".phone:not([hidden])")
+    await phone.locator(".said.bot").first.wait_for(timeout=WAIT)
+    await answer(phone, "ติดต่อ")
+    call = phone.locator("a.call", has_text="ฝ่ายฐานข้อมูล")
+    assert await call.get_attribute("href") == "tel:022032751"
+
+
 async def test_two_applicant_tabs_keep_their_own_chats(page: Any, tmp_path: Path) -> None:
     first = page.locator(".phone:not([hidden])")
     await answer(first, "สมัคร")

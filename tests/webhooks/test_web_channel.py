@@ -61,6 +61,21 @@ async def test_two_applicants_never_see_each_others_messages(
     assert not {s["id"] for s in first_said} & {s["id"] for s in second_said}
 
 
+async def test_support_gives_the_page_call_buttons_it_shows_as_tel_links(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        person = world.applicant("caller")
+        await person.post(kind="follow")
+        await person.post(kind="text", text="ติดต่อ")
+        support = (await person.said())[-1]
+    assert support["key"] == "support.contacts"
+    assert support["buttons"][:2] == [
+        ["โทร ฝ่ายฐานข้อมูล", "tel:022032751"],
+        ["โทร ฝ่ายโปรแกรมระบบ", "tel:022032754"],
+    ]
+
+
 async def test_a_person_cannot_write_into_someone_elses_chat(
     database_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:

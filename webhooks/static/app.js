@@ -38,6 +38,20 @@ function openChat(pane, user, chat) {
   const press = (button, said) =>
     say({ kind: "button", data: button[1], label: button[0], origin: said.id });
 
+  function chip(button, said) {
+    const node = el("button", "", button[0]);
+    node.type = "button";
+    node.addEventListener("click", () => press(button, said));
+    return node;
+  }
+
+  // A call button dials the number (on a phone) and sends nothing to the bot.
+  function callLink(button) {
+    const link = el("a", "call", `📞 ${button[0]}`);
+    link.href = button[1];
+    return link;
+  }
+
   function draw(said) {
     const mine = said.sender === "person";
     const node = el("div", `said ${mine ? "person" : "bot"}${said.title ? " card" : ""}`);
@@ -58,10 +72,7 @@ function openChat(pane, user, chat) {
     const holder = said.title || !chips ? el("div", "buttons") : chips;
     if (holder === chips && !mine) chips.replaceChildren();
     buttons.forEach((button) => {
-      const chip = el("button", "", button[0]);
-      chip.type = "button";
-      chip.addEventListener("click", () => press(button, said));
-      holder.append(chip);
+      holder.append(button[1].startsWith("tel:") ? callLink(button) : chip(button, said));
     });
     if (holder !== chips && buttons.length) node.append(holder);
     const earlier = said.replaces && messages.querySelector(`[data-id="${said.replaces}"]`);
