@@ -20,6 +20,9 @@ from bot.handlers.rendering import Rendered
 from core.db import upgrade_database
 from core.settings import Settings, SettingsError, load_settings, require_secret_key
 from webhooks.admin import accounts_command, audit_command, jobs_command, worker_command
+from webhooks.admin_applications import add_applications_parser, applications_command
+from webhooks.admin_org import add_org_parser, org_command
+from webhooks.admin_stats import add_stats_parser, stats_command
 from webhooks.console import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.line_setup import install_rich_menu_command
 from webhooks.runtime import local_secret_key, open_services
@@ -82,6 +85,9 @@ def parser() -> argparse.ArgumentParser:
     accounts.add_argument("action", choices=["suspend", "unsuspend"])
     accounts.add_argument("uid", help="the user name, such as somchai.j")
     accounts.add_argument("--reason", default="-", help="why (the user is told)")
+    add_applications_parser(commands)
+    add_org_parser(commands)
+    add_stats_parser(commands)
     return top
 
 
@@ -126,6 +132,9 @@ COMMANDS: dict[str, Command] = {
     ),
     "audit": lambda s, a: audit_command(s, a.ref),
     "accounts": lambda s, a: accounts_command(s, a.uid, a.reason, lift=a.action == "unsuspend"),
+    "applications": applications_command,
+    "org": org_command,
+    "stats": stats_command,
 }
 
 
@@ -137,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit",
         "accounts",
         "db",
+        "applications",
+        "org",
+        "stats",
     )  # their output is the point
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
