@@ -70,6 +70,12 @@ class ApplicationKind(StrEnum):
     STAFF = "staff"
     CONTRACT = "contract"
     AGENCY = "agency"
+    HANDOVER = "handover"  # a unit mailbox gets a new responsible person (rule 2.2)
+    RIGHTS = "rights"  # e-GP BMA or Web Portal rights for an existing account (rule 2.6)
+
+
+# Kinds that make an account for one person: they carry that person's national ID.
+PERSONAL_KINDS = frozenset({ApplicationKind.STAFF, ApplicationKind.CONTRACT})
 
 
 class ApplicationStatus(StrEnum):
@@ -79,6 +85,7 @@ class ApplicationStatus(StrEnum):
     ACCOUNT_CREATED = "account_created"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    COMPLETED = "completed"  # a handover or rights request carried out in the directory
 
 
 # While an application is in one of these, it holds its person's active_national_id_digest.
@@ -268,3 +275,17 @@ class Job(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+
+
+class GrantedRight(Base):
+    """A right (e-GP BMA, Web Portal) given to an account by an approved rights request."""
+
+    __tablename__ = "granted_rights"
+    __table_args__ = (UniqueConstraint("uid", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(32))  # "egp" | "webportal"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    group_dn: Mapped[str | None] = mapped_column(String(300))  # the directory group, if any
+    granted_at: Mapped[datetime]

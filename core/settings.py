@@ -33,11 +33,13 @@ class Settings(BaseSettings):
     line_api_url: str = "https://api.line.me"
     line_data_api_url: str = "https://api-data.line.me"
     line_review_group_id: str | None = None
+    line_rights_group_id: str | None = None  # e-GP / Web Portal requests; else the review group
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_secret: SecretStr | None = None
     telegram_review_chat_id: str | None = None
+    telegram_rights_chat_id: str | None = None
 
     reviewers: str = ""
     review_remind_hours: int = Field(default=24, ge=1)
@@ -50,6 +52,10 @@ class Settings(BaseSettings):
     ldap_password: SecretStr | None = None
     ldap_users_dn: str | None = None
     mail_domain: str = "bangkok.go.th"
+    # A right's directory group, as JSON: {"egp": "cn=egp,ou=groups,dc=bangkok,dc=go,dc=th"}.
+    # A right with no group is recorded by bmabot only (and the Program System Section
+    # sets it up in its own system).
+    rights_groups: dict[Literal["egp", "webportal"], str] = Field(default_factory=dict)
 
     sms: Literal["outbox", "http"] = "outbox"
     sms_provider: Literal["json", "thaibulksms"] = "json"

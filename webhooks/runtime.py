@@ -20,6 +20,7 @@ from core.organisation import Organisation
 from core.settings import Settings, SettingsError, require_secret_key
 
 CONSOLE_REVIEW_CHAT = "review"  # where `bmabot chat --review` sits
+INSTALLED_ORG_FILE = "org.yaml"  # in the data folder, put there by `bmabot org import`
 
 
 def local_secret_key(settings: Settings) -> str:
@@ -32,6 +33,14 @@ def local_secret_key(settings: Settings) -> str:
         key_file.write_text(secrets.token_urlsafe(48))
         key_file.chmod(0o600)
     return key_file.read_text().strip()
+
+
+def organisation_file(settings: Settings) -> Path | None:
+    """BMABOT_ORG_FILE, else the tree `bmabot org import` installed, else None: the packaged."""
+    if settings.org_file is not None:
+        return settings.org_file
+    installed = Path(settings.data_dir) / INSTALLED_ORG_FILE
+    return installed if installed.exists() else None
 
 
 @asynccontextmanager
@@ -48,7 +57,7 @@ async def open_services(
     await upgrade_database_async(settings.database_url)
     engine = make_engine(settings.database_url)
     vault = Vault(key)
-    org = Organisation.load(settings.org_file)
+    org = Organisation.load(organisation_file(settings))
     try:
         yield Services(
             sessions=make_sessions(engine),
@@ -66,6 +75,10 @@ async def open_services(
                     **(review_chats or {}),
                 },
                 settings.reviewers,
+                {
+                    "line": settings.line_rights_group_id,
+                    "telegram": settings.telegram_rights_chat_id,
+                },
             ),
             directory=directory or make_directory(settings),
             job_max_attempts=settings.job_max_attempts,

@@ -23,6 +23,8 @@ SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as 
 COMMANDS = {
     "start": "menu.command.start",
     "apply": "menu.command.apply",
+    "handover": "menu.command.handover",
+    "rights": "menu.command.rights",
     "status": "menu.command.status",
     "help": "menu.command.help",
     "cancel": "menu.command.cancel",

@@ -12,6 +12,7 @@ from bot.flows.outgoing import Choice, Text
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.notify import tell
+from bot.handlers.request_jobs import HandoverJob, RightsJob
 from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
@@ -41,6 +42,10 @@ def sms_gateway(settings: Settings, http: aiohttp.ClientSession, clock: object) 
     )
 
 
+def rights_groups(settings: Settings) -> dict[str, str]:
+    return {str(right): group for right, group in settings.rights_groups.items()}
+
+
 def build_worker(
     settings: Settings,
     services: Services,
@@ -50,10 +55,10 @@ def build_worker(
 ) -> Worker:
     assert services.directory is not None
     handlers: dict[str, JobHandler] = {
-        "card.post": CardPoster(
-            services, dict(services.policy.review_chats), picture_links(links)
-        ),
+        "card.post": CardPoster(services, picture_links(links)),
         "account.create": AccountMaker(services, services.directory, sms),
+        "handover.apply": HandoverJob(services, services.directory),
+        "rights.grant": RightsJob(services, services.directory, rights_groups(settings)),
         "morning.round": Morning(
             services,
             timedelta(hours=settings.review_remind_hours),
@@ -93,12 +98,14 @@ async def _failed(services: Services, job: ClaimedJob, error: str) -> None:
         )
     ]
     async with services.sessions.begin() as session:
-        channels = list(services.policy.review_chats)
+        policy = services.policy
+        chats = list(policy.review_chats.items())
         application_id = job.payload.get("application_id")
         if application_id is not None:
             application = await session.get(Application, int(application_id))
-            channels = [application.channel] if application else channels
-        for channel in channels:
-            chat = services.policy.review_chats.get(channel)
+            if application is not None:
+                chat_for = policy.chat_for(application.channel, application.kind)
+                chats = [(application.channel, chat_for)] if chat_for else []
+        for channel, chat in chats:
             if chat:
                 await tell(session, services, channel, chat, said)

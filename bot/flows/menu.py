@@ -8,11 +8,19 @@ from bot.flows.reading import readings
 
 APPLY = Choice("menu.apply", "menu:apply")
 SUPPORT = Choice("menu.support", "menu:support")
-MAIN_CHOICES = (APPLY, SUPPORT)
+HANDOVER = Choice("menu.handover", "menu:handover")
+RIGHTS = Choice("menu.rights", "menu:rights")
+MAIN_CHOICES = (APPLY, HANDOVER, RIGHTS, SUPPORT)
 TERMS_BUTTON = "menu:terms"
 
 APPLY_WORDS = frozenset({"สมัคร", "สมัครบัญชี", "ขอบัญชี", "ขอบัญชีผู้ใช้", "ยื่นคำขอ", "apply", "/apply"})
 SUPPORT_WORDS = frozenset({"ติดต่อ", "ติดต่อเจ้าหน้าที่", "ช่วยเหลือ", "help", "/help", "support"})
+HANDOVER_WORDS = frozenset(
+    {"เปลี่ยนผู้รับผิดชอบ", "เปลี่ยนผู้รับผิดชอบบัญชี", "เปลี่ยนผู้รับผิดชอบบัญชีหน่วยงาน", "/handover"}
+)
+RIGHTS_WORDS = frozenset(
+    {"ขอสิทธิ์", "ขอสิทธิ", "ขอสิทธิ์ e-gp", "ขอสิทธิ์ egp", "ขอสิทธิ์ web portal", "/rights"}
+)
 GREETING_WORDS = frozenset({"/start", "สวัสดี", "hello", "hi", "เมนู", "menu"})
 
 
@@ -20,6 +28,18 @@ def wants_apply(incoming: Incoming) -> bool:
     if incoming.kind is Kind.BUTTON:
         return incoming.data == APPLY.data
     return bool(typed(incoming) & (APPLY_WORDS | {"/start apply"}))
+
+
+def wants_handover(incoming: Incoming) -> bool:
+    if incoming.kind is Kind.BUTTON:
+        return incoming.data == HANDOVER.data
+    return bool(typed(incoming) & HANDOVER_WORDS)
+
+
+def wants_rights(incoming: Incoming) -> bool:
+    if incoming.kind is Kind.BUTTON:
+        return incoming.data == RIGHTS.data
+    return bool(typed(incoming) & RIGHTS_WORDS)
 
 
 def wants_support(incoming: Incoming) -> bool:
@@ -36,8 +56,13 @@ def main_menu() -> tuple[Message, ...]:
     return (Text("menu.not_understood", choices=MAIN_CHOICES),)
 
 
+# Tap to call where the channel can (LINE, the web page); the text gives the numbers too.
+CALL_DATABASE = Choice("support.call_database", "tel:022032751")
+CALL_PROGRAMS = Choice("support.call_programs", "tel:022032754")
+
+
 def support() -> tuple[Message, ...]:
-    return (Text("support.contacts", choices=(APPLY,)),)
+    return (Text("support.contacts", choices=(CALL_DATABASE, CALL_PROGRAMS, APPLY)),)
 
 
 def wants_terms(incoming: Incoming) -> bool:

@@ -8,12 +8,17 @@ from typing import Any
 
 from bot.flows.incoming import MediaRef
 
+CALL = "tel:"  # the data of a button that dials a number (tel:022032751)
 LITERAL = "common.literal"  # a catalog entry that is just "{text}": for data such as unit names
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """A button: a catalog key for its label, and the ASCII data it sends back."""
+    """A button: a catalog key for its label, and the ASCII data it sends back.
+
+    Data starting with "tel:" (CALL) makes a call button instead: it dials that number
+    where the channel can, and never comes back as a press.
+    """
 
     label: str
     data: str
@@ -87,10 +92,28 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class LookUpApplications:
-    """Find the person's own applications (for the status answer)."""
+    """Find the person's own applications (for the status answer): the newest few."""
+
+    newest: int = 5
 
 
-Effect = StoreDocument | SubmitApplication | Record | LookUpApplications
+@dataclass(frozen=True, slots=True)
+class LookUpApplication:
+    """Find one of the person's own applications by the reference they typed."""
+
+    reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckUser:
+    """Look a user name up in the directory (a mailbox or person named in a request)."""
+
+    uid: str
+
+
+Effect = (
+    StoreDocument | SubmitApplication | Record | LookUpApplications | LookUpApplication | CheckUser
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,21 +140,55 @@ class ApplicationRefused:
 
 
 @dataclass(frozen=True, slots=True)
+class Milestone:
+    """One thing that happened to an application, on a Thai date such as 25/11/2569."""
+
+    what: str  # submitted | returned | resubmitted | approved | account_created | rejected | ...
+    on: str
+    reason: str = ""  # a rejection's: a code of review.REASONS or the reviewer's own words
+
+
+@dataclass(frozen=True, slots=True)
 class ApplicationFound:
     reference: str
+    kind: str
     status: str
-    submitted_on: str  # a Thai date such as 25/11/2569
+    history: tuple[Milestone, ...]  # oldest first, starting with the submission
 
 
 @dataclass(frozen=True, slots=True)
 class ApplicationsFound:
-    applications: tuple[ApplicationFound, ...]
+    applications: tuple[ApplicationFound, ...]  # the newest few, newest first
+    total: int = 0  # how many the person has in all
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationLookedUp:
+    """The answer to a typed reference: None when it is not the person's own, or unknown."""
+
+    reference: str
+    application: ApplicationFound | None
+
+
+@dataclass(frozen=True, slots=True)
+class UserChecked:
+    """What the directory says of a user name; `reachable` False when it could not be asked."""
+
+    uid: str
+    reachable: bool = True
+    found: bool = False
+    employee_type: str | None = None  # staff | contract | agency
+    display_name: str = ""
+    locked: bool = False
+    responsible_uid: str | None = None  # unit mailboxes: who answers for it now
 
 
 Outcome = (
-    DocumentStored
+    UserChecked
+    | DocumentStored
     | DocumentRefused
     | ApplicationSubmitted
     | ApplicationRefused
     | ApplicationsFound
+    | ApplicationLookedUp
 )

@@ -67,6 +67,8 @@ def on_press(press: Press, state: Mapping[str, Any] | None, kind: str) -> Review
             (Text("review.type_reason", choices=(CANCEL,)),), {"mode": "reason_text", "app": app}
         )
     if press.action in ("t", "tf", "td", "tn"):
+        if not items_for(kind):  # a short request has nothing to redo: reject it instead
+            return Ask((Text("review.no_return"),), None)
         return _returning(press, mine, kind)
     return Ask((Text("review.cancelled"),), None)
 

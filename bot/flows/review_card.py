@@ -31,6 +31,9 @@ ITEMS: dict[str, tuple[str, ...]] = {
     "doc_memo": ("doc_memo",),
     "doc_responsible_id_card": ("doc_responsible_id_card",),
 }
+# The short requests: no form to return for correction, only approve or reject.
+REQUEST_KINDS = frozenset({"handover", "rights"})
+REQUEST_DOCUMENTS = {"handover": ("doc_memo", "doc_responsible_id_card"), "rights": ()}
 SLOT_STEPS = {
     "id_card": "doc_id_card",
     "work_certificate": "doc_work_certificate",
@@ -47,6 +50,9 @@ class Facts:
     responsible_found: bool | None = None  # None: not an agency request, or not checked
     responsible_is_staff: bool | None = None
     changed: tuple[str, ...] = ()
+    account_found: bool | None = None  # rights: the account exists (None: not checked)
+    mobile_matches: bool | None = None  # rights: the mobile is the one the account has
+    right_held: bool = False  # rights: the account already has this right
 
 
 def items_for(kind: str) -> list[str]:
@@ -56,10 +62,12 @@ def items_for(kind: str) -> list[str]:
 
 
 def review_card(data: CardData, facts: Facts) -> list[Message]:
+    short = data.kind in REQUEST_KINDS
+    lines = _request_lines(data, facts) if short else _lines(data, facts)
     card = Card(
         Text("review.card_title", {"reference": data.reference}),
-        (*_lines(data, facts), *_warnings(data, facts)),
-        _buttons(data.application_id),
+        (*lines, *_warnings(data, facts)),
+        _buttons(data.application_id, returnable=not short),
     )
     pictures = [
         Picture(
@@ -70,12 +78,35 @@ def review_card(data: CardData, facts: Facts) -> list[Message]:
     return [card, *pictures]
 
 
-def _buttons(application_id: int) -> tuple[Choice, ...]:
-    return (
+def _buttons(application_id: int, *, returnable: bool) -> tuple[Choice, ...]:
+    decide = (
         Choice("review.approve", f"rv:a:{application_id}"),
         Choice("review.reject", f"rv:r:{application_id}"),
-        Choice("review.return", f"rv:t:{application_id}"),
     )
+    return (*decide, Choice("review.return", f"rv:t:{application_id}")) if returnable else decide
+
+
+def _request_lines(data: CardData, facts: Facts) -> list[Text]:
+    """A handover or rights request: what is asked, for which mailbox or account."""
+    form: dict[str, Any] = data.form
+    lines = [Text(f"apply.line.kind.{data.kind}")]
+    if data.kind == "handover":
+        new = f"{form.get('responsible_username', '')} {form.get('responsible_name') or ''}"
+        lines += [
+            Text("handover.line.mailbox", {"value": str(form.get("mailbox_name", ""))}),
+            Text("handover.line.current", {"value": str(form.get("current_responsible", "-"))}),
+            Text("handover.line.new", {"value": new.strip()}),
+        ]
+    else:
+        account = f"{form.get('user_name', '')} {form.get('account_name') or ''}"
+        lines += [
+            Text("rights.line.account", {"value": account.strip()}),
+            Text(f"rights.line.right.{form.get('right', 'egp')}"),
+            Text("rights.line.purpose", {"value": str(form.get("purpose", ""))}),
+            Text("review.line.mobile", {"value": mask_mobile(str(form.get("mobile", "")))}),
+        ]
+    lines.append(Text("review.line.submitted", {"value": thai_date_time(data.submitted_at)}))
+    return lines
 
 
 def _lines(data: CardData, facts: Facts) -> list[Text]:
@@ -134,15 +165,27 @@ def _warnings(data: CardData, facts: Facts) -> list[Text]:
         if data.earlier
         else []
     )
+    if facts.account_found is False:
+        warnings.append(Text("review.warning.account_missing"))
+    if facts.mobile_matches is False:
+        warnings.append(Text("review.warning.mobile_differs"))
+    if facts.right_held:
+        warnings.append(Text("review.warning.right_held"))
     if facts.responsible_found is False:
         warnings.append(Text("review.warning.responsible_missing"))
     elif facts.responsible_is_staff is False:
         warnings.append(Text("review.warning.responsible_not_staff"))
     present = {document.slot for document in data.documents}
     for slot, step in SLOT_STEPS.items():
-        if step in {s.value for s in FORMS.get(data.kind, ())} and slot not in present:
+        if step in _document_steps(data.kind) and slot not in present:
             warnings.append(Text(f"review.warning.missing.{slot}"))
     for document in data.documents:
         if min(document.width or 0, document.height or 0) < SMALL_SIDE:
             warnings.append(Text(f"review.warning.small.{document.slot}"))
     return warnings
+
+
+def _document_steps(kind: str) -> set[str]:
+    if kind in REQUEST_DOCUMENTS:
+        return set(REQUEST_DOCUMENTS[kind])
+    return {step.value for step in FORMS.get(kind, ())}

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.flows import engine, menu, status
 from bot.flows.engine import FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.outgoing import ApplicationsFound, Message, Text
+from bot.flows.outgoing import ApplicationLookedUp, ApplicationsFound, Message, Text
 from bot.handlers.effects import Context, carry_out
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MediaFetcher, MediaFetchError
@@ -57,7 +57,7 @@ class ConversationHandler:
             said: list[Message] = list(menu.greeting())
         else:
             state = FlowState.from_json(saved)
-            asked = engine.ask(self.services.dialogue, state).messages
+            asked = engine.ask(self.services.dialogue_for(state), state).messages
             said = [Text("apply.resumed"), *asked]
         return render(said, self.services.catalog)
 
@@ -75,9 +75,15 @@ class ConversationHandler:
             session, services.vault, incoming.channel, incoming.user_id
         )
         state = FlowState.from_json(saved) if saved else None
-        turn = route(services.dialogue, state, incoming)
+        turn = route(services.dialogues(), state, incoming)
         context = Context(
-            session, services.vault, services.documents, services.clock, incoming, photo
+            session,
+            services.vault,
+            services.documents,
+            services.clock,
+            incoming,
+            photo,
+            services.directory,
         )
         final, said = await self._carry_out(turn, context)
         await save_conversation(
@@ -97,14 +103,12 @@ class ConversationHandler:
         state, said, pending = turn.state, list(turn.messages), list(turn.effects)
         while pending:
             outcome = await carry_out(pending.pop(0), context)
-            if isinstance(outcome, ApplicationsFound):  # answered outside any form
-                said.extend(status.show(outcome))
-                if state is not None:
-                    said.extend(engine.ask(self.services.dialogue, state).messages)
+            if isinstance(outcome, ApplicationsFound | ApplicationLookedUp):  # outside any form
+                said.extend(status.show(outcome, state))  # a form in progress shows as a draft
                 continue
             if outcome is None or state is None:
                 continue
-            followed = engine.handle_outcome(self.services.dialogue, state, outcome)
+            followed = engine.handle_outcome(self.services.dialogue_for(state), state, outcome)
             state = followed.state
             said.extend(followed.messages)
             pending.extend(followed.effects)

@@ -35,7 +35,8 @@ async def tidy_drafts(session: AsyncSession, services: Services, now: datetime) 
 
 
 async def _remind(session: AsyncSession, services: Services, draft: QuietConversation) -> None:
-    asked = engine.ask(services.dialogue, FlowState.from_json(draft.state)).messages
+    state = FlowState.from_json(draft.state)
+    asked = engine.ask(services.dialogue_for(state), state).messages
     await tell(session, services, draft.channel, draft.user_id, [Text("draft.reminder"), *asked])
     await replace_state_quietly(
         session, services.vault, draft.channel, draft.user_id, {**draft.state, REMINDED: True}

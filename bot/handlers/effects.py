@@ -8,28 +8,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.incoming import Incoming
 from bot.flows.outgoing import (
-    ApplicationFound,
     ApplicationRefused,
-    ApplicationsFound,
     ApplicationSubmitted,
+    CheckUser,
     DocumentRefused,
     DocumentStored,
     Effect,
+    LookUpApplication,
     LookUpApplications,
     Outcome,
     StoreDocument,
     SubmitApplication,
+    UserChecked,
 )
+from bot.handlers.lookups import application_looked_up, applications_found
 from core import audit
 from core.applications import (
     AlreadyActive,
     ApplicationForm,
-    applications_of,
     submit_application,
 )
-from core.clock import Clock, thai_date
+from core.clock import Clock
 from core.corrections import resubmit_application
 from core.crypto import Vault
+from core.directory import Directory, DirectoryUnavailableError
 from core.documents import DocumentStore, save_document
 from core.images import CheckedImage, ImageRefused
 from core.jobs import enqueue
@@ -43,6 +45,7 @@ class Context:
     clock: Clock
     incoming: Incoming
     photo: CheckedImage | ImageRefused | None  # fetched and checked before the transaction
+    directory: Directory | None = None
 
     @property
     def actor(self) -> str:
@@ -55,7 +58,11 @@ async def carry_out(effect: Effect, context: Context) -> Outcome | None:
     if isinstance(effect, SubmitApplication):
         return await _submit(effect, context)
     if isinstance(effect, LookUpApplications):
-        return await _look_up(context)
+        return await applications_found(context.session, context.incoming, effect)
+    if isinstance(effect, LookUpApplication):
+        return await application_looked_up(context.session, context.incoming, effect)
+    if isinstance(effect, CheckUser):
+        return await check_user(context.directory, effect.uid)
     audit.record(
         context.session,
         effect.action,
@@ -82,18 +89,6 @@ async def _store_document(effect: StoreDocument, context: Context) -> Outcome:
         now=context.clock.now(),
     )
     return DocumentStored(effect.slot, document_id)
-
-
-async def _look_up(context: Context) -> ApplicationsFound:
-    found = await applications_of(
-        context.session, context.incoming.channel, context.incoming.user_id
-    )
-    return ApplicationsFound(
-        tuple(
-            ApplicationFound(item.reference, item.status, thai_date(item.submitted_at))
-            for item in found
-        )
-    )
 
 
 async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
@@ -150,4 +145,24 @@ async def _post_card(
         key=key,
         payload={"application_id": application_id, "changed": list(changed)},
         now=context.clock.now(),
+    )
+
+
+async def check_user(directory: Directory | None, uid: str) -> UserChecked:
+    """What the directory says of a user name; unreachable is said, never guessed."""
+    if directory is None:
+        return UserChecked(uid, reachable=False)
+    try:
+        user = await directory.find_user(uid)
+    except DirectoryUnavailableError:
+        return UserChecked(uid, reachable=False)
+    if user is None:
+        return UserChecked(uid)
+    return UserChecked(
+        uid,
+        found=True,
+        employee_type=user.employee_type,
+        display_name=user.display_name,
+        locked=user.locked,
+        responsible_uid=user.responsible_uid,
     )

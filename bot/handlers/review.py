@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows import review
@@ -22,12 +23,15 @@ from core import audit
 from core.conversations import load_conversation, save_conversation
 from core.decisions import AlreadyDecided, Decided, decide
 from core.jobs import enqueue, retry
+from core.models import Application
 from core.review_queries import application_id_of, card_data, waiting, week_numbers
 from core.sms import SmsGateway
 
 logger = logging.getLogger(__name__)
 STATE_PREFIX = "review:"  # a reviewer's own half-made decision, apart from any form they fill
 CARD_ACTIONS = frozenset({"a", "r", "t"})  # the buttons on the card itself
+# What approving a request sets going, by kind; an application makes an account.
+APPROVAL_JOBS = {"handover": "handover.apply", "rights": "rights.grant"}
 
 
 class ReviewHandler:
@@ -62,6 +66,8 @@ class ReviewHandler:
                 done = await retry(session, press.application_id, self.services.clock.now())
                 return [Text("review.job_retried" if done else "review.job_not_retried")], state
             data = await card_data(session, self.services.vault, press.application_id)
+            if data is not None and not self.policy.decides_here(incoming, data.kind):
+                return [Text("review.not_here", {"reference": data.reference})], state
             step = review.on_press(press, state, data.kind if data else "")
             card = card_origin(incoming, press, state)
         elif incoming.kind is Kind.TEXT:
@@ -131,20 +137,38 @@ class ReviewHandler:
         self, session: AsyncSession, decided: Decided, step: review.Decide, now: datetime
     ) -> None:
         """Tell the applicant, and start what the decision sets going."""
+        kind = await session.scalar(
+            select(Application.kind).where(Application.id == decided.application_id)
+        )
         if decided.outcome == "approve":
+            job = APPROVAL_JOBS.get(str(kind), "account.create")
             await enqueue(
                 session,
-                kind="account.create",
-                key=f"account.create:{decided.reference}",
+                kind=job,
+                key=f"{job}:{decided.reference}",
                 payload={"application_id": decided.application_id},
                 now=now,
                 max_attempts=self.services.job_max_attempts,
             )
         if decided.outcome == "return":
             said = await start_correction(session, self.services, decided, step.items, step.note)
+        elif kind in APPROVAL_JOBS:
+            said = [self._request_news(decided, step, str(kind))]
         else:
             said = [_applicant_news(decided, step)]
         await tell(session, self.services, decided.channel, decided.user_id, said)
+
+    def _request_news(self, decided: Decided, step: review.Decide, kind: str) -> Message:
+        """A handover or rights request: approved (carried out by its job), or why not."""
+        if decided.outcome == "approve":
+            return Text(f"request.applicant.approved.{kind}", {"reference": decided.reference})
+        reason = step.reason or "-"
+        if reason in review.REASONS:
+            reason = self.services.catalog.text(f"review.reason.{reason}")
+        return Text(
+            f"request.applicant.rejected.{kind}",
+            {"reference": decided.reference, "reason": reason},
+        )
 
     async def _command(self, session: AsyncSession, incoming: Incoming) -> list[Message] | None:
         words = incoming.text.strip().split()
@@ -154,7 +178,7 @@ class ReviewHandler:
         if command == "/pending":
             return await self._pending(session)
         if command == "/find" and len(words) == 2:
-            return await self._find(session, words[1])
+            return await self._find(session, incoming, words[1])
         if command == "/stats":
             return await self._stats(session)
         if command in ("/suspend", "/unsuspend"):
@@ -179,11 +203,16 @@ class ReviewHandler:
         )
         return [Card(Text("review.pending_title", {"count": str(len(queue))}), lines)]
 
-    async def _find(self, session: AsyncSession, reference: str) -> list[Message]:
+    async def _find(
+        self, session: AsyncSession, incoming: Incoming, reference: str
+    ) -> list[Message]:
         application_id = await application_id_of(session, reference)
-        if application_id is None:
+        application = (
+            None if application_id is None else await session.get(Application, application_id)
+        )
+        if application is None or not self.policy.decides_here(incoming, application.kind):
             return [Text("review.not_found")]
-        return await card_messages(session, self.services, application_id, ())
+        return await card_messages(session, self.services, application.id, ())
 
     async def _stats(self, session: AsyncSession) -> list[Message]:
         since = self.services.clock.now() - timedelta(days=7)

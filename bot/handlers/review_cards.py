@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.outgoing import Message
@@ -19,7 +21,9 @@ from core import audit
 from core.directory import Directory, DirectoryUnavailableError
 from core.jobs import ClaimedJob
 from core.media_links import MediaLinks
+from core.models import GrantedRight
 from core.review_queries import card_data
+from core.review_views import CardData
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +38,28 @@ async def card_messages(
     responsible = data.form.get("responsible_username")
     if responsible and services.directory is not None:
         facts = await _with_responsible(services.directory, facts, str(responsible))
+    if data.kind == "rights" and services.directory is not None:
+        facts = await _with_account(session, services.directory, facts, data)
     return review_card(data, facts)
+
+
+async def _with_account(
+    session: AsyncSession, directory: Directory, facts: Facts, data: CardData
+) -> Facts:
+    """For a rights request: is the account there, is the mobile its own, is the right held."""
+    uid, right = str(data.form.get("user_name", "")), str(data.form.get("right", ""))
+    held = await session.scalar(
+        select(GrantedRight.id).where(GrantedRight.uid == uid, GrantedRight.name == right)
+    )
+    facts = replace(facts, right_held=held is not None)
+    try:
+        account = await directory.find_user(uid)
+    except DirectoryUnavailableError:
+        return facts
+    if account is None:
+        return replace(facts, account_found=False)
+    matches = None if account.mobile is None else account.mobile == data.form.get("mobile")
+    return replace(facts, account_found=True, mobile_matches=matches)
 
 
 async def _with_responsible(directory: Directory, facts: Facts, user_name: str) -> Facts:
@@ -47,18 +72,17 @@ async def _with_responsible(directory: Directory, facts: Facts, user_name: str) 
 
 
 class CardPoster:
-    """The job handler for card.post: the card goes to the outbox of the review group."""
+    """The job handler for card.post: the card goes to the outbox of its review group."""
 
-    def __init__(self, services: Services, review_chats: dict[str, str], links: Any) -> None:
+    def __init__(self, services: Services, links: Any) -> None:
         self.services = services
-        self.review_chats = review_chats
         self.links = links
 
     async def __call__(self, job: ClaimedJob) -> None:
         services, now = self.services, self.services.clock.now()
         async with services.sessions.begin() as session:
             data = await card_data(session, services.vault, int(job.payload["application_id"]))
-            chat = self.review_chats.get(data.channel) if data else None
+            chat = services.policy.chat_for(data.channel, data.kind) if data else None
             if data is None or chat is None:
                 logger.warning("no review group for application %s", job.payload["application_id"])
                 return

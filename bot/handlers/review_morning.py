@@ -69,8 +69,11 @@ class Morning:
 
     async def _remind(self, session: AsyncSession, now: datetime) -> None:
         late = await waiting(session, submitted_before=now - self.remind_after)
-        for channel, chat in self.services.policy.review_chats.items():
-            mine = [w for w in late if w.channel == channel]
+        policy = self.services.policy
+        chats = {(channel, chat) for channel, chat in policy.review_chats.items()}
+        chats |= set(policy.rights_chats.items())
+        for channel, chat in sorted(chats):
+            mine = [w for w in late if policy.chat_for(w.channel, w.kind) == chat]
             if not mine:
                 continue
             lines = tuple(

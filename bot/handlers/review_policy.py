@@ -1,4 +1,5 @@
-"""Who may review, and where: the configured review group of each channel and the allow-list."""
+"""Who may review, and where: the review group of each channel (and the rights group for
+e-GP / Web Portal requests) and the allow-list."""
 
 from __future__ import annotations
 
@@ -7,22 +8,42 @@ from dataclasses import dataclass, field
 
 from bot.flows.incoming import Incoming
 
+RIGHTS_KIND = "rights"  # decided by the Program System Section, in its own group if it has one
+
 
 @dataclass(frozen=True, slots=True)
 class ReviewPolicy:
     review_chats: Mapping[str, str] = field(default_factory=dict)  # channel -> group chat id
     reviewers: frozenset[str] = frozenset()  # "line:U123"; empty: every member of the group
+    rights_chats: Mapping[str, str] = field(default_factory=dict)  # channel -> rights group
 
     @classmethod
-    def from_settings(cls, review_chats: Mapping[str, str | None], reviewers: str) -> ReviewPolicy:
+    def from_settings(
+        cls,
+        review_chats: Mapping[str, str | None],
+        reviewers: str,
+        rights_chats: Mapping[str, str | None] | None = None,
+    ) -> ReviewPolicy:
         chats = {channel: chat for channel, chat in review_chats.items() if chat}
+        rights = {channel: chat for channel, chat in (rights_chats or {}).items() if chat}
         allowed = frozenset(item.strip() for item in reviewers.split(",") if item.strip())
-        return cls(chats, allowed)
+        return cls(chats, allowed, rights)
+
+    def chat_for(self, channel: str, kind: str) -> str | None:
+        """Where a request of this kind is reviewed: rights in the rights group if any."""
+        if kind == RIGHTS_KIND and channel in self.rights_chats:
+            return self.rights_chats[channel]
+        return self.review_chats.get(channel)
 
     def is_review_chat(self, incoming: Incoming) -> bool:
-        return incoming.in_group and self.review_chats.get(incoming.channel) == incoming.chat_id
+        chats = {self.review_chats.get(incoming.channel), self.rights_chats.get(incoming.channel)}
+        return incoming.in_group and incoming.chat_id in chats - {None}
 
     def may_decide(self, incoming: Incoming) -> bool:
         if not self.is_review_chat(incoming):
             return False
         return not self.reviewers or f"{incoming.channel}:{incoming.user_id}" in self.reviewers
+
+    def decides_here(self, incoming: Incoming, kind: str) -> bool:
+        """A request is decided only in the group it was posted to."""
+        return incoming.chat_id == self.chat_for(incoming.channel, kind)

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from bot.flows import engine, faq, menu, status
 from bot.flows.engine import Dialogue, FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.outgoing import LookUpApplications, Record, Text
+from bot.flows.outgoing import Record, Text
+
+STARTS: dict[str, Callable[[Incoming], bool]] = {
+    "apply": menu.wants_apply,
+    "handover": menu.wants_handover,
+    "rights": menu.wants_rights,
+}
+STARTED = {
+    "apply": "application.started",
+    "handover": "handover.started",
+    "rights": "rights.started",
+}
 
 
-def route(dialogue: Dialogue, state: FlowState | None, incoming: Incoming) -> Turn:
-    """Decide the turn for one event; pure, so the same rules serve every channel."""
+def route(dialogues: Mapping[str, Dialogue], state: FlowState | None, incoming: Incoming) -> Turn:
+    """Decide the turn for one event; pure, so the same rules serve every channel.
+
+    `dialogues` are every dialogue by name; "apply" is the application form.
+    """
+    dialogue = dialogues[state.flow] if state else dialogues["apply"]
     if incoming.in_group or incoming.kind is Kind.JOIN:
         return Turn(state)  # groups are the reviewers' business (a later issue)
     if incoming.kind is Kind.UNFOLLOW:
@@ -20,21 +37,28 @@ def route(dialogue: Dialogue, state: FlowState | None, incoming: Incoming) -> Tu
         said = menu.support() if menu.wants_support(incoming) else menu.terms()
         asked = engine.ask(dialogue, state).messages if state else ()
         return Turn(state, (*said, *asked))
-    if status.wants_status(incoming):
-        return Turn(state, (), (LookUpApplications(),))
+    looked_up = status.answer(dialogue, state, incoming)
+    if looked_up is not None:
+        return looked_up  # status words, a typed reference, or the draft's continue button
     if state is None:
-        return _idle(dialogue, incoming)
-    if menu.wants_apply(incoming):
+        return _idle(dialogues, incoming)
+    if _wanted(incoming) is not None:
         return Turn(
             state, (Text("apply.already_in_progress"), *engine.ask(dialogue, state).messages)
         )
     return engine.handle(dialogue, state, incoming)
 
 
-def _idle(dialogue: Dialogue, incoming: Incoming) -> Turn:
-    if menu.wants_apply(incoming):
-        started = engine.start(dialogue)
-        return Turn(started.state, started.messages, (Record("application.started"),))
+def _wanted(incoming: Incoming) -> str | None:
+    """The dialogue this event asks to start, if any."""
+    return next((name for name, wants in STARTS.items() if wants(incoming)), None)
+
+
+def _idle(dialogues: Mapping[str, Dialogue], incoming: Incoming) -> Turn:
+    wanted = _wanted(incoming)
+    if wanted is not None:
+        started = engine.start(dialogues[wanted])
+        return Turn(started.state, started.messages, (Record(STARTED[wanted]),))
     if menu.typed(incoming) & menu.GREETING_WORDS:
         return Turn(None, menu.greeting())
     # Questions are answered only when idle: inside the form, text is the answer to a step.

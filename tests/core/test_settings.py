@@ -18,6 +18,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "BMABOT_SMS_SENDER",
         "BMABOT_DIRECTORY",
         "BMABOT_ORG_FILE",
+        "BMABOT_RIGHTS_GROUPS",
     ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env
@@ -63,3 +64,15 @@ def test_settings_cannot_be_changed_once_built() -> None:
     settings = load_settings()
     with pytest.raises(ValueError, match="frozen"):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_rights_groups_are_read_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    group = "cn=egp,ou=groups,dc=bangkok,dc=go,dc=th"
+    monkeypatch.setenv("BMABOT_RIGHTS_GROUPS", f'{{"egp": "{group}"}}')
+    assert load_settings().rights_groups == {"egp": group}
+
+
+def test_a_right_that_does_not_exist_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BMABOT_RIGHTS_GROUPS", '{"e-gp": "cn=x"}')
+    with pytest.raises(SettingsError, match="BMABOT_RIGHTS_GROUPS"):
+        load_settings()

@@ -12,6 +12,9 @@ from bot.flows.apply_form import FORMS, ApplyStep
 from bot.flows.engine import CONFIRMATIONS
 from bot.flows.review import REASONS as REJECT_REASONS
 from bot.flows.review_card import ITEMS
+from bot.flows.rights import RIGHTS
+from bot.flows.status import KINDS as STATUS_KINDS
+from core.application_status import DECIDED, RECORDED
 from core.decisions import OUTCOMES
 from core.models import ApplicationStatus
 
@@ -35,6 +38,10 @@ FAMILIES = "|".join(
         "demo",
         "faq",
         "draft",
+        "export",
+        "request",
+        "handover",
+        "rights",
     ]
 )
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
@@ -54,6 +61,7 @@ REASONS = {
     "title_en": ("format",),
     "mailbox_name": ("format",),
     "responsible_username": ("format",),
+    "user_name": ("format",),
     "document": (
         "file",
         "pdf",
@@ -86,7 +94,16 @@ def keys_the_bot_uses() -> set[str]:
     keys |= {"apply.refused.already_active", "apply.refused.not_returned"}
     keys |= review_keys()
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
+    keys |= status_keys()
     return keys
+
+
+def status_keys() -> set[str]:
+    """The status answer's lines chosen by kind, milestone and reason of a rejection."""
+    milestones = {"submitted", *DECIDED.values(), *RECORDED.values()}
+    keys = {f"status.kind.{kind}" for kind in STATUS_KINDS}
+    keys |= {f"status.event.{what}" for what in milestones}
+    return keys | {f"status.event.rejected.{code}" for code in REJECT_REASONS}
 
 
 def review_keys() -> set[str]:
@@ -113,6 +130,16 @@ def review_keys() -> set[str]:
         for kind in ("user", "done")
         for action in ("suspended", "unsuspended")
     }
+    keys |= {
+        f"request.{news}.{kind}"
+        for news in ("applicant.approved", "applicant.rejected")
+        for kind in ("handover", "rights")
+    }
+    keys |= {"request.done.handover", "request.done_in_group.handover"}
+    keys |= {
+        f"request.{done}.rights.{right}" for done in ("done", "done_in_group") for right in RIGHTS
+    }
+    keys |= {f"rights.{kind}.{right}" for kind in ("right", "line.right") for right in RIGHTS}
     return keys - {"review.already.pending"}
 
 
@@ -122,11 +149,23 @@ def label_keys() -> set[str]:
     labels |= {yes for _, _, yes in CONFIRMATIONS.values()}
     labels |= {f"review.reason.{code}" for code in REJECT_REASONS}
     labels |= {f"review.item.{item}" for item in ITEMS}
+    labels |= {f"rights.right.{right}" for right in RIGHTS}
     return labels - {"common.literal"}
 
 
 # Names that look like message keys but are job kinds and audit actions.
-NOT_TEXT = frozenset({"account.create", "account.created"})
+NOT_TEXT = frozenset(
+    {
+        "account.create",
+        "account.created",
+        "handover.started",
+        "handover.apply",
+        "handover.done",
+        "rights.started",
+        "rights.grant",
+        "rights.granted",
+    }
+)
 
 
 def test_every_key_the_bot_uses_has_thai_text() -> None:
@@ -153,7 +192,11 @@ def test_every_sentence_is_polite(key: str) -> None:
     text = CATALOG.messages[key]
     lines = (
         "apply.line.",
+        "handover.line.",
+        "rights.line.",
         "status.item.",
+        "status.kind.",
+        "status.event.",
         "richmenu.",
         "review.line.",
         "review.warning.",
@@ -163,6 +206,7 @@ def test_every_sentence_is_polite(key: str) -> None:
         "review.card_title",
         "console.you",
         "demo.",  # the simulator page's headings and labels
+        "export.",  # spreadsheet headers and status words
     )
     if key == "common.literal" or key.startswith(lines):
         return  # labels and lines of a card, not sentences

@@ -135,3 +135,6 @@ STAFF_FORM = [
 ]
 # The same answers typed or clicked one after another (the terminal and the web page).
 STAFF_ANSWERS = ["สมัคร", *(value for _, value in STAFF_FORM)]
+
+# The main choices, as the greeting, the main menu and every answered question show them.
+MAIN_LABELS = ["ขอบัญชีผู้ใช้ กทม.", "เปลี่ยนผู้รับผิดชอบ", "ขอสิทธิ์ e-GP/Portal", "ติดต่อเจ้าหน้าที่"]

@@ -181,7 +181,12 @@ async def test_follow_greets_with_the_main_choices(world: LineWorld) -> None:
     await world.emulator.follow(user.user_id)
     replies = await user.answers()
     assert "ยินดีต้อนรับ" in replies[0]["text"]
-    assert [a["data"] for a in user.actions()] == ["menu:apply", "menu:support"]
+    assert [a["data"] for a in user.actions()] == [
+        "menu:apply",
+        "menu:handover",
+        "menu:rights",
+        "menu:support",
+    ]
 
 
 async def test_a_pdf_or_a_sticker_where_a_photo_is_asked_gets_a_thai_answer(

@@ -423,6 +423,14 @@ def test_callback_data_over_64_bytes_is_a_bug_not_a_cut() -> None:
         keyboard([Button("ก", "ก" * 22)])
 
 
+def test_call_buttons_are_left_out_telegram_takes_no_tel_links() -> None:
+    call = Button("โทร ฝ่ายฐานข้อมูล", "tel:022032751")
+    markup = keyboard([call, Button("ขอบัญชีผู้ใช้ กทม.", "menu:apply")])
+    assert markup is not None
+    assert [[b.callback_data for b in row] for row in markup.inline_keyboard] == [["menu:apply"]]
+    assert keyboard([call]) is None
+
+
 def test_a_cut_never_separates_a_thai_letter_from_its_marks() -> None:
     assert cut("ที่นี่", 4) == "ที่…"
     assert cut("ที่นี่", 3) == "ท…"
@@ -545,7 +553,15 @@ async def test_set_webhook_registers_the_public_url_secret_and_thai_commands(
     assert telegram.webhook_secret == "the-webhook-secret"
     assert telegram.allowed_updates == ["message", "callback_query", "my_chat_member"]
     commands = telegram.commands[("default", "")]
-    assert [c["command"] for c in commands] == ["start", "apply", "status", "help", "cancel"]
+    assert [c["command"] for c in commands] == [
+        "start",
+        "apply",
+        "handover",
+        "rights",
+        "status",
+        "help",
+        "cancel",
+    ]
     assert all(c["description"].endswith("ค่ะ") for c in commands)
     telegram.assert_no_violations()
 

@@ -1,0 +1,82 @@
+"""A new responsible person for a unit mailbox (rule 2.2): its own request, reviewed like an
+application; approval writes the new person into the directory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.flows import menu
+from bot.flows.engine import Accept, Dialogue, FlowState, Reply, Retry, Step
+from bot.flows.outgoing import SubmitApplication, Text, UserChecked
+from bot.flows.questions import photo_question
+from bot.flows.requests import confirm_step, first_unanswered, notice_step, user_name_question
+
+NAME = "handover"
+KIND = "handover"
+ORDER = ("notice", "mailbox_name", "responsible_username", "doc_memo", "doc_responsible_id_card")
+CONFIRM = "confirm"
+
+
+def judge_mailbox(state: FlowState, found: UserChecked) -> Reply:
+    if not found.found:
+        return Retry((Text("handover.mailbox_unknown", {"uid": found.uid}),))
+    if found.employee_type != "agency":
+        return Retry((Text("handover.not_a_mailbox", {"uid": found.uid}),))
+    return Accept({"mailbox_name": found.uid, "current_responsible": found.responsible_uid or "-"})
+
+
+def judge_person(state: FlowState, found: UserChecked) -> Reply:
+    if not found.found:
+        return Retry((Text("handover.person_unknown", {"uid": found.uid}),))
+    if found.employee_type != "staff":
+        return Retry((Text("handover.person_not_staff", {"uid": found.uid}),))
+    if found.locked:
+        return Retry((Text("handover.person_locked", {"uid": found.uid}),))
+    if found.uid == state.answers.get("current_responsible"):
+        return Retry((Text("handover.person_same", {"uid": found.uid}),))
+    return Accept({"responsible_username": found.uid, "responsible_name": found.display_name})
+
+
+def summary_lines(answers: Mapping[str, Any]) -> list[Text]:
+    new = str(answers.get("responsible_username", ""))
+    name = str(answers.get("responsible_name") or "")
+    return [
+        Text("handover.line.mailbox", {"value": str(answers.get("mailbox_name", ""))}),
+        Text("handover.line.current", {"value": str(answers.get("current_responsible", "-"))}),
+        Text("handover.line.new", {"value": f"{new} {name}".strip()}),
+        Text("handover.line.documents"),
+    ]
+
+
+def submission(answers: Mapping[str, Any]) -> SubmitApplication:
+    fields = ("mailbox_name", "current_responsible", "responsible_username", "responsible_name")
+    return SubmitApplication(
+        kind=KIND,
+        answers={key: answers[key] for key in fields if key in answers},
+        national_id=None,
+        document_ids={
+            "memo": int(answers["doc_memo"]),
+            "responsible_id_card": int(answers["doc_responsible_id_card"]),
+        },
+    )
+
+
+def handover_dialogue() -> Dialogue:
+    steps: dict[str, Step] = {
+        "notice": notice_step("handover.intro"),
+        "mailbox_name": user_name_question("handover.ask_mailbox", "mailbox_name", judge_mailbox),
+        "responsible_username": user_name_question(
+            "handover.ask_person", "responsible_username", judge_person
+        ),
+        "doc_memo": photo_question("handover.ask_memo", "memo"),
+        "doc_responsible_id_card": photo_question("handover.ask_id_card", "responsible_id_card"),
+        CONFIRM: confirm_step("handover.summary_title", summary_lines, submission),
+    }
+    return Dialogue(
+        NAME,
+        steps,
+        first_unanswered(ORDER, CONFIRM),
+        cancelled=(Text("request.cancelled", choices=menu.MAIN_CHOICES),),
+        restart_keeps=("notice",),
+    )

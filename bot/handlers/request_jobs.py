@@ -1,0 +1,133 @@
+"""The jobs an approved short request sets going: a unit mailbox's new responsible person
+(handover.apply) and an e-GP / Web Portal right (rights.grant).
+
+Each may run again: setting the same responsible person or group membership twice changes
+nothing, and the request is marked completed only once, by a conditional update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.flows.outgoing import Text
+from bot.handlers.notify import tell
+from bot.handlers.services import Services
+from core import audit
+from core.db import dialect_insert
+from core.directory import Directory, DirectoryError
+from core.jobs import ClaimedJob, PermanentJobError
+from core.models import Application, ApplicationStatus, GrantedRight
+
+
+class RequestJob:
+    """Carry out an approved request in the directory, then mark it done and tell everyone."""
+
+    action = ""  # the audit action of a request carried out
+
+    def __init__(self, services: Services, directory: Directory) -> None:
+        self.services = services
+        self.directory = directory
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        async with self.services.sessions() as session:
+            application = await session.get(Application, int(job.payload["application_id"]))
+        if application is None or application.status != ApplicationStatus.APPROVED:
+            return  # already done, or no longer approved
+        try:
+            detail = await self.carry_out(application.form)
+        except DirectoryError as error:
+            raise PermanentJobError(type(error).__name__) from None
+        await self._complete(application, detail)
+
+    async def carry_out(self, form: Mapping[str, Any]) -> dict[str, str]:
+        raise NotImplementedError
+
+    async def record(self, session: AsyncSession, application: Application) -> None:
+        """What else to keep in the same transaction as "completed"."""
+
+    def news(self, reference: str, detail: Mapping[str, str]) -> tuple[Text, Text]:
+        """What the applicant is told, and what the review group is told."""
+        raise NotImplementedError
+
+    async def _complete(self, application: Application, detail: dict[str, str]) -> None:
+        services, now = self.services, self.services.clock.now()
+        async with services.sessions.begin() as session:
+            changed = await session.execute(
+                update(Application)
+                .where(
+                    Application.id == application.id,
+                    Application.status == ApplicationStatus.APPROVED,
+                )
+                .values(status=ApplicationStatus.COMPLETED, updated_at=now)
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                return
+            await self.record(session, application)
+            audit.record(
+                session, self.action, actor="system", at=now, application_id=application.id,
+                detail=detail,
+            )  # fmt: skip
+            told, noted = self.news(application.reference, detail)
+            await tell(session, services, application.channel, application.user_id, [told])
+            chat = services.policy.chat_for(application.channel, application.kind)
+            if chat:
+                await tell(session, services, application.channel, chat, [noted])
+
+
+class HandoverJob(RequestJob):
+    """handover.apply: the unit mailbox's `manager` becomes the new responsible person."""
+
+    action = "handover.done"
+
+    async def carry_out(self, form: Mapping[str, Any]) -> dict[str, str]:
+        mailbox, person = str(form["mailbox_name"]), str(form["responsible_username"])
+        await self.directory.set_responsible(mailbox, person)
+        return {"mailbox": mailbox, "responsible": person}
+
+    def news(self, reference: str, detail: Mapping[str, str]) -> tuple[Text, Text]:
+        params = {"reference": reference, **detail}
+        return Text("request.done.handover", params), Text(
+            "request.done_in_group.handover", params
+        )
+
+
+class RightsJob(RequestJob):
+    """rights.grant: the right is recorded, and the account joins its directory group if any."""
+
+    action = "rights.granted"
+
+    def __init__(
+        self, services: Services, directory: Directory, groups: Mapping[str, str]
+    ) -> None:
+        super().__init__(services, directory)
+        self.groups = groups  # BMABOT_RIGHTS_GROUPS: right -> group DN
+
+    async def carry_out(self, form: Mapping[str, Any]) -> dict[str, str]:
+        uid, right = str(form["user_name"]), str(form["right"])
+        group = self.groups.get(right)
+        if group:
+            await self.directory.add_to_group(uid, group)
+        return {"uid": uid, "right": right, "group": group or ""}
+
+    async def record(self, session: AsyncSession, application: Application) -> None:
+        form, now = application.form, self.services.clock.now()
+        granted = dialect_insert(session, GrantedRight).values(
+            uid=str(form["user_name"]),
+            name=str(form["right"]),
+            application_id=application.id,
+            group_dn=self.groups.get(str(form["right"])),
+            granted_at=now,
+        )
+        await session.execute(granted.on_conflict_do_nothing(index_elements=["uid", "name"]))
+
+    def news(self, reference: str, detail: Mapping[str, str]) -> tuple[Text, Text]:
+        params = {"reference": reference, "uid": detail["uid"]}
+        right = detail["right"]
+        return (
+            Text(f"request.done.rights.{right}", params),
+            Text(f"request.done_in_group.rights.{right}", params),
+        )
