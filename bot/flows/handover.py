@@ -6,16 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.flows import menu
 from bot.flows.engine import Accept, Dialogue, FlowState, Reply, Retry, Step
 from bot.flows.outgoing import SubmitApplication, Text, UserChecked
 from bot.flows.questions import photo_question
-from bot.flows.requests import confirm_step, first_unanswered, notice_step, user_name_question
+from bot.flows.requests import confirm_step, notice_step, request_dialogue, user_name_question
 
 NAME = "handover"
 KIND = "handover"
-ORDER = ("notice", "mailbox_name", "responsible_username", "doc_memo", "doc_responsible_id_card")
-CONFIRM = "confirm"
 
 
 def judge_mailbox(state: FlowState, found: UserChecked) -> Reply:
@@ -71,12 +68,6 @@ def handover_dialogue() -> Dialogue:
         ),
         "doc_memo": photo_question("handover.ask_memo", "memo"),
         "doc_responsible_id_card": photo_question("handover.ask_id_card", "responsible_id_card"),
-        CONFIRM: confirm_step("handover.summary_title", summary_lines, submission),
+        "confirm": confirm_step("handover.summary_title", summary_lines, submission),
     }
-    return Dialogue(
-        NAME,
-        steps,
-        first_unanswered(ORDER, CONFIRM),
-        cancelled=(Text("request.cancelled", choices=menu.MAIN_CHOICES),),
-        restart_keeps=("notice",),
-    )
+    return request_dialogue(NAME, steps)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bot.flows.engine import Accept, End, FlowState, Reply, Retry, Stay, Step
+from bot.flows import menu
+from bot.flows.engine import Accept, Dialogue, End, FlowState, Reply, Retry, Stay, Step
 from bot.flows.incoming import Incoming
 from bot.flows.outgoing import (
     ApplicationRefused,
@@ -94,10 +95,18 @@ def confirm_step(
     return Step(ask, answer, on_outcome)
 
 
-def first_unanswered(order: Sequence[str], last: str) -> Callable[[Mapping[str, Any]], str]:
-    """next_step for a short request: each step is done when its answer (named alike) is in."""
+def request_dialogue(name: str, steps: Mapping[str, Step]) -> Dialogue:
+    """Steps asked in order, each done once its answer (named like the step) is in; the
+    last step is the last look before sending."""
+    *order, last = steps
 
     def next_step(answers: Mapping[str, Any]) -> str:
         return next((step for step in order if step not in answers), last)
 
-    return next_step
+    return Dialogue(
+        name,
+        steps,
+        next_step,
+        cancelled=(Text("request.cancelled", choices=menu.MAIN_CHOICES),),
+        restart_keeps=("notice",),
+    )

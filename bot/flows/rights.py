@@ -7,13 +7,12 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from bot.flows import menu
 from bot.flows.engine import Accept, Dialogue, FlowState, Reply, Retry, Step
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import Choice, Message, SubmitApplication, Text, UserChecked
 from bot.flows.questions import NAVIGATION, text_question
 from bot.flows.reading import clean
-from bot.flows.requests import confirm_step, first_unanswered, notice_step, user_name_question
+from bot.flows.requests import confirm_step, notice_step, request_dialogue, user_name_question
 from core.validation import format_mobile, parse_free_text, parse_mobile
 
 NAME = "rights"
@@ -24,8 +23,6 @@ TYPED = {
     "egp": ("egp", "e-gp", "e gp", "อีจีพี", "จัดซื้อจัดจ้าง"),
     "webportal": ("webportal", "web portal", "web-portal", "เว็บพอร์ทัล", "เว็บพอทัล", "portal"),
 }
-ORDER = ("notice", "user_name", "right", "purpose", "mobile")
-CONFIRM = "confirm"
 
 
 def judge_account(state: FlowState, found: UserChecked) -> Reply:
@@ -90,12 +87,6 @@ def rights_dialogue() -> Dialogue:
             partial(parse_free_text, min_length=10, max_length=300),
         ),
         "mobile": text_question("rights.ask_mobile", "mobile", parse_mobile),
-        CONFIRM: confirm_step("rights.summary_title", summary_lines, submission),
+        "confirm": confirm_step("rights.summary_title", summary_lines, submission),
     }
-    return Dialogue(
-        NAME,
-        steps,
-        first_unanswered(ORDER, CONFIRM),
-        cancelled=(Text("request.cancelled", choices=menu.MAIN_CHOICES),),
-        restart_keeps=("notice",),
-    )
+    return request_dialogue(NAME, steps)

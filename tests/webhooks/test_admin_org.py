@@ -9,28 +9,13 @@ import pytest
 from core.clock import ManualClock
 from core.crypto import Vault
 from core.settings import load_settings
+from tests.core.test_organisation import SMALL_FILE
 from tests.webhooks.admin_world import SOMCHAI_FORM, Sessions, admin, bmabot, submit
 from webhooks.runtime import open_services
 
 __all__ = ["admin"]
 
-TREE = """\
-version: 1
-units:
-  - id: dept-a
-    kind: department
-    name_th: สำนักเอ
-    children:
-      - id: dept-a-division
-        kind: division
-        name_th: กองบี
-  - id: district-1
-    kind: district_office
-    name_th: สำนักงานเขตหนึ่ง
-    children_from: district_office_sections
-district_office_sections:
-  - {suffix: registration, kind: section, name_th: ฝ่ายทะเบียน}
-"""
+TREE = SMALL_FILE
 # dept-a renamed, dept-b added, dept-a-division moved under it, district-1 (and its section)
 # removed.
 NEW_TREE = """\

@@ -75,7 +75,7 @@ async def ask_for_web_portal(applicant: LineUser) -> None:
     await applicant.say("malee.s")
     await applicant.tap("Web Portal")
     await applicant.say("ดูแลหน้าเว็บไซต์ของสำนักงานเขตบางรัก")
-    await applicant.say("0812345678")  # not the mobile malee.s has in the directory
+    await applicant.say("0898765432")  # not the mobile malee.s has in the directory
     await applicant.tap("📨 ส่งคำขอ")
 
 
