@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.application_records import national_id_of
+from core.applications import national_id_of
 from core.crypto import Vault
 from core.models import Application
 from core.validation import mask_national_id

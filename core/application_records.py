@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.applications import national_id_context
+from core.applications import national_id_of
 from core.crypto import Vault
 from core.models import Application, Decision, Document
 from core.validation import mask_national_id
@@ -105,14 +105,6 @@ async def application_details(
         await _decisions(session, application.id),
         await _documents(session, application.id),
     )
-
-
-def national_id_of(application: Application, vault: Vault) -> str | None:
-    """The decrypted 13 digits; keep them out of logs and screens unless masked."""
-    if application.national_id_encrypted is None:
-        return None
-    context = national_id_context(application.reference)
-    return vault.decrypt(application.national_id_encrypted, context=context).decode("ascii")
 
 
 async def _decisions(session: AsyncSession, application_id: int) -> tuple[DecisionRecord, ...]:

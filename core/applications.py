@@ -182,6 +182,14 @@ async def _active_reference(session: AsyncSession, digest: str | None) -> str | 
     )
 
 
+def national_id_of(application: Application, vault: Vault) -> str | None:
+    """The decrypted 13 digits; keep them out of logs and screens unless masked."""
+    if application.national_id_encrypted is None:
+        return None
+    context = national_id_context(application.reference)
+    return vault.decrypt(application.national_id_encrypted, context=context).decode("ascii")
+
+
 def national_id_context(reference: str) -> str:
     """Binds an encrypted national ID to its application: it cannot be moved to another."""
     return f"application:{reference}:national_id"

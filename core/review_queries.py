@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.applications import national_id_context
+from core.applications import national_id_of
 from core.crypto import Vault
 from core.models import Application, Decision, Document
 from core.review_views import CardData, DocumentView, Waiting
@@ -40,12 +40,8 @@ async def card_data(session: AsyncSession, vault: Vault, application_id: int) ->
 
 
 def _masked_id(application: Application, vault: Vault) -> str | None:
-    if application.national_id_encrypted is None:
-        return None
-    context = national_id_context(application.reference)
-    return mask_national_id(
-        vault.decrypt(application.national_id_encrypted, context=context).decode()
-    )
+    national_id = national_id_of(application, vault)
+    return None if national_id is None else mask_national_id(national_id)
 
 
 async def _earlier(session: AsyncSession, application: Application) -> tuple[tuple[str, str], ...]:

@@ -31,9 +31,9 @@ ITEMS: dict[str, tuple[str, ...]] = {
     "doc_memo": ("doc_memo",),
     "doc_responsible_id_card": ("doc_responsible_id_card",),
 }
+REQUEST_DOCUMENTS = {"handover": ("doc_memo", "doc_responsible_id_card"), "rights": ()}
 # The short requests: no form to return for correction, only approve or reject.
 REQUEST_KINDS = frozenset({"handover", "rights"})
-REQUEST_DOCUMENTS = {"handover": ("doc_memo", "doc_responsible_id_card"), "rights": ()}
 SLOT_STEPS = {
     "id_card": "doc_id_card",
     "work_certificate": "doc_work_certificate",

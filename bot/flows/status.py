@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.flows import engine
+from bot.flows.apply_form import FORMS
 from bot.flows.engine import Dialogue, FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.menu import APPLY, MAIN_CHOICES, typed
@@ -25,6 +26,7 @@ from bot.flows.outgoing import (
     Text,
 )
 from bot.flows.review import REASONS
+from bot.flows.review_card import REQUEST_KINDS
 from core.validation import parse_reference
 
 STATUS_BUTTON = "menu:status"
@@ -32,7 +34,7 @@ CONTINUE_BUTTON = "status:continue"
 STATUS_WORDS = frozenset({"สถานะ", "สถานะคำขอ", "ตรวจสอบสถานะ", "status", "/status"})
 NEWEST = 5  # a chat answer stays short: older requests are found by their reference
 # The kinds of request with a Thai name in the answer (status.kind.<kind>).
-KINDS = ("staff", "contract", "agency", "handover", "rights")
+KINDS = frozenset({*FORMS, *REQUEST_KINDS})
 CONTINUE = Choice("status.continue", CONTINUE_BUTTON)
 CANCEL_DRAFT = Choice("status.cancel_draft", "nav:cancel")  # the form's cancel: it confirms
 ALL = Choice("status.all", STATUS_BUTTON)

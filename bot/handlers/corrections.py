@@ -14,7 +14,7 @@ from bot.flows.engine import FlowState
 from bot.flows.outgoing import Message, Text
 from bot.flows.review_card import ITEMS
 from bot.handlers.services import Services
-from core.applications import national_id_context
+from core.applications import national_id_of
 from core.conversations import load_conversation, save_conversation
 from core.decisions import Decided
 from core.models import Application, Document
@@ -62,11 +62,9 @@ async def _answers_of(
         "unit_done": True,
         "resubmits": application.reference,
     }
-    if application.national_id_encrypted is not None:
-        context = national_id_context(application.reference)
-        answers["national_id"] = services.vault.decrypt(
-            application.national_id_encrypted, context=context
-        ).decode()
+    national_id = national_id_of(application, services.vault)
+    if national_id is not None:
+        answers["national_id"] = national_id
     documents = await session.scalars(
         select(Document).where(
             Document.application_id == application_id, Document.deleted_at.is_(None)

@@ -13,11 +13,12 @@ from aiohttp.test_utils import TestServer
 
 from bot.handlers.dispatcher import Dispatcher
 from core.clock import ManualClock
+from core.directory import MemoryDirectory
 from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import LineEmulator
 from webhooks.app import create_app
-from webhooks.appkeys import DISPATCHER, WORKER
+from webhooks.appkeys import DISPATCHER, SERVICES, WORKER
 
 CHANNEL_SECRET = "test-line-channel-secret"
 ACCESS_TOKEN = "test-line-access-token"
@@ -44,6 +45,13 @@ class LineWorld:
 
     def user(self, user_id: str) -> LineUser:
         return LineUser(self, user_id)
+
+    @property
+    def directory(self) -> MemoryDirectory:
+        """The bot's directory (the in-memory one, as no BMABOT_DIRECTORY is set)."""
+        found = self.app[SERVICES].directory
+        assert isinstance(found, MemoryDirectory)
+        return found
 
 
 @dataclass

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.clock import ManualClock
-from core.directory import MemoryDirectory, PasswordCheck
+from core.directory import PasswordCheck
 from core.models import Application, Job
 from tests.webhooks.line_world import LineWorld, line_world
 from tests.webhooks.test_line_review import APPLICANT, GROUP, REVIEWER, press, submitted
@@ -33,12 +33,6 @@ async def world(
         yield running
 
 
-def directory(world: LineWorld) -> MemoryDirectory:
-    found = world.app[SERVICES].directory
-    assert isinstance(found, MemoryDirectory)
-    return found
-
-
 def sms_sent(tmp_path: Path) -> list[dict[str, str]]:
     path = tmp_path / "sms.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
@@ -51,7 +45,7 @@ async def test_approval_creates_the_account_and_sends_one_sms(
     await press(world, REVIEWER, "rv:a:1")
     await world.settle()
 
-    entry = directory(world).entry("somchai.j")
+    entry = world.directory.entry("somchai.j")
     assert entry["mail"] == ["somchai.j@bangkok.go.th"]
     assert entry["employeeNumber"] == ["A69-00001"]
     assert "1103700123458" not in json.dumps(entry, ensure_ascii=False)
@@ -67,13 +61,13 @@ async def test_a_directory_that_is_down_is_retried_until_it_works(
     world: LineWorld, tmp_path: Path
 ) -> None:
     await submitted(world)
-    directory(world).available = False
+    world.directory.available = False
     await press(world, REVIEWER, "rv:a:1")
     await world.settle()
     assert sms_sent(tmp_path) == []
 
     world.clock.advance(seconds=30)
-    directory(world).available = True
+    world.directory.available = True
     world.clock.advance(minutes=5)
     await world.settle()
 
@@ -116,7 +110,7 @@ async def test_a_reviewer_suspends_and_lifts_an_account(world: LineWorld, tmp_pa
 
     await world.emulator.send_text(REVIEWER, "/suspend somchai.j ส่งสแปม", group_id=GROUP)
     await world.settle()
-    assert await directory(world).check_password("somchai.j", "whatever") is PasswordCheck.LOCKED
+    assert await world.directory.check_password("somchai.j", "whatever") is PasswordCheck.LOCKED
     assert "ถูกระงับ" in world.emulator.texts(APPLICANT)[-1]
     assert "suspended" in sms_sent(tmp_path)[-1]["message"]
 

@@ -12,12 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
 from core.db import make_sessions
-from core.directory import MemoryDirectory
 from core.models import Application, GrantedRight
 from tests.handlers.chat import sample_photo
 from tests.handlers.people import seed
 from tests.webhooks.line_world import LineUser, LineWorld, line_world
-from webhooks.appkeys import SERVICES
 
 REVIEW_GROUP, RIGHTS_GROUP = "C" + "0" * 32, "C" + "1" * 32
 CLERK, PROGRAMMER = "U" + "a1" * 16, "U" + "b2" * 16
@@ -37,20 +35,14 @@ async def world(
         line_rights_group_id=RIGHTS_GROUP,
         rights_groups={"webportal": PORTAL_GROUP},
     ) as running:
-        await seed(directory_of(running))
-        directory_of(running).groups[PORTAL_GROUP] = set()
+        await seed(running.directory)
+        running.directory.groups[PORTAL_GROUP] = set()
         yield running
 
 
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessions(engine)
-
-
-def directory_of(world: LineWorld) -> MemoryDirectory:
-    directory = world.app[SERVICES].directory
-    assert isinstance(directory, MemoryDirectory)
-    return directory
 
 
 async def press(world: LineWorld, user: str, data: str, group: str) -> None:
@@ -96,7 +88,7 @@ async def test_a_handover_approved_in_the_review_group_changes_the_directory(
     assert [i["action"]["data"] for i in card["quickReply"]["items"]] == ["rv:a:1", "rv:r:1"]
     await press(world, CLERK, "rv:a:1", REVIEW_GROUP)
 
-    mailbox = await directory_of(world).find_user("bangrak.registration")
+    mailbox = await world.directory.find_user("bangrak.registration")
     assert mailbox is not None
     assert mailbox.responsible_uid == "malee.s"
     assert any("มีผู้รับผิดชอบคนใหม่คือ malee.s" in t for t in world.emulator.texts(APPLICANT))
@@ -108,7 +100,7 @@ async def test_a_handover_rejected_leaves_the_responsible_person(world: LineWorl
     await press(world, CLERK, "rv:r:1", REVIEW_GROUP)
     await press(world, CLERK, "rv:rr:1:mismatch", REVIEW_GROUP)
 
-    mailbox = await directory_of(world).find_user("bangrak.registration")
+    mailbox = await world.directory.find_user("bangrak.registration")
     assert mailbox is not None
     assert mailbox.responsible_uid == "somchai.j"
     assert "เหตุผล: ข้อมูลไม่ตรงเอกสาร" in world.emulator.texts(APPLICANT)[-1]
@@ -125,7 +117,7 @@ async def test_rights_go_to_the_rights_group_and_approval_grants_them(
     assert "เบอร์มือถือไม่ตรงกับที่บัญชีนี้ลงทะเบียนไว้" in card
     await press(world, PROGRAMMER, "rv:a:1", RIGHTS_GROUP)
 
-    assert directory_of(world).groups[PORTAL_GROUP] == {"malee.s"}
+    assert world.directory.groups[PORTAL_GROUP] == {"malee.s"}
     async with sessions() as session:
         granted = await session.scalar(select(GrantedRight))
         status = await session.scalar(select(Application.status))
@@ -144,7 +136,7 @@ async def test_a_rights_request_rejected_grants_nothing(
     await press(world, PROGRAMMER, "rv:r:1", RIGHTS_GROUP)
     await press(world, PROGRAMMER, "rv:rr:1:not_eligible", RIGHTS_GROUP)
 
-    assert directory_of(world).groups[PORTAL_GROUP] == set()
+    assert world.directory.groups[PORTAL_GROUP] == set()
     async with sessions() as session:
         assert await session.scalar(select(GrantedRight)) is None
     assert "ไม่ได้รับการอนุมัติ" in world.emulator.texts(APPLICANT)[-1]
