@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
@@ -53,6 +54,66 @@ async def save_conversation(
         insert.on_conflict_do_update(
             index_elements=["channel", "user_id"], set_={"state": token, "updated_at": now}
         )
+    )
+
+
+Person = tuple[str, str]  # (channel, user_id)
+
+
+async def load_states(
+    session: AsyncSession, vault: Vault, people: Iterable[Person]
+) -> dict[Person, dict[str, Any] | None]:
+    """The states of many people in one statement (None: idle), locked like load_conversation.
+
+    A person without a row yet has none to lock: their events are held by the inbox claim.
+    """
+    wanted = sorted(set(people))  # one order for every process: no deadlock between them
+    states: dict[Person, dict[str, Any] | None] = dict.fromkeys(wanted)
+    if not wanted:
+        return states
+    rows = await session.execute(
+        select(Conversation.channel, Conversation.user_id, Conversation.state)
+        .where(tuple_(Conversation.channel, Conversation.user_id).in_(wanted))
+        .order_by(Conversation.channel, Conversation.user_id)
+        .with_for_update()
+    )
+    for channel, user_id, token in rows:
+        if token is not None:
+            context = _context(channel, user_id)
+            states[(channel, user_id)] = cast(
+                dict[str, Any], vault.decrypt_json(token, context=context)
+            )
+    return states
+
+
+async def save_states(
+    session: AsyncSession,
+    vault: Vault,
+    states: Sequence[tuple[Person, dict[str, Any] | None]],
+    now: datetime,
+) -> None:
+    """save_conversation for many people in one statement."""
+    if not states:
+        return
+    rows = [
+        {
+            "channel": channel,
+            "user_id": user_id,
+            "state": None
+            if state is None
+            else vault.encrypt_json(state, context=_context(channel, user_id)),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for (channel, user_id), state in states
+    ]
+    insert = dialect_insert(session, Conversation)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["channel", "user_id"],
+            set_={"state": insert.excluded.state, "updated_at": insert.excluded.updated_at},
+        ),
+        rows,
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,11 +24,14 @@ from sqlalchemy.ext.asyncio import (
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
-SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=5000", "synchronous=NORMAL")
+# busy_timeout only matters across processes (an admin command beside `serve`): inside one
+# process, writers queue on the write gate below instead of SQLite's sleeping busy handler.
+SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=30000", "synchronous=NORMAL")
+READ_ONLY = "bmabot_read_only"  # execution option of the sessions that only read
 
 
 def make_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
-    """An async engine; for SQLite, WAL mode and every transaction started as a writer.
+    """An async engine; for SQLite, WAL mode and every transaction but a read started as a writer.
 
     foreign_keys=False is for migrations only: SQLite batch migrations copy and drop
     tables, which foreign keys would refuse or cascade (the migration checks them after).
@@ -62,11 +67,43 @@ def _begin_immediate(connection: Connection) -> None:
     # SQLite has one writer at a time. A transaction that read first and writes later
     # fails at once with "database is locked" when another writer got in between
     # (busy_timeout cannot help); taking the write lock at BEGIN turns that into a wait.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read (WAL: it sees a snapshot and blocks nobody) begins deferred, without the lock.
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+class Sessions(async_sessionmaker[AsyncSession]):
+    """Sessions of one database: `sessions()` to read, `sessions.begin()` for a unit of work.
+
+    A plain session only reads: on SQLite it takes no write lock. A unit of work on SQLite
+    waits its turn on the engine's write gate, so the writers of one process queue in
+    order here instead of polling SQLite's lock ("database is locked" under load).
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, expire_on_commit=False, execution_options={READ_ONLY: True})
+        self._engine = engine
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]  # same use
+        async with write_gate(self._engine):
+            session = AsyncSession(self._engine, expire_on_commit=False)
+            async with session, session.begin():
+                yield session
+
+
+_GATES: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine) -> AbstractAsyncContextManager[object]:
+    """One writer at a time per SQLite engine in this process; no gate for PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    return _GATES.setdefault(engine.sync_engine, asyncio.Lock())
+
+
+def make_sessions(engine: AsyncEngine) -> Sessions:
+    return Sessions(engine)
 
 
 def dialect_insert(session: AsyncSession, entity: Any) -> sqlite.Insert | postgresql.Insert:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from core.db import dialect_insert
 from core.models import InboxEvent
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+QUARANTINED = "quarantined"  # stored, but no channel could read it: kept for a look, not retried
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,20 +42,30 @@ def _context(key: str) -> str:
 
 async def store_events(
     session: AsyncSession, vault: Vault, events: Iterable[NewEvent], now: datetime
-) -> int:
-    """Insert the events not seen before; a redelivered one is dropped. Returns how many new."""
-    stored = 0
+) -> set[str]:
+    """Insert the events not seen before in one statement; a redelivered one is dropped.
+
+    Returns the keys stored now: a key given twice is stored once.
+    """
+    rows: dict[str, dict[str, Any]] = {}
     for event in events:
-        insert = dialect_insert(session, InboxEvent).values(
-            key=event.key,
-            channel=event.channel,
-            user_id=event.user_id,
-            payload=vault.encrypt_json(dict(event.payload), context=_context(event.key)),
-            received_at=now,
+        rows.setdefault(
+            event.key,
+            {
+                "key": event.key,
+                "channel": event.channel,
+                "user_id": event.user_id,
+                "payload": vault.encrypt_json(dict(event.payload), context=_context(event.key)),
+                "received_at": now,
+            },
         )
-        result = await session.execute(insert.on_conflict_do_nothing(index_elements=["key"]))
-        stored += result.rowcount or 0  # type: ignore[attr-defined]
-    return stored
+    if not rows:
+        return set()
+    insert = dialect_insert(session, InboxEvent).values(list(rows.values()))
+    stored = await session.scalars(
+        insert.on_conflict_do_nothing(index_elements=["key"]).returning(InboxEvent.key)
+    )
+    return set(stored)
 
 
 async def people_waiting(session: AsyncSession, limit: int = 500) -> list[tuple[str, str]]:
@@ -67,6 +78,46 @@ async def people_waiting(session: AsyncSession, limit: int = 500) -> list[tuple[
         .limit(limit)
     )
     return [(channel, user_id) for channel, user_id in rows]
+
+
+async def next_events(
+    session: AsyncSession, vault: Vault, channels: Iterable[str], limit: int
+) -> list[StoredEvent]:
+    """The oldest pending event of each of up to `limit` people, the longest-waiting first.
+
+    One event a person: their next one is read once this one is handled, so each person's
+    events are handled in the order received.
+    """
+    oldest = (
+        select(func.min(InboxEvent.id))
+        .where(InboxEvent.status == PENDING, InboxEvent.channel.in_(list(channels)))
+        .group_by(InboxEvent.channel, InboxEvent.user_id)
+        .order_by(func.min(InboxEvent.id))
+        .limit(limit)
+    )
+    ids = list(await session.scalars(oldest))
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(InboxEvent).where(InboxEvent.id.in_(ids)).order_by(InboxEvent.id)
+    )
+    return [_stored(row, vault) for row in rows]
+
+
+async def claim(session: AsyncSession, event_ids: Sequence[int]) -> set[int]:
+    """Which of these events are still pending, locked for this transaction.
+
+    On PostgreSQL the rows are locked and the ones another process holds are skipped, so
+    two servers never handle the same event; SQLite has one writer at a time anyway.
+    """
+    if not event_ids:
+        return set()
+    query = select(InboxEvent.id).where(
+        InboxEvent.id.in_(list(event_ids)), InboxEvent.status == PENDING
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return set(await session.scalars(query))
 
 
 async def next_event(
@@ -83,8 +134,10 @@ async def next_event(
         .order_by(InboxEvent.id)
         .limit(1)
     )
-    if row is None:
-        return None
+    return None if row is None else _stored(row, vault)
+
+
+def _stored(row: InboxEvent, vault: Vault) -> StoredEvent:
     payload = vault.decrypt_json(row.payload, context=_context(row.key))
     return StoredEvent(row.id, row.channel, row.user_id, payload, row.received_at, row.attempts)
 
@@ -92,14 +145,19 @@ async def next_event(
 async def finish_event(
     session: AsyncSession, event_id: int, now: datetime, *, failed: bool = False
 ) -> None:
+    await finish_events(session, [event_id], now, status=FAILED if failed else DONE)
+
+
+async def finish_events(
+    session: AsyncSession, event_ids: Sequence[int], now: datetime, *, status: str = DONE
+) -> None:
+    """Mark events handled (done, failed or quarantined) in one statement."""
+    if not event_ids:
+        return
     await session.execute(
         update(InboxEvent)
-        .where(InboxEvent.id == event_id)
-        .values(
-            status=FAILED if failed else DONE,
-            handled_at=now,
-            attempts=InboxEvent.attempts + 1,
-        )
+        .where(InboxEvent.id.in_(list(event_ids)))
+        .values(status=status, handled_at=now, attempts=InboxEvent.attempts + 1)
     )
 
 
@@ -108,3 +166,11 @@ async def pending_count(session: AsyncSession) -> int:
         select(func.count()).select_from(InboxEvent).where(InboxEvent.status == PENDING)
     )
     return int(count or 0)
+
+
+async def oldest_pending(session: AsyncSession) -> datetime | None:
+    """When the longest-waiting pending event arrived (None: nothing waits)."""
+    oldest: datetime | None = await session.scalar(
+        select(func.min(InboxEvent.received_at)).where(InboxEvent.status == PENDING)
+    )
+    return oldest

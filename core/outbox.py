@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
@@ -26,6 +27,27 @@ class Outgoing:
     reply_by: datetime | None
     retry_key: str
     attempts: int
+    # Written by a process that was about to send it, and never marked after: it may have
+    # gone out before that process stopped. A channel that can tell (LINE's reply token)
+    # checks; one that cannot errs on the side of not saying it twice.
+    maybe_sent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NewOutgoing:
+    """The replies of one turn, to be sent at once by the process that stores them."""
+
+    channel: str
+    chat_id: str
+    messages: list[dict[str, Any]]
+    reply_token: str | None
+    reply_by: datetime | None
+    inbox_event_id: int | None
+
+
+# How long the process that stored a turn's replies has to send them before the retry
+# round may take them over (after a crash): no two processes send the same row at once.
+SENDING_LEASE = timedelta(seconds=20)
 
 
 def _context(row_id: int | str) -> str:
@@ -61,25 +83,97 @@ async def add_outgoing(
     return row.id
 
 
+async def add_sending(
+    session: AsyncSession, vault: Vault, batches: Sequence[NewOutgoing], now: datetime
+) -> list[Outgoing]:
+    """Store the replies of many turns in one statement, leased to this process to send now."""
+    if not batches:
+        return []
+    keys = [str(uuid.uuid4()) for _ in batches]
+    rows = [
+        {
+            "channel": batch.channel,
+            "chat_id": batch.chat_id,
+            "inbox_event_id": batch.inbox_event_id,
+            "payload": vault.encrypt_json(batch.messages, context=_context(key)),
+            "reply_token": batch.reply_token,
+            "reply_by": batch.reply_by,
+            "retry_key": key,
+            "next_attempt_at": now + SENDING_LEASE,
+            "created_at": now,
+        }
+        for batch, key in zip(batches, keys, strict=True)
+    ]
+    # Matched by retry key, not by order: SQLite cannot promise RETURNING's order, and
+    # asking SQLAlchemy for it would insert row by row.
+    returned = await session.execute(
+        insert(OutboxMessage).returning(OutboxMessage.retry_key, OutboxMessage.id), rows
+    )
+    ids: dict[str, int] = {key: row_id for key, row_id in returned}
+    return [
+        Outgoing(ids[key], b.channel, b.chat_id, b.messages, b.reply_token, b.reply_by, key, 0)
+        for b, key in zip(batches, keys, strict=True)
+    ]
+
+
+async def unsent_before(
+    session: AsyncSession, chats: Iterable[tuple[str, str]], before_id: int
+) -> list[tuple[tuple[str, str], int]]:
+    """The unsent batches of these chats older than before_id: ((channel, chat_id), id)."""
+    wanted = sorted(set(chats))
+    if not wanted:
+        return []
+    rows = await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.id).where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.id < before_id,
+            tuple_(OutboxMessage.channel, OutboxMessage.chat_id).in_(wanted),
+        )
+    )
+    return [((channel, chat_id), row_id) for channel, chat_id, row_id in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    batches: list[Outgoing]  # to send now, in order
+    held_back: bool  # an earlier batch must wait: these wait behind it
+
+
 async def due_for_chat(
     session: AsyncSession, vault: Vault, channel: str, chat_id: str, now: datetime
 ) -> list[Outgoing]:
     """A chat's unsent batches in order; one not yet due holds back the ones after it."""
-    rows = await session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.status == PENDING,
-            OutboxMessage.channel == channel,
-            OutboxMessage.chat_id == chat_id,
-        )
-        .order_by(OutboxMessage.id)
+    return (await chat_queue(session, vault, channel, chat_id, now)).batches
+
+
+async def chat_queue(
+    session: AsyncSession,
+    vault: Vault,
+    channel: str,
+    chat_id: str,
+    now: datetime,
+    before_id: int | None = None,
+    skip: frozenset[int] = frozenset(),
+) -> Due:
+    """A chat's unsent batches (older than before_id) that are due, and whether one waits.
+
+    Those in skip are being sent by this process: neither sent again nor waited for.
+    """
+    query = select(OutboxMessage).where(
+        OutboxMessage.status == PENDING,
+        OutboxMessage.channel == channel,
+        OutboxMessage.chat_id == chat_id,
     )
+    if before_id is not None:
+        query = query.where(OutboxMessage.id < before_id)
     due: list[Outgoing] = []
-    for row in rows:
+    for row in await session.scalars(query.order_by(OutboxMessage.id)):
+        if row.id in skip:
+            continue
         if row.next_attempt_at > now:
-            break
+            return Due(due, held_back=True)
         due.append(_outgoing(row, vault))
-    return due
+    return Due(due, held_back=False)
 
 
 async def chats_with_due(session: AsyncSession, now: datetime) -> list[tuple[str, str]]:
@@ -93,9 +187,15 @@ async def chats_with_due(session: AsyncSession, now: datetime) -> list[tuple[str
 
 
 async def mark_sent(session: AsyncSession, outgoing_id: int, now: datetime) -> None:
+    await mark_all_sent(session, [outgoing_id], now)
+
+
+async def mark_all_sent(session: AsyncSession, outgoing_ids: Sequence[int], now: datetime) -> None:
+    if not outgoing_ids:
+        return
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == outgoing_id)
+        .where(OutboxMessage.id.in_(list(outgoing_ids)))
         .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1)
     )
 
@@ -140,4 +240,5 @@ def _outgoing(row: OutboxMessage, vault: Vault) -> Outgoing:
         row.reply_by,
         row.retry_key,
         row.attempts,
+        maybe_sent=row.attempts == 0 and row.next_attempt_at > row.created_at,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
@@ -18,7 +18,8 @@ from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.review_morning import plan_next_morning
 from bot.handlers.services import Services
 from core.clock import Clock
-from core.inbox import NewEvent, pending_count, store_events
+from core.inbox import pending_count
+from core.inbox_writer import InboxWriter
 from core.media_links import MediaLinks
 from core.outbox import unsent_count
 from core.settings import Settings, SettingsError, require_secret_key
@@ -30,7 +31,6 @@ from webhooks.appkeys import (
     SERVICES,
     SETTINGS,
     WORKER,
-    InboxWriter,
 )
 from webhooks.line import LineChannel, line_webhook
 from webhooks.line_setup import line_apis
@@ -120,7 +120,9 @@ def _resources(
                 await plan_next_morning(session, services.clock.now())
             app[SERVICES], app[DISPATCHER], app[WORKER] = services, dispatcher, worker
             app[MEDIA_LINKS] = links
-            app[INBOX_WRITER] = _inbox_writer(services)
+            inbox = InboxWriter(services.sessions, services.vault, services.clock)
+            stack.push_async_callback(inbox.close)
+            app[INBOX_WRITER] = inbox
             running = [loop for loop, on in ((dispatcher, dispatch), (worker, work)) if on]
             for loop in running:
                 stack.push_async_callback(loop.stop)
@@ -150,16 +152,6 @@ def media_links(settings: Settings, secret_key: str | None) -> MediaLinks:
     return MediaLinks.from_secret(
         key, settings.public_url or f"http://{settings.host}:{settings.port}"
     )
-
-
-def _inbox_writer(services: Services) -> InboxWriter:
-    """Storing events is one small transaction behind one function, so it can be batched."""
-
-    async def write(events: Sequence[NewEvent]) -> int:
-        async with services.sessions.begin() as session:
-            return await store_events(session, services.vault, events, services.clock.now())
-
-    return write
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-
 from aiohttp import web
 
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.services import Services
-from core.inbox import NewEvent
+from core.inbox_writer import InboxWriter
 from core.media_links import MediaLinks
 from core.settings import Settings
 from core.worker import Worker
 from webhooks.metrics import Metrics
 
-InboxWriter = Callable[[Sequence[NewEvent]], Awaitable[int]]
-
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
-INBOX_WRITER: web.AppKey[InboxWriter] = web.AppKey("inbox_writer")
+INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 METRICS = web.AppKey("metrics", Metrics)
 MEDIA_LINKS = web.AppKey("media_links", MediaLinks)
 WORKER = web.AppKey("worker", Worker)

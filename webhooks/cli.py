@@ -160,10 +160,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     try:
-        return asyncio.run(COMMANDS[args.command](load_settings(), args))
+        return run(COMMANDS[args.command](load_settings(), args))
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
+
+
+def run(main: Coroutine[Any, Any, int]) -> int:
+    """Run a command on uvloop where it is installed (a faster event loop), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiohttp
 from linebot.v3.messaging import (
     ApiException,
     AsyncApiClient,
@@ -32,7 +33,25 @@ async def line_apis(
             Configuration(access_token=secret, host=settings.line_data_api_url)
         ) as data,
     ):
+        await _direct(api)
+        await _direct(data)
         yield AsyncMessagingApi(api), AsyncMessagingApiBlob(data)
+
+
+async def _direct(client: AsyncApiClient) -> None:
+    """The SDK's HTTP session, without proxy and .netrc look-ups on every call.
+
+    The SDK opens its aiohttp session with trust_env=True, which reads the proxy settings
+    and ~/.netrc in a thread for each request (a few per cent of a turn under load).
+    bmabot talks to LINE directly; a proxy, where one is needed, is set in the SDK's
+    Configuration, which this keeps.
+    """
+    rest = client.rest_client
+    limit = client.configuration.connection_pool_maxsize
+    await rest.pool_manager.close()  # new and unused: it holds no connection yet
+    rest.pool_manager = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit), trust_env=False
+    )
 
 
 async def install_rich_menu_command(settings: Settings) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +25,12 @@ from core.images import MAX_UPLOAD_BYTES, CheckedImage, ImageRefused, check_imag
 
 logger = logging.getLogger(__name__)
 __all__ = ["ConversationHandler", "Services"]  # Services lives in services.py
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    state: dict[str, Any] | None  # the person's state after the turn (None: idle)
+    replies: list[Rendered]
 
 
 class ConversationHandler:
@@ -74,6 +82,30 @@ class ConversationHandler:
         saved = await load_conversation(
             session, services.vault, incoming.channel, incoming.user_id
         )
+        done = await self.step(session, incoming, photo, saved)
+        await save_conversation(
+            session,
+            services.vault,
+            incoming.channel,
+            incoming.user_id,
+            done.state,
+            services.clock.now(),
+        )
+        return done.replies
+
+    async def step(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        photo: CheckedImage | ImageRefused | None,
+        saved: dict[str, Any] | None,
+    ) -> Step:
+        """One person's turn from their saved state; the caller stores the state it returns.
+
+        Not for reviewer events (`wants_review`). What the effects write is undone if one
+        of them fails, so the caller may go on with other people in the same transaction.
+        """
+        services = self.services
         state = FlowState.from_json(saved) if saved else None
         turn = route(services.dialogues(), state, incoming)
         context = Context(
@@ -85,16 +117,15 @@ class ConversationHandler:
             photo,
             services.directory,
         )
-        final, said = await self._carry_out(turn, context)
-        await save_conversation(
-            session,
-            services.vault,
-            incoming.channel,
-            incoming.user_id,
-            final.to_json() if final else None,
-            services.clock.now(),
-        )
-        return render(said, services.catalog)
+        if turn.effects:
+            async with session.begin_nested():
+                final, said = await self._carry_out(turn, context)
+        else:
+            final, said = turn.state, list(turn.messages)
+        return Step(final.to_json() if final else None, render(said, services.catalog))
+
+    def wants_review(self, incoming: Incoming) -> bool:
+        return self.review.wants(incoming)
 
     async def _carry_out(
         self, turn: Turn, context: Context

@@ -1,0 +1,170 @@
+"""The dispatcher: each person in order, many people a transaction, one bad event stalls nobody."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.handlers.channels import DeliveryError
+from bot.handlers.conversation import ConversationHandler, Services
+from bot.handlers.dispatcher import MAX_DELIVERY_ATTEMPTS, Dispatcher
+from core.clock import ManualClock
+from core.inbox import NewEvent
+from core.inbox_writer import InboxWriter
+from core.models import InboxEvent, OutboxMessage
+from core.outbox import add_outgoing
+from tests.handlers.chat import Chat
+from tests.handlers.memory_channel import CHANNEL, MemoryChannel, text_event
+
+WALK = ["สมัคร", "ค่ะ", "ย้อนกลับ", "ใช่", "ยกเลิก"]  # quick, as people type
+
+
+@pytest.fixture
+def channel() -> MemoryChannel:
+    return MemoryChannel()
+
+
+@pytest.fixture
+def dispatcher(handler: ConversationHandler, channel: MemoryChannel) -> Dispatcher:
+    return Dispatcher(handler, {CHANNEL: channel})
+
+
+async def store(services: Services, *events: NewEvent) -> None:
+    writer = InboxWriter(services.sessions, services.vault, services.clock)
+    await writer(list(events))
+
+
+@dataclass
+class Counts:
+    statements: int = 0
+    commits: int = 0
+
+
+@contextmanager
+def counting(engine: AsyncEngine) -> Iterator[Counts]:
+    counts = Counts()
+
+    def statement(*_: object) -> None:
+        counts.statements += 1
+
+    def commit(*_: object) -> None:
+        counts.commits += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(engine.sync_engine, "commit", commit)
+    try:
+        yield counts
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", statement)
+        event.remove(engine.sync_engine, "commit", commit)
+
+
+async def statuses(services: Services) -> list[str]:
+    async with services.sessions() as session:
+        return list(await session.scalars(select(InboxEvent.status).order_by(InboxEvent.id)))
+
+
+async def test_each_persons_messages_get_the_answers_of_one_at_a_time(
+    services: Services, dispatcher: Dispatcher, channel: MemoryChannel, chat: Chat
+) -> None:
+    people = [f"U{n}" for n in range(5)]
+    for step, text in enumerate(WALK):  # all of them at once, before anything is handled
+        await store(services, *(text_event(f"{p}-{step}", p, text) for p in people))
+    await dispatcher.drain()
+
+    one_at_a_time = []
+    for text in WALK:
+        await chat.send(text)
+        one_at_a_time.extend(chat.reply_keys)
+    assert one_at_a_time[-1] == "common.confirm_cancel"
+    for person in people:
+        assert channel.keys(person) == one_at_a_time
+
+
+async def test_a_round_of_forty_people_is_one_transaction_of_few_statements(
+    services: Services, dispatcher: Dispatcher, channel: MemoryChannel, engine: AsyncEngine
+) -> None:
+    await store(services, *(text_event(f"k{n}", f"U{n}", "สวัสดี") for n in range(40)))
+
+    with counting(engine) as counts:
+        await dispatcher.drain()
+
+    assert all(channel.keys(f"U{n}") for n in range(40))
+    # One round: the read, then claim, load, save, outbox, done marks, older replies in one
+    # commit; then one commit marking the replies sent; then the retry round's read.
+    assert counts.commits <= 3
+    assert counts.statements <= 16
+
+
+async def test_an_event_no_channel_can_read_is_quarantined_once_and_the_person_goes_on(
+    services: Services,
+    dispatcher: Dispatcher,
+    channel: MemoryChannel,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    secret = "1103700123458"
+    await store(services, NewEvent(f"{CHANNEL}:odd", CHANNEL, "U7", {"user": "U7", "x": secret}))
+    await store(services, text_event("next", "U7", "สวัสดี"))
+
+    await dispatcher.drain()
+    await dispatcher.drain()
+
+    assert await statuses(services) == ["quarantined", "done"]
+    assert channel.keys("U7")  # the next message was answered
+    quarantined = [r for r in caplog.records if "quarantined" in r.getMessage()]
+    assert len(quarantined) == 1
+    assert secret not in caplog.text
+
+
+async def test_a_row_no_channel_can_send_does_not_delay_another_chats_retry(
+    services: Services, dispatcher: Dispatcher, channel: MemoryChannel, clock: ManualClock
+) -> None:
+    channel.broken_chats.add("poisoned")
+    async with services.sessions.begin() as session:
+        for chat in ("poisoned", "fine"):
+            await add_outgoing(
+                session,
+                services.vault,
+                channel=CHANNEL,
+                chat_id=chat,
+                messages=[{"key": "common.error", "text": "ขออภัยค่ะ"}],
+                now=clock.now(),
+            )
+
+    await dispatcher.deliver_due()
+
+    assert channel.keys("fine") == ["common.error"]
+    async with services.sessions() as session:
+        poisoned = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.chat_id == "poisoned")
+        )
+    assert poisoned is not None
+    assert (poisoned.status, poisoned.attempts) == ("pending", 1)
+    assert poisoned.last_error == "unexpected ValueError"
+
+
+async def test_a_row_that_keeps_failing_ends_failed_with_its_error_kept(
+    services: Services, dispatcher: Dispatcher, channel: MemoryChannel, clock: ManualClock
+) -> None:
+    channel.refusing["U9"] = DeliveryError("LINE 500: busy", retryable=True)
+    await store(services, text_event("one", "U9", "สวัสดี"))
+    await dispatcher.drain()
+    for _ in range(MAX_DELIVERY_ATTEMPTS):
+        clock.advance(hours=1)
+        await dispatcher.deliver_due()
+
+    async with services.sessions() as session:
+        row = await session.scalar(select(OutboxMessage))
+    assert row is not None
+    assert (row.status, row.attempts, row.last_error) == (
+        "failed",
+        MAX_DELIVERY_ATTEMPTS,
+        "LINE 500: busy",
+    )
