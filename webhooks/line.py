@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import aiohttp
 from aiohttp import web
@@ -32,7 +32,8 @@ from bot.handlers.rendering import from_json
 from core.inbox import NewEvent
 from core.outbox import Outgoing
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
-from webhooks.line_messages import chunks, to_line_messages
+from webhooks.json_body import read_json
+from webhooks.line_messages import LineLimitError, chunks, to_line_messages
 
 logger = logging.getLogger(__name__)
 security = logging.getLogger("bmabot.security")
@@ -45,6 +46,9 @@ MESSAGE_KINDS = {
     "sticker": Kind.STICKER,
 }
 EVENT_KINDS = {"postback": Kind.BUTTON, "follow": Kind.FOLLOW, "unfollow": Kind.UNFOLLOW}
+MAX_ID = 64  # user, group, room and message ids: LINE's are 33 characters or fewer
+MAX_EVENT_ID = 128  # a webhookEventId is a 26-character ULID; the inbox key holds 160
+MAX_REPLY_TOKEN = 256  # as the outbox stores it
 
 
 def verify_line_signature(channel_secret: str, body: bytes, signature: str | None) -> bool:
@@ -61,14 +65,14 @@ def verify_line_signature(channel_secret: str, body: bytes, signature: str | Non
 
 def parse_line_events(body: bytes) -> list[NewEvent]:
     """The events of a verified body worth storing; raises ValueError for a malformed body."""
-    document = json.loads(body)
+    document = read_json(body)
     if not isinstance(document, dict) or not isinstance(document.get("events"), list):
         raise ValueError("not a LINE webhook body")
     return [event for raw in document["events"] if (event := _new_event(raw)) is not None]
 
 
 def _new_event(raw: Any) -> NewEvent | None:
-    if not isinstance(raw, dict) or not isinstance(raw.get("webhookEventId"), str):
+    if not isinstance(raw, dict) or not _is_id(raw.get("webhookEventId"), MAX_EVENT_ID):
         return None
     owner = _owner(raw.get("source"))
     if owner is None:
@@ -81,16 +85,24 @@ def _owner(source: Any) -> str | None:
     if not isinstance(source, dict):
         return None
     owner = source.get("userId") or source.get("groupId") or source.get("roomId")
-    return owner if isinstance(owner, str) and 0 < len(owner) <= 64 else None
+    return owner if _is_id(owner) else None
+
+
+def _is_id(value: Any, longest: int = MAX_ID) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= longest
 
 
 def to_incoming(event: Mapping[str, Any]) -> Incoming | None:
-    """A stored LINE event as a neutral Incoming; None for events nobody answers."""
-    source = event.get("source") or {}
-    user_id = source.get("userId")
-    chat_id = source.get("groupId") or source.get("roomId") or user_id
+    """A stored LINE event as a neutral Incoming; None for events nobody answers.
+
+    Stored events are checked for their shape here too: they are only as sound as the body.
+    """
+    source = event.get("source")
+    if not isinstance(source, dict):
+        return None
+    user_id, chat_id = _ids(source)
     kind, fields = _kind_and_fields(event)
-    if kind is None or not chat_id or (user_id is None and kind is not Kind.JOIN):
+    if chat_id is None or kind is None or (user_id is None and kind is not Kind.JOIN):
         return None
     return Incoming(
         CHANNEL,
@@ -98,26 +110,49 @@ def to_incoming(event: Mapping[str, Any]) -> Incoming | None:
         chat_id,
         kind,
         in_group=source.get("type") in ("group", "room"),
-        reply_token=event.get("replyToken"),
+        reply_token=_reply_token(event.get("replyToken")),
         **fields,
     )
+
+
+def _ids(source: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The person and the chat (their group or room, else their own); (None, None) if odd."""
+    user_id = source.get("userId")
+    chat_id = source.get("groupId") or source.get("roomId") or user_id
+    if not _is_id(chat_id) or not (user_id is None or _is_id(user_id)):
+        return None, None
+    return user_id, chat_id
+
+
+def _reply_token(token: Any) -> str | None:
+    return token if _is_id(token, MAX_REPLY_TOKEN) else None
 
 
 def _kind_and_fields(event: Mapping[str, Any]) -> tuple[Kind | None, dict[str, Any]]:
     event_type = event.get("type")
     if event_type == "message":
-        message = event.get("message") or {}
-        kind = MESSAGE_KINDS.get(str(message.get("type")), Kind.OTHER)
-        if kind is Kind.TEXT:
-            return kind, {"text": str(message.get("text", ""))}
-        if kind is Kind.PHOTO:
-            return kind, {"media": MediaRef(str(message.get("id")))}
-        return kind, {}
+        return _message_fields(event.get("message"))
     if event_type == "postback":
-        return Kind.BUTTON, {"data": str((event.get("postback") or {}).get("data", ""))}
+        postback = event.get("postback")
+        data = postback.get("data", "") if isinstance(postback, dict) else None
+        return (Kind.BUTTON, {"data": data}) if isinstance(data, str) else (None, {})
     if event_type == "join":
         return Kind.JOIN, {}
-    return EVENT_KINDS.get(str(event_type)), {}
+    return (EVENT_KINDS.get(event_type) if isinstance(event_type, str) else None), {}
+
+
+def _message_fields(message: Any) -> tuple[Kind | None, dict[str, Any]]:
+    if not isinstance(message, dict):
+        return None, {}
+    message_type = message.get("type")
+    kind = MESSAGE_KINDS.get(message_type, Kind.OTHER) if isinstance(message_type, str) else None
+    if kind is Kind.TEXT:
+        text = message.get("text", "")
+        return (kind, {"text": text}) if isinstance(text, str) else (None, {})
+    if kind is Kind.PHOTO:
+        message_id = message.get("id")
+        return (kind, {"media": MediaRef(message_id)}) if _is_id(message_id) else (None, {})
+    return kind, {}
 
 
 class LineChannel:
@@ -140,15 +175,24 @@ class LineChannel:
         return bytes(content)[: limit + 1]
 
     async def send(self, outgoing: Outgoing, now: datetime) -> None:
-        messages = to_line_messages([from_json(raw) for raw in outgoing.messages])
+        messages = _line_messages(outgoing)
         if not messages:
             return  # only edits of sent messages, which LINE cannot make
-        batches = chunks(messages)
-        replied = outgoing.reply_token is not None and outgoing.reply_by is not None
-        if replied and now < outgoing.reply_by:  # type: ignore[operator]
-            replied = await self._reply(outgoing.reply_token or "", batches[0])
-        else:
-            replied = False
+        try:
+            await self._deliver(outgoing, chunks(messages), now)
+        except DeliveryError:
+            raise
+        except Exception as error:  # a bug costs this row a retry, not the sender its loop
+            name = type(error).__name__
+            logger.error("delivery %s failed unexpectedly: %s", outgoing.id, name)
+            raise DeliveryError(f"LINE delivery failed: {name}", retryable=True) from None
+
+    async def _deliver(
+        self, outgoing: Outgoing, batches: list[list[Message]], now: datetime
+    ) -> None:
+        token, reply_by = outgoing.reply_token, outgoing.reply_by
+        fresh = token is not None and reply_by is not None and now < reply_by
+        replied = fresh and await self._reply(outgoing, token or "", batches[0])
         for index, batch in enumerate(batches):
             if index == 0 and replied:
                 continue
@@ -158,14 +202,22 @@ class LineChannel:
         request = ShowLoadingAnimationRequest(chat_id=incoming.user_id, loading_seconds=20)
         await self.api.show_loading_animation(request)
 
-    async def _reply(self, token: str, batch: list[Message]) -> bool:
-        """Reply while the token is fresh; a used or expired token means push instead."""
+    async def _reply(self, outgoing: Outgoing, token: str, batch: list[Message]) -> bool:
+        """Reply while the token is fresh; a used or expired token means push instead.
+
+        Except for a batch that may have gone out before a restart: only this service holds
+        the token, and LINE refuses a fresh one only once it was used, so it was delivered.
+        (The pushes after it carry retry keys: LINE drops those it already took.)
+        """
         try:
             await self.api.reply_message(ReplyMessageRequest(reply_token=token, messages=batch))
         except ApiException as error:
-            if error.status == 400:
-                return False
-            raise _delivery_error(error) from None
+            if error.status != 400:
+                raise _delivery_error(error) from None
+            if outgoing.maybe_sent and _token_refused(error):
+                logger.info("delivery %s went out before a restart: not repeated", outgoing.id)
+                return True
+            return False
         except (aiohttp.ClientError, TimeoutError) as error:
             raise DeliveryError(
                 f"LINE unreachable: {type(error).__name__}", retryable=True
@@ -186,6 +238,25 @@ class LineChannel:
             raise DeliveryError(
                 f"LINE unreachable: {type(error).__name__}", retryable=True
             ) from None
+
+
+def _line_messages(outgoing: Outgoing) -> list[Message]:
+    """The stored messages as LINE's; one LINE can never take fails for good (no retry)."""
+    try:
+        return to_line_messages([from_json(raw) for raw in outgoing.messages])
+    except (ValueError, TypeError) as error:  # a LINE limit, or a broken stored row
+        # Only our own limit errors are quoted: others (pydantic's) may hold what was typed.
+        reason = str(error) if isinstance(error, LineLimitError) else type(error).__name__
+        logger.error("delivery %s cannot be shown on LINE: %s", outgoing.id, reason)
+        raise DeliveryError(f"not a LINE message: {reason}", retryable=False) from None
+
+
+def _token_refused(error: ApiException) -> bool:
+    try:
+        body = json.loads(error.body or "{}")
+    except (TypeError, ValueError):
+        return False
+    return isinstance(body, dict) and body.get("message") == "Invalid reply token"
 
 
 def _delivery_error(error: ApiException) -> DeliveryError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # A stored document's bytes (None once deleted), and the chat it is shown in, for the audit.
 PictureSource = Callable[[int, str], Awaitable[bytes | None]]
 MAX_REMEMBERED = 1000  # batches half-sent, waiting for a retry
+CHAT_NUMBER = re.compile(r"-?[0-9]{1,19}")  # int() would also take " 5", "+5" and "1_0"
 
 
 class TelegramChannel:
@@ -71,15 +73,22 @@ class TelegramChannel:
         return bytes(content[: limit + 1])
 
     async def send(self, outgoing: Outgoing, now: datetime) -> None:
-        """Send each message once: a retry starts after the last one Telegram took."""
-        try:
-            messages = to_telegram_messages([from_json(raw) for raw in outgoing.messages])
-        except TelegramLimitError as error:
-            logger.error("delivery %s breaks a Telegram limit: %s", outgoing.id, error)
-            raise DeliveryError(str(error), retryable=False) from None
+        """Send each message once: a retry starts after the last one Telegram took.
+
+        A batch that may have gone out before a restart is not sent again: Telegram cannot
+        tell whether it took it, and a person is better off asking again than reading
+        every answer twice.
+        """
+        if outgoing.maybe_sent:
+            logger.warning(
+                "delivery %s may have gone out before a restart: not repeated", outgoing.id
+            )
+            return
+        chat_id = chat_number(outgoing.chat_id)
+        messages = _telegram_messages(outgoing)
         for index in range(self._progress.pop(outgoing.id, 0), len(messages)):
             try:
-                await self._send_one(outgoing.chat_id, messages[index])
+                await self._send_one(chat_id, messages[index])
             except DeliveryError as error:
                 if error.retryable and index > 0:
                     self._remember(outgoing.id, index)
@@ -108,14 +117,18 @@ class TelegramChannel:
         except TelegramError as error:
             logger.warning("a callback query was not answered: %s", type(error).__name__)
 
-    async def _send_one(self, chat_id: str, message: TelegramMessage) -> None:
+    async def _send_one(self, chat_id: int, message: TelegramMessage) -> None:
         try:
-            async with self.throttle.slot(chat_id):
-                await self._post(int(chat_id), message)
+            async with self.throttle.slot(str(chat_id)):
+                await self._post(chat_id, message)
         except FloodWaitError as error:
             raise DeliveryError(str(error), retryable=True, retry_after=error.seconds) from None
         except TelegramError as error:
             raise delivery_error(error) from None
+        except Exception as error:  # a bug costs this message a retry, not the sender its loop
+            name = type(error).__name__
+            logger.error("a Telegram message failed unexpectedly: %s", name)
+            raise DeliveryError(f"Telegram delivery failed: {name}", retryable=True) from None
 
     async def _post(self, chat_id: int, message: TelegramMessage) -> None:
         if message.replaces is not None:
@@ -167,6 +180,26 @@ class TelegramChannel:
             return self.bot.username
         except RuntimeError:  # not initialized: then no command can be told apart by name
             return None
+
+
+def chat_number(chat_id: str) -> int:
+    """The Bot API's numeric chat id; one that is not a number can never be delivered to."""
+    if not CHAT_NUMBER.fullmatch(chat_id):
+        raise DeliveryError("not a Telegram chat id", retryable=False)
+    return int(chat_id)
+
+
+def _telegram_messages(outgoing: Outgoing) -> list[TelegramMessage]:
+    """The stored messages as Telegram's; one Telegram can never take fails for good."""
+    try:
+        return to_telegram_messages([from_json(raw) for raw in outgoing.messages])
+    except TelegramLimitError as error:
+        logger.error("delivery %s breaks a Telegram limit: %s", outgoing.id, error)
+        raise DeliveryError(str(error), retryable=False) from None
+    except (ValueError, TypeError) as error:  # a broken stored row: retrying cannot mend it
+        name = type(error).__name__
+        logger.error("delivery %s cannot be shown on Telegram: %s", outgoing.id, name)
+        raise DeliveryError(f"not a Telegram message: {name}", retryable=False) from None
 
 
 def delivery_error(error: TelegramError) -> DeliveryError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -11,6 +10,7 @@ from telegram import Bot, CallbackQuery, ChatMemberUpdated, Message, MessageEnti
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from core.inbox import NewEvent
+from webhooks.json_body import read_json
 
 logger = logging.getLogger(__name__)
 
@@ -19,16 +19,17 @@ GROUP_TYPES = frozenset({"group", "supergroup"})
 JOINED = frozenset({"member", "administrator"})
 # A deep link t.me/<bot>?start=apply arrives as "/start apply": the menu knows that one.
 START_PAYLOADS = frozenset({"apply"})
+MAX_ID = 2**63  # Telegram's ids fit in 52 bits; the inbox keys and chat ids must stay short
 
 
 def parse_telegram_update(body: bytes) -> NewEvent | None:
     """The update of a webhook body worth storing; raises ValueError for a malformed body."""
-    return telegram_event(json.loads(body))
+    return telegram_event(read_json(body))
 
 
 def telegram_event(update: Any) -> NewEvent | None:
     """An update as an inbox event keyed by its update_id; None when nobody is to answer."""
-    if not isinstance(update, dict) or type(update.get("update_id")) is not int:
+    if not isinstance(update, dict) or not _is_number(update.get("update_id")):
         raise ValueError("not a Telegram update")
     owner = update_owner(update)
     if owner is None:
@@ -43,54 +44,81 @@ def update_owner(update: Mapping[str, Any]) -> str | None:
             continue
         for holder in ("from", "chat", "sender_chat"):
             found = content.get(holder)
-            if isinstance(found, dict) and type(found.get("id")) is int:
+            if isinstance(found, dict) and _is_number(found.get("id")):
                 return str(found["id"])
     return None
 
 
+def _is_number(value: Any) -> bool:
+    """An id as Telegram makes them: an int (never a bool) of at most 64 bits."""
+    return type(value) is int and -MAX_ID < value < MAX_ID
+
+
+def _id(holder: Any) -> str | None:
+    """The id of a user or chat PTB read, as text; None when it is not a Telegram id."""
+    found = getattr(holder, "id", None)
+    return str(found) if _is_number(found) else None
+
+
+def _in_group(chat: Any) -> bool:
+    kind = getattr(chat, "type", None)
+    return isinstance(kind, str) and kind in GROUP_TYPES
+
+
 def to_incoming(payload: Mapping[str, Any], bot: Bot, username: str | None) -> Incoming | None:
-    """A stored update as a neutral Incoming; None for what nobody answers (edits, posts)."""
-    try:
-        update = Update.de_json(dict(payload), bot)
-    except (KeyError, TypeError, ValueError):
-        logger.warning("a stored Telegram update could not be read")
+    """A stored update as a neutral Incoming; None for what nobody answers (edits, posts).
+
+    PTB checks no types: every field read from its objects is checked here.
+    """
+    update = _update(payload, bot)
+    if update is None:
         return None
     if update.callback_query is not None:
         return _button(update.callback_query)
     message = update.message
     if message is not None and message.from_user is not None:
-        return _message(message, str(message.from_user.id), username)
+        return _message(message, username)
     if update.my_chat_member is not None:
         return _membership(update.my_chat_member)
     return None  # edited_message, channel_post and the rest: nothing to answer
 
 
+def _update(payload: Mapping[str, Any], bot: Bot) -> Update | None:
+    try:
+        return Update.de_json(dict(payload), bot)
+    except Exception as error:  # PTB fails in its own way for each odd shape
+        logger.warning("a stored Telegram update could not be read: %s", type(error).__name__)
+        return None
+
+
 def _button(query: CallbackQuery) -> Incoming | None:
-    chat = query.message.chat if query.message is not None else None
-    user_id = str(query.from_user.id)
+    user_id = _id(query.from_user)
+    message = query.message
+    chat = message.chat if message is not None else None
+    chat_id = user_id if message is None else _id(chat)
+    data = "" if query.data is None else query.data
+    if user_id is None or chat_id is None or not isinstance(data, str):
+        return None
+    message_id = getattr(message, "message_id", None)
     return Incoming(
         CHANNEL,
         user_id,
-        str(chat.id) if chat is not None else user_id,
+        chat_id,
         Kind.BUTTON,
-        data=query.data or "",
-        in_group=chat is not None and chat.type in GROUP_TYPES,
-        origin=str(query.message.message_id) if query.message is not None else None,
+        data=data,
+        in_group=_in_group(chat),
+        origin=str(message_id) if _is_number(message_id) else None,
     )
 
 
-def _message(message: Message, user_id: str, username: str | None) -> Incoming | None:
+def _message(message: Message, username: str | None) -> Incoming | None:
+    user_id, chat_id = _id(message.from_user), _id(message.chat)
+    if user_id is None or chat_id is None:
+        return None
     kind, fields = _kind_and_fields(message, username)
     if kind is None:
         return None
-    return Incoming(
-        CHANNEL,
-        user_id,
-        str(message.chat.id),
-        kind,
-        in_group=message.chat.type in GROUP_TYPES,
-        **fields,
-    )
+    return Incoming(CHANNEL, user_id, chat_id, kind, in_group=_in_group(message.chat), **fields)
 
 
 def _kind_and_fields(message: Message, username: str | None) -> tuple[Kind | None, dict[str, Any]]:
@@ -99,12 +127,12 @@ def _kind_and_fields(message: Message, username: str | None) -> tuple[Kind | Non
         return (None, {}) if text is None else (Kind.TEXT, {"text": text})
     if message.photo:
         largest = message.photo[-1]  # Telegram lists the sizes smallest first
-        return Kind.PHOTO, {"media": MediaRef(largest.file_id, "image/jpeg")}
+        return _picture(largest.file_id, "image/jpeg")
     document = message.document
     if document is not None:
         mime = document.mime_type or ""
-        if mime.startswith("image/"):
-            return Kind.PHOTO, {"media": MediaRef(document.file_id, mime)}
+        if isinstance(mime, str) and mime.startswith("image/"):
+            return _picture(document.file_id, mime)
         return Kind.FILE, {}
     if message.sticker is not None:
         return Kind.STICKER, {}
@@ -113,14 +141,24 @@ def _kind_and_fields(message: Message, username: str | None) -> tuple[Kind | Non
     return Kind.OTHER, {}  # voice, video, location, contact: nothing a form can use
 
 
+def _picture(file_id: Any, mime: str) -> tuple[Kind | None, dict[str, Any]]:
+    if not isinstance(file_id, str) or not file_id:
+        return None, {}
+    return Kind.PHOTO, {"media": MediaRef(file_id, mime)}
+
+
 def command_text(message: Message, username: str | None) -> str | None:
     """The text, with a leading command made plain: "/status@bmabot" reads as "/status".
 
-    None for a command meant for another bot in the same group.
+    None for a command meant for another bot in the same group, and for text that is not text.
     """
-    text = message.text or ""
+    text = message.text
+    if not isinstance(text, str):
+        return None
     entity = next(iter(message.entities), None)
     if entity is None or entity.type != MessageEntity.BOT_COMMAND or entity.offset != 0:
+        return text
+    if type(entity.length) is not int or entity.length <= 0:
         return text
     command, rest = text[: entity.length], text[entity.length :].strip()
     name, _, target = command.partition("@")
@@ -133,10 +171,12 @@ def command_text(message: Message, username: str | None) -> str | None:
 
 def _membership(change: ChatMemberUpdated) -> Incoming | None:
     """The bot added to a group (JOIN), or blocked by a person in a private chat (UNFOLLOW)."""
-    status, chat = change.new_chat_member.status, change.chat
-    user_id = str(change.from_user.id)
-    if chat.type in GROUP_TYPES and status in JOINED:
-        return Incoming(CHANNEL, user_id, str(chat.id), Kind.JOIN, in_group=True)
-    if chat.type == "private" and status == "kicked":
-        return Incoming(CHANNEL, user_id, str(chat.id), Kind.UNFOLLOW)
+    status = getattr(change.new_chat_member, "status", None)
+    user_id, chat_id = _id(change.from_user), _id(change.chat)
+    if user_id is None or chat_id is None or not isinstance(status, str):
+        return None
+    if _in_group(change.chat) and status in JOINED:
+        return Incoming(CHANNEL, user_id, chat_id, Kind.JOIN, in_group=True)
+    if getattr(change.chat, "type", None) == "private" and status == "kicked":
+        return Incoming(CHANNEL, user_id, chat_id, Kind.UNFOLLOW)
     return None

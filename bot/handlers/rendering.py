@@ -88,15 +88,46 @@ def to_json(reply: Rendered) -> dict[str, Any]:
     }
 
 
-def from_json(raw: Mapping[str, Any]) -> Rendered:
-    buttons = tuple(Button(label, data) for label, data in raw.get("buttons", []))
+def from_json(raw: Any) -> Rendered:
+    """A stored message read back; raises ValueError when it is not one to_json wrote."""
+    if not isinstance(raw, Mapping):
+        raise ValueError("a stored message is not an object")
+    key, text = raw.get("key"), raw.get("text")
+    if not isinstance(key, str) or not isinstance(text, str):
+        raise ValueError("a stored message has no key or text")
+    document_id = raw.get("document_id")
+    if document_id is not None and type(document_id) is not int:
+        raise ValueError("a stored message has a document id that is not a number")
     return Rendered(
-        raw["key"],
-        raw["text"],
-        buttons,
-        raw.get("title"),
-        raw.get("image_url"),
-        raw.get("preview_url"),
-        raw.get("document_id"),
-        raw.get("replaces"),
+        key,
+        text,
+        _stored_buttons(raw.get("buttons", [])),
+        _optional_text(raw, "title"),
+        _optional_text(raw, "image_url"),
+        _optional_text(raw, "preview_url"),
+        document_id,
+        _optional_text(raw, "replaces"),
     )
+
+
+def _stored_buttons(raw: Any) -> tuple[Button, ...]:
+    if not isinstance(raw, (list, tuple)):
+        raise ValueError("stored buttons are not a list")
+    if not all(_is_label_and_data(pair) for pair in raw):
+        raise ValueError("a stored button is not a label and its data")
+    return tuple(Button(label, data) for label, data in raw)
+
+
+def _is_label_and_data(pair: Any) -> bool:
+    return (
+        isinstance(pair, (list, tuple))
+        and len(pair) == 2
+        and all(isinstance(part, str) for part in pair)
+    )
+
+
+def _optional_text(raw: Mapping[str, Any], name: str) -> str | None:
+    value = raw.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"a stored message's {name} is not text")
+    return value
