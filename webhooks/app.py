@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 import aiohttp
 from aiohttp import web
-from sqlalchemy import text
+from aiohttp.typedefs import Handler
 
 from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.review_morning import plan_next_morning
 from bot.handlers.services import Services
+from core.backlog import read_backlog
 from core.clock import Clock
-from core.inbox import pending_count
+from core.directory import DirectoryUnavailableError
 from core.inbox_writer import InboxWriter
 from core.media_links import MediaLinks
-from core.outbox import unsent_count
 from core.settings import Settings, SettingsError, require_secret_key
 from webhooks.appkeys import (
     DISPATCHER,
@@ -62,7 +63,7 @@ def create_app(
     """
     line_configured(settings)  # fail at start, naming what is missing
     telegram = telegram_configured(settings, polling=telegram_polling)
-    app = web.Application(client_max_size=MAX_WEBHOOK_BODY)
+    app = web.Application(client_max_size=MAX_WEBHOOK_BODY, middlewares=[_timed_webhooks])
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_resources(secret_key, clock, dispatch, work, extra or ExtraChannels()))
@@ -110,7 +111,7 @@ def _resources(
             )
             channels = await _channels(settings, stack, services) | dict(extra.channels)
             handler = ConversationHandler(services, dict(channels))
-            dispatcher = Dispatcher(handler, channels)
+            dispatcher = Dispatcher(handler, channels, observer=app[METRICS])
             links = media_links(settings, secret_key)
             http = await stack.enter_async_context(aiohttp.ClientSession())
             sms = sms_gateway(settings, http, services.clock)
@@ -154,21 +155,60 @@ def media_links(settings: Settings, secret_key: str | None) -> MediaLinks:
     )
 
 
-async def healthz(request: web.Request) -> web.Response:
+@web.middleware
+async def _timed_webhooks(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """How long each webhook waits for its answer (LINE gives up after 2 s)."""
+    if not request.path.startswith("/webhooks/"):
+        return await handler(request)
+    started = time.perf_counter()
     try:
-        async with request.app[SERVICES].sessions() as session:
-            await session.execute(text("SELECT 1"))
+        return await handler(request)
+    finally:
+        channel = request.path.removeprefix("/webhooks/")
+        request.app[METRICS].ack_seconds.labels(channel=channel).observe(
+            time.perf_counter() - started
+        )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The database must answer (else 503); a backlog, failed jobs or the directory being
+    down make the service degraded: still taking events, but someone should look."""
+    services = request.app[SERVICES]
+    try:
+        backlog = await read_backlog(services.sessions, services.clock)
     except Exception:
         logger.exception("health check: the database is not reachable")
         return web.json_response({"status": "unavailable", "database": "down"}, status=503)
-    return web.json_response({"status": "ok", "database": "up"})
+    problems = backlog.problems()
+    directory = await _directory_health(services)
+    if directory == "down":
+        problems.append("directory")
+    body: dict[str, object] = {
+        "status": "degraded" if problems else "ok",
+        "database": "up",
+        "directory": directory,
+        "inbox_pending": backlog.inbox_pending,
+        "inbox_oldest_seconds": round(backlog.inbox_oldest_seconds, 1),
+        "outbox_unsent": backlog.outbox_unsent,
+        "jobs_failed": backlog.jobs_failed,
+    }
+    if problems:
+        body["problems"] = problems
+    return web.json_response(body)
+
+
+async def _directory_health(services: Services) -> str:
+    if services.directory is None:
+        return "none"
+    try:
+        await services.directory.find_user("bmabot-health-check")
+    except DirectoryUnavailableError:
+        return "down"
+    return "up"
 
 
 async def metrics(request: web.Request) -> web.Response:
-    async with request.app[SERVICES].sessions() as session:
-        gauges = {
-            "bmabot_inbox_pending": await pending_count(session),
-            "bmabot_outbox_unsent": await unsent_count(session),
-        }
-    body = request.app[METRICS].render(gauges)
-    return web.Response(text=body, content_type="text/plain", charset="utf-8")
+    services = request.app[SERVICES]
+    backlog = await read_backlog(services.sessions, services.clock)
+    body = request.app[METRICS].render(backlog.gauges(), backlog.jobs)
+    return web.Response(body=body, content_type="text/plain", charset="utf-8")

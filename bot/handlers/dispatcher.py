@@ -16,11 +16,11 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,8 +53,6 @@ BATCH_SECONDS = 0.03  # and at most this long: on SQLite, webhooks wait for the 
 SENDING_AT_ONCE = 64  # chats being sent to at the same time
 Photo = CheckedImage | ImageRefused | None
 Chat = tuple[str, str]  # (channel, chat_id)
-# Told of each event's outcome ("done", "failed", "quarantined") and of each turn's time.
-Observer = Callable[[str, str, float], None]
 
 
 @dataclass(slots=True)
@@ -78,8 +76,22 @@ class Round:
     replies: list[NewOutgoing] = field(default_factory=list)
 
 
-def _no_observer(channel: str, outcome: str, seconds: float) -> None:
-    return None
+class Observer(Protocol):
+    """Told what happens, for /metrics."""
+
+    def handled(self, channel: str, outcome: str, seconds: float) -> None:
+        """An event's outcome (done, failed, quarantined) and its turn's time."""
+
+    def delivered(self, channel: str, outcome: str) -> None:
+        """A reply batch sent, to be retried, or failed for good."""
+
+
+class Unobserved:
+    def handled(self, channel: str, outcome: str, seconds: float) -> None:
+        return None
+
+    def delivered(self, channel: str, outcome: str) -> None:
+        return None
 
 
 class Dispatcher:
@@ -91,14 +103,14 @@ class Dispatcher:
         loading_after: float = 1.0,
         poll_interval: float = 2.0,
         batch_size: int = BATCH_SIZE,
-        observe: Observer = _no_observer,
+        observer: Observer | None = None,
     ) -> None:
         self.handler = handler
         self.channels = channels
         self.loading_after = loading_after
         self.poll_interval = poll_interval
         self.batch_size = batch_size
-        self.observe = observe
+        self.observer = observer or Unobserved()
         self._services = handler.services
         self._chats = KeyedLocks()
         self._at_once = asyncio.Semaphore(SENDING_AT_ONCE)
@@ -244,7 +256,7 @@ class Dispatcher:
         event, incoming = reading.event, reading.incoming
         if reading.quarantined:
             result.quarantined.append(event.id)
-            self.observe(event.channel, QUARANTINED, 0.0)
+            self.observer.handled(event.channel, QUARANTINED, 0.0)
             return
         if incoming is None:
             result.done.append(event.id)  # nothing to answer (an edit, a sticker pack, ...)
@@ -263,7 +275,7 @@ class Dispatcher:
         else:
             result.done.append(event.id)
             outcome = "done"
-        self.observe(event.channel, outcome, asyncio.get_running_loop().time() - started)
+        self.observer.handled(event.channel, outcome, asyncio.get_running_loop().time() - started)
         if replies:
             result.replies.append(_replies(event, incoming, replies))
 
@@ -427,6 +439,7 @@ class Dispatcher:
                 outgoing, DeliveryError(f"unexpected {type(error).__name__}", retryable=True)
             )
             return False
+        self.observer.delivered(outgoing.channel, "sent")
         return True
 
     async def _after_failure(self, outgoing: Outgoing, error: DeliveryError) -> None:
@@ -437,9 +450,11 @@ class Dispatcher:
                     session, outgoing.id, now, backoff(outgoing.attempts, error), str(error)
                 )
                 logger.warning("delivery %s will be retried: %s", outgoing.id, error)
+                self.observer.delivered(outgoing.channel, "retry")
             else:
                 await give_up(session, outgoing.id, now, str(error))
                 logger.error("delivery %s failed for good: %s", outgoing.id, error)
+                self.observer.delivered(outgoing.channel, "failed")
 
 
 def _person(incoming: Incoming | None) -> Person:

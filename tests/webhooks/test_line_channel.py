@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -262,11 +263,45 @@ async def test_health_and_metrics(world: LineWorld) -> None:
     async with aiohttp.ClientSession(world.url) as client:
         async with client.get("/healthz") as health:
             assert health.status == 200
-            assert await health.json() == {"status": "ok", "database": "up"}
+            assert await health.json() == {
+                "status": "ok",
+                "database": "up",
+                "directory": "up",
+                "inbox_pending": 0,
+                "inbox_oldest_seconds": 0.0,
+                "outbox_unsent": 0,
+                "jobs_failed": 0,
+            }
         async with client.get("/metrics") as metrics:
             text = await metrics.text()
-    assert "bmabot_inbox_pending 0" in text
-    assert 'bmabot_inbox_events_total{channel="line"} 1' in text
+
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert samples[("bmabot_inbox_pending", ())] == 0
+    assert samples[("bmabot_inbox_events_total", (("channel", "line"),))] == 1
+    accepted = (("channel", "line"), ("outcome", "accepted"))
+    assert samples[("bmabot_webhook_requests_total", accepted)] == 1
+    assert (
+        samples[("bmabot_events_handled_total", (("channel", "line"), ("outcome", "done")))] == 1
+    )
+    assert samples[("bmabot_deliveries_total", (("channel", "line"), ("outcome", "sent")))] == 1
+    assert samples[("bmabot_webhook_ack_seconds_count", (("channel", "line"),))] == 1
+    assert samples[("bmabot_turn_seconds_count", (("channel", "line"),))] == 1
+    assert samples[("bmabot_jobs", (("kind", "morning.round"), ("state", "pending")))] == 1
+
+
+async def test_health_is_degraded_while_events_wait_too_long(world: LineWorld) -> None:
+    await world.emulator.send_text("U" + "d" * 32, "สวัสดี")
+    world.clock.advance(seconds=31)  # stored, and nobody handled it for half a minute
+
+    async with aiohttp.ClientSession(world.url) as client, client.get("/healthz") as health:
+        assert health.status == 200  # still taking events: a balancer must not drop it
+        answer = await health.json()
+    assert (answer["status"], answer["problems"]) == ("degraded", ["inbox_backlog"])
+    assert (answer["inbox_pending"], answer["inbox_oldest_seconds"]) == (1, 31.0)
 
 
 async def test_a_slow_turn_shows_the_loading_animation(world: LineWorld) -> None:
