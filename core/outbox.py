@@ -84,7 +84,11 @@ async def add_outgoing(
 
 
 async def add_sending(
-    session: AsyncSession, vault: Vault, batches: Sequence[NewOutgoing], now: datetime
+    session: AsyncSession,
+    vault: Vault,
+    batches: Sequence[NewOutgoing],
+    now: datetime,
+    lease: timedelta = SENDING_LEASE,
 ) -> list[Outgoing]:
     """Store the replies of many turns in one statement, leased to this process to send now."""
     if not batches:
@@ -99,7 +103,7 @@ async def add_sending(
             "reply_token": batch.reply_token,
             "reply_by": batch.reply_by,
             "retry_key": key,
-            "next_attempt_at": now + SENDING_LEASE,
+            "next_attempt_at": now + lease,
             "created_at": now,
         }
         for batch, key in zip(batches, keys, strict=True)

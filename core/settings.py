@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     review_remind_hours: int = Field(default=24, ge=1)
     review_expire_days: int = Field(default=14, ge=1)
     job_max_attempts: int = Field(default=10, ge=1)
+    # How long a process has to send a turn's replies before another may take them over.
+    send_lease_seconds: float = Field(default=20.0, gt=0, le=300)
 
     directory: Literal["memory", "ldap"] = "memory"
     ldap_url: str | None = None

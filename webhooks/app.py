@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -111,7 +112,12 @@ def _resources(
             )
             channels = await _channels(settings, stack, services) | dict(extra.channels)
             handler = ConversationHandler(services, dict(channels))
-            dispatcher = Dispatcher(handler, channels, observer=app[METRICS])
+            dispatcher = Dispatcher(
+                handler,
+                channels,
+                observer=app[METRICS],
+                send_lease=timedelta(seconds=settings.send_lease_seconds),
+            )
             links = media_links(settings, secret_key)
             http = await stack.enter_async_context(aiohttp.ClientSession())
             sms = sms_gateway(settings, http, services.clock)

@@ -33,6 +33,7 @@ from core.conversations import Person, load_states, save_states
 from core.images import CheckedImage, ImageRefused
 from core.inbox import FAILED, QUARANTINED, StoredEvent, claim, finish_events, next_events
 from core.outbox import (
+    SENDING_LEASE,
     NewOutgoing,
     Outgoing,
     add_sending,
@@ -104,6 +105,7 @@ class Dispatcher:
         poll_interval: float = 2.0,
         batch_size: int = BATCH_SIZE,
         observer: Observer | None = None,
+        send_lease: timedelta = SENDING_LEASE,
     ) -> None:
         self.handler = handler
         self.channels = channels
@@ -111,6 +113,7 @@ class Dispatcher:
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.observer = observer or Unobserved()
+        self.send_lease = send_lease
         self._services = handler.services
         self._chats = KeyedLocks()
         self._at_once = asyncio.Semaphore(SENDING_AT_ONCE)
@@ -234,7 +237,8 @@ class Dispatcher:
     ) -> tuple[list[Outgoing], set[Chat]]:
         """Store replies to send after the commit, and which of their chats have older ones."""
         services = self._services
-        sending = await add_sending(session, services.vault, replies, services.clock.now())
+        now = services.clock.now()
+        sending = await add_sending(session, services.vault, replies, now, self.send_lease)
         if not sending:
             return [], set()
         chats = {(outgoing.channel, outgoing.chat_id) for outgoing in sending}
