@@ -121,17 +121,28 @@ async def add_sending(
 
 
 async def unsent_before(
-    session: AsyncSession, chats: Iterable[tuple[str, str]], before_id: int
+    session: AsyncSession, chats: Iterable[tuple[str, str]], before_id: int, now: datetime
 ) -> list[tuple[tuple[str, str], int]]:
-    """The unsent batches of these chats older than before_id: ((channel, chat_id), id)."""
+    """The unsent batches of these chats older than before_id: ((channel, chat_id), id).
+
+    Not those another process is sending at this moment (leased, first attempt): waiting
+    for it to mark them would hold this reply for a whole lease. Across processes a
+    person's replies may so pass each other by milliseconds; retries keep their order.
+    """
     wanted = sorted(set(chats))
     if not wanted:
         return []
+    being_sent = (
+        (OutboxMessage.attempts == 0)
+        & (OutboxMessage.next_attempt_at > OutboxMessage.created_at)
+        & (OutboxMessage.next_attempt_at > now)
+    )
     rows = await session.execute(
         select(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.id).where(
             OutboxMessage.status == PENDING,
             OutboxMessage.id < before_id,
             tuple_(OutboxMessage.channel, OutboxMessage.chat_id).in_(wanted),
+            ~being_sent,
         )
     )
     return [((channel, chat_id), row_id) for channel, chat_id, row_id in rows]
@@ -172,7 +183,7 @@ async def chat_queue(
         query = query.where(OutboxMessage.id < before_id)
     due: list[Outgoing] = []
     for row in await session.scalars(query.order_by(OutboxMessage.id)):
-        if row.id in skip:
+        if row.id in skip or _being_sent(row, now):
             continue
         if row.next_attempt_at > now:
             return Due(due, held_back=True)
@@ -231,6 +242,11 @@ async def unsent_count(session: AsyncSession) -> int:
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == PENDING)
     )
     return int(count or 0)
+
+
+def _being_sent(row: OutboxMessage, now: datetime) -> bool:
+    """Leased to the process that stored it, which is sending it now (see unsent_before)."""
+    return row.attempts == 0 and row.created_at < row.next_attempt_at and now < row.next_attempt_at
 
 
 def _outgoing(row: OutboxMessage, vault: Vault) -> Outgoing:

@@ -242,7 +242,7 @@ class Dispatcher:
         if not sending:
             return [], set()
         chats = {(outgoing.channel, outgoing.chat_id) for outgoing in sending}
-        older = await unsent_before(session, chats, sending[0].id)
+        older = await unsent_before(session, chats, sending[0].id, now)
         ours = self._ours()
         return sending, {chat for chat, row_id in older if row_id not in ours}
 

@@ -8,7 +8,7 @@ import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -45,7 +45,26 @@ async def emulator() -> AsyncIterator[tuple[LineEmulator, str]]:
     line.assert_no_violations()
 
 
-async def start(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
+Start = Callable[..., Awaitable[asyncio.subprocess.Process]]
+
+
+@pytest.fixture
+async def start() -> AsyncIterator[Start]:
+    """Starts `bmabot serve`; whatever still runs when the test ends is killed."""
+    started: list[asyncio.subprocess.Process] = []
+
+    async def launch(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
+        started.append(await serving(env, *arguments))
+        return started[-1]
+
+    yield launch
+    for process in started:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def serving(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
     """Start `bmabot serve` and wait for its 'serving' log line (no polling, no sleeping)."""
     process = await asyncio.create_subprocess_exec(
         str(BMABOT), "serve", *arguments, env=env, stderr=asyncio.subprocess.PIPE
@@ -75,7 +94,7 @@ def serve_env(tmp_path: Path, api_url: str, port: int) -> dict[str, str]:
 
 
 async def test_acknowledged_events_survive_sigkill_and_are_handled_once(
-    emulator: tuple[LineEmulator, str], tmp_path: Path
+    emulator: tuple[LineEmulator, str], tmp_path: Path, start: Start
 ) -> None:
     line, api_url = emulator
     port = free_port()
@@ -122,7 +141,7 @@ async def test_acknowledged_events_survive_sigkill_and_are_handled_once(
 
 
 async def test_sigkill_while_replies_are_in_flight_loses_nothing_and_repeats_nothing(
-    emulator: tuple[LineEmulator, str], tmp_path: Path
+    emulator: tuple[LineEmulator, str], tmp_path: Path, start: Start
 ) -> None:
     line, api_url = emulator
     port = free_port()
@@ -179,7 +198,7 @@ async def test_sigkill_while_replies_are_in_flight_loses_nothing_and_repeats_not
 
 
 async def test_sigkill_on_telegram_loses_no_event_and_says_nothing_twice(
-    tmp_path: Path,
+    tmp_path: Path, start: Start
 ) -> None:
     telegram = TelegramEmulator(token=TELEGRAM_TOKEN)
     async with TestServer(telegram.app, host="127.0.0.1") as api:
@@ -201,7 +220,7 @@ async def test_sigkill_on_telegram_loses_no_event_and_says_nothing_twice(
         people = list(range(5550100, 5550120))
         greetings = 10
         try:
-            await _kill_and_restart_under_telegram_load(telegram, env, people, greetings)
+            await _kill_and_restart_under_telegram_load(telegram, start, env, people, greetings)
         finally:
             telegram.close()
 
@@ -217,7 +236,11 @@ async def test_sigkill_on_telegram_loses_no_event_and_says_nothing_twice(
 
 
 async def _kill_and_restart_under_telegram_load(
-    telegram: TelegramEmulator, env: dict[str, str], people: list[int], greetings: int
+    telegram: TelegramEmulator,
+    start: Start,
+    env: dict[str, str],
+    people: list[int],
+    greetings: int,
 ) -> None:
     unanswered: dict[int, list[dict[str, object]]] = {p: [] for p in people}
 
