@@ -1,0 +1,154 @@
+"""python -m bench: launch-day throughput of bmabot beside a line-bot-sdk peer and a bare server.
+
+Every cell (server x database x concurrency) starts its server afresh on 127.0.0.1, drives
+signed LINE webhooks of applicants walking the real staff form for --duration seconds, waits
+for the replies to drain, and reads the server's CPU time, memory and log. The fake LINE API
+and the load driver share this process (and its clock); each server is its own process.
+The table is printed at the end and written to bench/results/latest.md and latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+from tqdm import tqdm
+
+from bench.cell import Cell, Result, Settings, run_cell
+from bench.fake_line import FakeLine
+from bench.load import Load
+from bench.provenance import code_version
+from bench.report import add_ratios, table, write
+from bench.servers import Line
+
+SERVERS = ("bare", "peer", "bmabot")
+NOTES = (
+    "acks/s: webhooks answered 200 during the load; ack latency: webhook sent → HTTP answer.",
+    "turns/s: replies (or pushes) that reached the fake LINE API during the load ÷ duration; "
+    "turn latency: webhook sent → its reply received, drain included.",
+    "backlog: events acknowledged but not yet answered when the load stopped; drain s: "
+    "how long after the load the last of them was answered.",
+    "CPU ms/turn: the server process's utime+stime from the start of the load to the end of "
+    "the drain ÷ turns answered (bare: ÷ acks). RSS at the end.",
+    "locked / log errors: 'database is locked' lines and Traceback/ERROR lines in the log.",
+    "form walked: each bmabot cell first walks one pilot applicant through the whole form "
+    "(20 steps, reading the buttons) and files it (its reference); then how far the load's "
+    "applicants got and how many filed (a reply with a reference such as A69-00042).",
+    "users done in N s: every applicant filed before the time was up; rates are over N s.",
+    "The peer replies before answering the webhook (the SDK example's way), "
+    "so its acks are turns.",
+)
+
+
+def arguments() -> argparse.Namespace:
+    top = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    top.add_argument("--quick", action="store_true", help="c=1,4, 2 s, 50 users, SQLite")
+    top.add_argument("--duration", type=float, help="seconds of load per cell (default 10)")
+    top.add_argument("--users", type=int, help="applicants per cell (default 1000)")
+    top.add_argument("--concurrency", help="senders in flight, e.g. 1,16,64 (the default)")
+    top.add_argument("--databases", help="bmabot's databases: sqlite,postgres (the default)")
+    top.add_argument("--postgres", action="store_true", help="with --quick: PostgreSQL too")
+    top.add_argument("--only", default=",".join(SERVERS), help="servers: bmabot,peer,bare")
+    top.add_argument("--drain", type=float, default=30.0, help="longest wait for the backlog")
+    options = top.parse_args()
+    quick = options.quick
+    options.duration = options.duration or (2.0 if quick else 10.0)
+    options.users = options.users or (50 if quick else 1000)
+    options.concurrency = options.concurrency or ("1,4" if quick else "1,16,64")
+    default_databases = "sqlite,postgres" if options.postgres or not quick else "sqlite"
+    options.databases = options.databases or default_databases
+    return options
+
+
+def plan(options: argparse.Namespace) -> list[Cell]:
+    """Interleaved: at each concurrency every server once, so they share the machine's state."""
+    only = [name.strip() for name in options.only.split(",") if name.strip()]
+    unknown = set(only) - set(SERVERS)
+    if unknown:
+        raise SystemExit(f"--only: unknown servers {sorted(unknown)}")
+    databases = [name.strip() for name in options.databases.split(",") if name.strip()]
+    if set(databases) - {"sqlite", "postgres"}:
+        raise SystemExit("--databases: sqlite and/or postgres")
+    cells = []
+    for concurrency in (int(c) for c in options.concurrency.split(",")):
+        for server in (name for name in SERVERS if name in only):
+            for database in databases if server == "bmabot" else ["-"]:
+                cells.append(Cell(server, database, concurrency))
+    return cells
+
+
+async def main(options: argparse.Namespace) -> int:
+    cells = plan(options)
+    load_before = os.getloadavg()[0]  # other work on the machine skews every number
+    code = await asyncio.to_thread(code_version)  # when it starts; each cell records its own
+    line = Line("", secrets.token_hex(16), secrets.token_urlsafe(32))
+    fake = FakeLine(line.access_token, time.monotonic)
+    runner = web.AppRunner(fake.app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    line = Line(f"http://{host}:{port}", line.channel_secret, line.access_token)
+    settings = Settings(options.duration, options.users, options.drain)
+    results: list[Result] = []
+    bar = tqdm(total=len(cells) * options.duration, unit="s", file=sys.stderr, leave=True)
+    bar.bar_format = "{l_bar}{bar}| {n:.0f}/{total:.0f} s of load [{elapsed}] {postfix}"
+    try:
+        with tempfile.TemporaryDirectory(prefix="bmabot-bench-") as temporary:
+            for number, cell in enumerate(cells, start=1):
+                base = (number - 1) * options.duration
+                bar.set_postfix_str(f"{cell.name}: starting")
+
+                def tick(
+                    elapsed: float, load: Load, cell: Cell = cell, base: float = base
+                ) -> None:
+                    bar.n = base + elapsed
+                    bar.set_postfix_str(f"{cell.name}: {len(load.acked)} acked")
+
+                folder = Path(temporary) / f"{number:02d}-{cell.name.replace('/', '-')}"
+                try:
+                    results.append(
+                        await run_cell(cell, number, line, fake, folder, settings, tick)
+                    )
+                except Exception as error:  # one broken cell is reported, the rest still run
+                    message = f"{type(error).__name__}: {error}".replace("\n", " ")
+                    results.append({"cell": cell.name, "server": cell.server, "error": message})
+                    bar.write(f"{cell.name} failed: {message[:500]}")
+                bar.n = number * options.duration
+                bar.refresh()
+    finally:
+        bar.close()
+        await runner.cleanup()
+    add_ratios(results)
+    setup = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} CPUs, load average {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after, "
+        f"Python {platform.python_version()}",
+        "users": options.users,
+        "duration": options.duration,
+        "concurrency": options.concurrency,
+        "bmabot_code": code,
+        "driver": "aiohttp client (wrk not used: it cannot hold a user's next webhook "
+        "until the previous one is acknowledged)",
+        "notes": list(NOTES),
+    }
+    path = write(results, setup)
+    print(table(results))
+    print(f"\nwritten: {path} and {path.with_suffix('.json')}")
+    failed = [result["cell"] for result in results if "error" in result]
+    if failed:
+        print(f"failed to run: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(arguments())))
