@@ -11,7 +11,7 @@ from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
-from core.db import dialect_insert
+from core.db import dialect_insert, table_of
 from core.models import Conversation
 
 
@@ -107,7 +107,7 @@ async def save_states(
         }
         for (channel, user_id), state in states
     ]
-    insert = dialect_insert(session, Conversation)
+    insert = dialect_insert(session, table_of(Conversation))
     await session.execute(
         insert.on_conflict_do_update(
             index_elements=["channel", "user_id"],

@@ -11,10 +11,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
-from core.db import dialect_insert
+from core.db import dialect_insert, table_of
 from core.models import InboxEvent
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+LOOK_AHEAD = 20  # events looked at per person wanted in a round
 QUARANTINED = "quarantined"  # stored, but no channel could read it: kept for a look, not retried
 
 
@@ -61,9 +62,10 @@ async def store_events(
         )
     if not rows:
         return set()
-    insert = dialect_insert(session, InboxEvent).values(list(rows.values()))
+    table = table_of(InboxEvent)
+    insert = dialect_insert(session, table).values(list(rows.values()))
     stored = await session.scalars(
-        insert.on_conflict_do_nothing(index_elements=["key"]).returning(InboxEvent.key)
+        insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
     )
     return set(stored)
 
@@ -88,11 +90,19 @@ async def next_events(
     One event a person: their next one is read once this one is handled, so each person's
     events are handled in the order received.
     """
-    oldest = (
-        select(func.min(InboxEvent.id))
+    # Only the oldest events are looked at: a round's work stays the same however long
+    # the backlog (index ix_inbox_events_arrival).
+    window = (
+        select(InboxEvent.id, InboxEvent.channel, InboxEvent.user_id)
         .where(InboxEvent.status == PENDING, InboxEvent.channel.in_(list(channels)))
-        .group_by(InboxEvent.channel, InboxEvent.user_id)
-        .order_by(func.min(InboxEvent.id))
+        .order_by(InboxEvent.id)
+        .limit(limit * LOOK_AHEAD)
+        .subquery()
+    )
+    oldest = (
+        select(func.min(window.c.id))
+        .group_by(window.c.channel, window.c.user_id)
+        .order_by(func.min(window.c.id))
         .limit(limit)
     )
     ids = list(await session.scalars(oldest))

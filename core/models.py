@@ -199,7 +199,10 @@ class InboxEvent(Base):
     """A platform event as received (encrypted: it holds what people typed), handled once."""
 
     __tablename__ = "inbox_events"
-    __table_args__ = (Index("ix_inbox_events_pending", "status", "channel", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_inbox_events_pending", "status", "channel", "user_id", "id"),
+        Index("ix_inbox_events_arrival", "status", "id"),  # the oldest pending first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)  # "line:<webhookEventId>"

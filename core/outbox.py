@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
+from core.db import table_of
 from core.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -110,9 +111,8 @@ async def add_sending(
     ]
     # Matched by retry key, not by order: SQLite cannot promise RETURNING's order, and
     # asking SQLAlchemy for it would insert row by row.
-    returned = await session.execute(
-        insert(OutboxMessage).returning(OutboxMessage.retry_key, OutboxMessage.id), rows
-    )
+    table = table_of(OutboxMessage)
+    returned = await session.execute(insert(table).returning(table.c.retry_key, table.c.id), rows)
     ids: dict[str, int] = {key: row_id for key, row_id in returned}
     return [
         Outgoing(ids[key], b.channel, b.chat_id, b.messages, b.reply_token, b.reply_by, key, 0)

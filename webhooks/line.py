@@ -19,21 +19,17 @@ from linebot.v3.messaging import (
     ApiException,
     AsyncMessagingApi,
     AsyncMessagingApiBlob,
-    Message,
-    PushMessageRequest,
-    ReplyMessageRequest,
     ShowLoadingAnimationRequest,
 )
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import DeliveryError
 from bot.handlers.media import MediaFetchError
-from bot.handlers.rendering import from_json
 from core.inbox import NewEvent
 from core.outbox import Outgoing
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
 from webhooks.json_body import read_json
-from webhooks.line_messages import LineLimitError, chunks, to_line_messages
+from webhooks.line_messages import LineLimitError, chunks, line_json
 
 logger = logging.getLogger(__name__)
 security = logging.getLogger("bmabot.security")
@@ -49,6 +45,8 @@ EVENT_KINDS = {"postback": Kind.BUTTON, "follow": Kind.FOLLOW, "unfollow": Kind.
 MAX_ID = 64  # user, group, room and message ids: LINE's are 33 characters or fewer
 MAX_EVENT_ID = 128  # a webhookEventId is a 26-character ULID; the inbox key holds 160
 MAX_REPLY_TOKEN = 256  # as the outbox stores it
+REPLY, PUSH = "/v2/bot/message/reply", "/v2/bot/message/push"
+Json = dict[str, Any]
 
 
 def verify_line_signature(channel_secret: str, body: bytes, signature: str | None) -> bool:
@@ -187,9 +185,7 @@ class LineChannel:
             logger.error("delivery %s failed unexpectedly: %s", outgoing.id, name)
             raise DeliveryError(f"LINE delivery failed: {name}", retryable=True) from None
 
-    async def _deliver(
-        self, outgoing: Outgoing, batches: list[list[Message]], now: datetime
-    ) -> None:
+    async def _deliver(self, outgoing: Outgoing, batches: list[list[Json]], now: datetime) -> None:
         token, reply_by = outgoing.reply_token, outgoing.reply_by
         fresh = token is not None and reply_by is not None and now < reply_by
         replied = fresh and await self._reply(outgoing, token or "", batches[0])
@@ -202,7 +198,7 @@ class LineChannel:
         request = ShowLoadingAnimationRequest(chat_id=incoming.user_id, loading_seconds=20)
         await self.api.show_loading_animation(request)
 
-    async def _reply(self, outgoing: Outgoing, token: str, batch: list[Message]) -> bool:
+    async def _reply(self, outgoing: Outgoing, token: str, batch: list[Json]) -> bool:
         """Reply while the token is fresh; a used or expired token means push instead.
 
         Except for a batch that may have gone out before a restart: only this service holds
@@ -210,7 +206,7 @@ class LineChannel:
         (The pushes after it carry retry keys: LINE drops those it already took.)
         """
         try:
-            await self.api.reply_message(ReplyMessageRequest(reply_token=token, messages=batch))
+            await self._post(REPLY, {"replyToken": token, "messages": batch})
         except ApiException as error:
             if error.status != 400:
                 raise _delivery_error(error) from None
@@ -224,12 +220,12 @@ class LineChannel:
             ) from None
         return True
 
-    async def _push(self, outgoing: Outgoing, index: int, batch: list[Message]) -> None:
+    async def _push(self, outgoing: Outgoing, index: int, batch: list[Json]) -> None:
         # One retry key per call, the same on every retry: LINE sends a repeated key once.
         key = str(uuid.uuid5(uuid.UUID(outgoing.retry_key), str(index)))
-        request = PushMessageRequest(to=outgoing.chat_id, messages=batch)
+        body = {"to": outgoing.chat_id, "messages": batch}
         try:
-            await self.api.push_message(request, x_line_retry_key=key)
+            await self._post(PUSH, body, {"X-Line-Retry-Key": key})
         except ApiException as error:
             if error.status == 409:
                 return  # already accepted under this retry key
@@ -239,11 +235,23 @@ class LineChannel:
                 f"LINE unreachable: {type(error).__name__}", retryable=True
             ) from None
 
+    async def _post(self, path: str, body: Json, headers: dict[str, str] | None = None) -> None:
+        """POST a body built by line_json through the SDK's client: its session, its host,
+        token and user agent, its ApiException for an answer that is not 2xx.
 
-def _line_messages(outgoing: Outgoing) -> list[Message]:
+        The typed calls (reply_message, push_message) would build, validate and walk the
+        same body again through pydantic models and the serialiser on every call, for the
+        same few messages: most of the cost of a turn.
+        """
+        client = self.api.api_client
+        sent = {**client.default_headers, "Content-Type": "application/json", **(headers or {})}
+        await client.request("POST", client.configuration.host + path, headers=sent, body=body)
+
+
+def _line_messages(outgoing: Outgoing) -> list[Json]:
     """The stored messages as LINE's; one LINE can never take fails for good (no retry)."""
     try:
-        return to_line_messages([from_json(raw) for raw in outgoing.messages])
+        return [message for raw in outgoing.messages for message in line_json(raw)]
     except (ValueError, TypeError) as error:  # a LINE limit, or a broken stored row
         # Only our own limit errors are quoted: others (pydantic's) may hold what was typed.
         reason = str(error) if isinstance(error, LineLimitError) else type(error).__name__

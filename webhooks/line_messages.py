@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from linebot.v3.messaging import (
     Action,
@@ -23,7 +25,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
-from bot.handlers.rendering import Button, Rendered
+from bot.handlers.rendering import Button, Rendered, from_json
 
 MAX_TEXT_UNITS = 5000  # UTF-16 code units, as LINE counts a text message
 MAX_LABEL = 20  # grapheme clusters
@@ -43,6 +45,23 @@ T = TypeVar("T")
 
 class LineLimitError(ValueError):
     """A message breaks a LINE limit that cutting text cannot fix (too many buttons, long data)."""
+
+
+def line_json(stored: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A stored message (bot.handlers.rendering.to_json) as the JSON of LINE's messages.
+
+    Built through the SDK's models, which check LINE's limits, once per distinct message:
+    most are the same for everyone (a question and its buttons), and the models cost more
+    than the rest of a turn. Raises ValueError (LineLimitError) as to_line_messages does.
+    The dicts are shared: read them, never change them.
+    """
+    return list(_line_json(json.dumps(stored, ensure_ascii=False, sort_keys=True)))
+
+
+@lru_cache(maxsize=4096)
+def _line_json(stored: str) -> tuple[dict[str, Any], ...]:
+    messages = to_line_messages([from_json(json.loads(stored))])
+    return tuple(message.to_dict() for message in messages)
 
 
 def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:

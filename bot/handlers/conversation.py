@@ -102,8 +102,8 @@ class ConversationHandler:
     ) -> Step:
         """One person's turn from their saved state; the caller stores the state it returns.
 
-        Not for reviewer events (`wants_review`). What the effects write is undone if one
-        of them fails, so the caller may go on with other people in the same transaction.
+        Not for reviewer events (`wants_review`). When it raises, what its effects wrote is
+        in the caller's transaction: the caller must roll that back.
         """
         services = self.services
         state = FlowState.from_json(saved) if saved else None
@@ -117,11 +117,7 @@ class ConversationHandler:
             photo,
             services.directory,
         )
-        if turn.effects:
-            async with session.begin_nested():
-                final, said = await self._carry_out(turn, context)
-        else:
-            final, said = turn.state, list(turn.messages)
+        final, said = await self._carry_out(turn, context)
         return Step(final.to_json() if final else None, render(said, services.catalog))
 
     def wants_review(self, incoming: Incoming) -> bool:

@@ -49,8 +49,10 @@ logger = logging.getLogger(__name__)
 
 REPLY_WINDOW = timedelta(seconds=50)  # LINE's reply tokens last about a minute
 MAX_DELIVERY_ATTEMPTS = 8
-BATCH_SIZE = 64  # people whose turns share one transaction
-BATCH_SECONDS = 0.03  # and at most this long: on SQLite, webhooks wait for the write lock
+BATCH_SIZE = 64  # people whose turns share one transaction, at most
+# Turns of one round take about this long, so webhooks waiting for SQLite's write lock
+# are answered soon: the round's size follows how long turns have been taking.
+ROUND_SECONDS = 0.015
 SENDING_AT_ONCE = 64  # chats being sent to at the same time
 Photo = CheckedImage | ImageRefused | None
 Chat = tuple[str, str]  # (channel, chat_id)
@@ -75,6 +77,7 @@ class Round:
     quarantined: list[int] = field(default_factory=list)
     states: dict[Person, dict[str, Any] | None] = field(default_factory=dict)
     replies: list[NewOutgoing] = field(default_factory=list)
+    observed: list[tuple[str, str, float]] = field(default_factory=list)  # told once committed
 
 
 class Observer(Protocol):
@@ -106,6 +109,7 @@ class Dispatcher:
         batch_size: int = BATCH_SIZE,
         observer: Observer | None = None,
         send_lease: timedelta = SENDING_LEASE,
+        round_seconds: float | None = ROUND_SECONDS,
     ) -> None:
         self.handler = handler
         self.channels = channels
@@ -114,6 +118,7 @@ class Dispatcher:
         self.batch_size = batch_size
         self.observer = observer or Unobserved()
         self.send_lease = send_lease
+        self.round_seconds = round_seconds  # None: every round batch_size people, if waiting
         self._services = handler.services
         self._chats = KeyedLocks()
         self._at_once = asyncio.Semaphore(SENDING_AT_ONCE)
@@ -123,6 +128,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._last_retry_round = float("-inf")
+        self._turn_seconds = 0.001  # a running average of how long one turn takes
 
     def wake(self) -> None:
         self._wake.set()
@@ -167,7 +173,7 @@ class Dispatcher:
         """One round: up to batch_size people's next events. Returns how many were read."""
         services = self._services
         async with services.sessions() as session:
-            events = await next_events(session, services.vault, self.channels, self.batch_size)
+            events = await next_events(session, services.vault, self.channels, self._round_size())
         if not events:
             return 0
         readings = [self._read(event) for event in events]
@@ -182,6 +188,12 @@ class Dispatcher:
         finally:
             notice.cancel()
         return len(events)
+
+    def _round_size(self) -> int:
+        if self.round_seconds is None:
+            return self.batch_size
+        fits = int(self.round_seconds / max(self._turn_seconds, 1e-4))
+        return max(1, min(self.batch_size, fits))
 
     def _read(self, event: StoredEvent) -> Reading:
         try:
@@ -212,24 +224,28 @@ class Dispatcher:
         )
 
     async def _run_turns(self, readings: list[Reading]) -> None:
+        """The round's turns in one transaction; any turn that raises undoes the round."""
         services = self._services
         loop = asyncio.get_running_loop()
         async with services.sessions.begin() as session:
-            started = loop.time()
             claimed = await claim(session, [reading.event.id for reading in readings])
             todo = [reading for reading in readings if reading.event.id in claimed]
             people = [_person(r.incoming) for r in todo if self._is_own_turn(r)]
             saved = await load_states(session, services.vault, people)
             result = Round()
+            started = loop.time()
             for reading in todo:
-                if result.done and loop.time() - started > BATCH_SECONDS:
-                    break  # the rest stay pending for the next round
                 await self._turn(session, reading, saved, result)
+            if result.done:
+                took = (loop.time() - started) / len(result.done)
+                self._turn_seconds = 0.8 * self._turn_seconds + 0.2 * took
             await self._store(session, result)
             sent = list(self._sent)
             await mark_all_sent(session, sent, services.clock.now())
             sending, behind = await self._queue(session, result.replies)
         del self._sent[: len(sent)]
+        for channel, outcome, seconds in result.observed:
+            self.observer.handled(channel, outcome, seconds)
         self._send_later(sending, behind)
 
     async def _queue(
@@ -260,7 +276,7 @@ class Dispatcher:
         event, incoming = reading.event, reading.incoming
         if reading.quarantined:
             result.quarantined.append(event.id)
-            self.observer.handled(event.channel, QUARANTINED, 0.0)
+            result.observed.append((event.channel, QUARANTINED, 0.0))
             return
         if incoming is None:
             result.done.append(event.id)  # nothing to answer (an edit, a sticker pack, ...)
@@ -269,35 +285,17 @@ class Dispatcher:
         if person in result.states:
             return  # the same conversation twice in one round: the second waits for the next
         started = asyncio.get_running_loop().time()
-        try:
-            replies = await self._answer(session, reading, incoming, saved, result)
-        except Exception:
-            logger.exception("event %s on %s could not be handled", event.id, event.channel)
-            result.failed.append(event.id)
-            replies = self.handler.apology()
-            outcome = FAILED
+        if self.handler.wants_review(incoming):
+            replies = await self.handler.turn(session, incoming, reading.photo)
         else:
-            result.done.append(event.id)
-            outcome = "done"
-        self.observer.handled(event.channel, outcome, asyncio.get_running_loop().time() - started)
+            step = await self.handler.step(session, incoming, reading.photo, saved.get(person))
+            result.states[person] = step.state
+            replies = step.replies
+        result.done.append(event.id)
+        took = asyncio.get_running_loop().time() - started
+        result.observed.append((event.channel, "done", took))
         if replies:
             result.replies.append(_replies(event, incoming, replies))
-
-    async def _answer(
-        self,
-        session: AsyncSession,
-        reading: Reading,
-        incoming: Incoming,
-        saved: Mapping[Person, dict[str, Any] | None],
-        result: Round,
-    ) -> list[Rendered]:
-        if self.handler.wants_review(incoming):  # reviewers: rare, each undone alone
-            async with session.begin_nested():
-                return await self.handler.turn(session, incoming, reading.photo)
-        person = _person(incoming)
-        step = await self.handler.step(session, incoming, reading.photo, saved.get(person))
-        result.states[person] = step.state
-        return step.replies
 
     async def _store(self, session: AsyncSession, result: Round) -> None:
         services, now = self._services, self._services.clock.now()
@@ -312,10 +310,13 @@ class Dispatcher:
             try:
                 await self._run_turns([reading])
             except Exception:
-                logger.exception("event %s could not be handled", reading.event.id)
+                logger.exception(
+                    "event %s on %s could not be handled", reading.event.id, reading.event.channel
+                )
                 await self._give_up_on(reading)
 
     async def _give_up_on(self, reading: Reading) -> None:
+        """Mark the event failed and tell the person, in a transaction of its own."""
         event = reading.event
         async with self._services.sessions.begin() as session:
             if not await claim(session, [event.id]):
@@ -325,6 +326,7 @@ class Dispatcher:
                 result.replies.append(_replies(event, reading.incoming, self.handler.apology()))
             await self._store(session, result)
             sending, behind = await self._queue(session, result.replies)
+        self.observer.handled(event.channel, FAILED, 0.0)
         self._send_later(sending, behind)
 
     async def _loading_notice(self, readings: list[Reading]) -> None:

@@ -17,7 +17,7 @@ from bot.handlers.dispatcher import MAX_DELIVERY_ATTEMPTS, Dispatcher
 from core.clock import ManualClock
 from core.inbox import NewEvent
 from core.inbox_writer import InboxWriter
-from core.models import InboxEvent, OutboxMessage
+from core.models import Conversation, InboxEvent, OutboxMessage
 from core.outbox import add_outgoing
 from tests.handlers.chat import Chat
 from tests.handlers.memory_channel import CHANNEL, MemoryChannel, text_event
@@ -32,7 +32,7 @@ def channel() -> MemoryChannel:
 
 @pytest.fixture
 def dispatcher(handler: ConversationHandler, channel: MemoryChannel) -> Dispatcher:
-    return Dispatcher(handler, {CHANNEL: channel})
+    return Dispatcher(handler, {CHANNEL: channel}, round_seconds=None)  # rounds of 64
 
 
 async def store(services: Services, *events: NewEvent) -> None:
@@ -168,3 +168,17 @@ async def test_a_row_that_keeps_failing_ends_failed_with_its_error_kept(
         MAX_DELIVERY_ATTEMPTS,
         "LINE 500: busy",
     )
+
+
+async def test_a_turn_that_fails_is_apologised_for_and_the_others_of_its_round_go_on(
+    services: Services, dispatcher: Dispatcher, channel: MemoryChannel, clock: ManualClock
+) -> None:
+    async with services.sessions.begin() as session:  # a state no key can read any more
+        session.add(Conversation(channel=CHANNEL, user_id="U0", state=b"\x01" + b"x" * 40))
+    await store(services, *(text_event(f"k{n}", f"U{n}", "สวัสดี") for n in range(4)))
+
+    await dispatcher.drain()
+
+    assert channel.keys("U0") == ["common.error"]
+    assert all(channel.keys(f"U{n}") == ["menu.greeting"] for n in range(1, 4))
+    assert await statuses(services) == ["failed", "done", "done", "done"]
