@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import select, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
-from core.db import dialect_insert, table_of
+from core.db import dialect_insert, insert_for, on_connection, table_of
 from core.models import Conversation
 
 
@@ -61,33 +63,59 @@ Person = tuple[str, str]  # (channel, user_id)
 
 
 async def load_states(
-    session: AsyncSession, vault: Vault, people: Iterable[Person]
+    session: AsyncSession, vault: Vault, people: Iterable[Person], *, lock: bool = True
 ) -> dict[Person, dict[str, Any] | None]:
-    """The states of many people in one statement (None: idle), locked like load_conversation.
+    """The states of many people in one statement (None: idle); see load_sealed."""
+    sealed = await load_sealed(session, people, lock=lock)
+    return {person: unseal(vault, person, token) for person, token in sealed.items()}
 
+
+async def load_sealed(
+    session: AsyncSession, people: Iterable[Person], *, lock: bool = True
+) -> dict[Person, bytes | None]:
+    return await on_connection(session, partial(load_sealed_on, people=people, lock=lock))
+
+
+def load_sealed_on(
+    connection: Connection, people: Iterable[Person], *, lock: bool = True
+) -> dict[Person, bytes | None]:
+    """The states of many people as stored, encrypted; locked like load_conversation.
+
+    Compared byte for byte, they tell whether a state changed since it was read.
     A person without a row yet has none to lock: their events are held by the inbox claim.
     """
     wanted = sorted(set(people))  # one order for every process: no deadlock between them
-    states: dict[Person, dict[str, Any] | None] = dict.fromkeys(wanted)
+    sealed: dict[Person, bytes | None] = dict.fromkeys(wanted)
     if not wanted:
-        return states
-    rows = await session.execute(
-        select(Conversation.channel, Conversation.user_id, Conversation.state)
-        .where(tuple_(Conversation.channel, Conversation.user_id).in_(wanted))
-        .order_by(Conversation.channel, Conversation.user_id)
-        .with_for_update()
+        return sealed
+    table = table_of(Conversation)
+    query = (
+        select(table.c.channel, table.c.user_id, table.c.state)
+        .where(tuple_(table.c.channel, table.c.user_id).in_(wanted))
+        .order_by(table.c.channel, table.c.user_id)
     )
-    for channel, user_id, token in rows:
-        if token is not None:
-            context = _context(channel, user_id)
-            states[(channel, user_id)] = cast(
-                dict[str, Any], vault.decrypt_json(token, context=context)
-            )
-    return states
+    for channel, user_id, token in connection.execute(query.with_for_update() if lock else query):
+        sealed[(channel, user_id)] = token
+    return sealed
+
+
+def unseal(vault: Vault, person: Person, token: bytes | None) -> dict[str, Any] | None:
+    if token is None:
+        return None
+    return cast(dict[str, Any], vault.decrypt_json(token, context=_context(*person)))
 
 
 async def save_states(
     session: AsyncSession,
+    vault: Vault,
+    states: Sequence[tuple[Person, dict[str, Any] | None]],
+    now: datetime,
+) -> None:
+    await on_connection(session, partial(save_states_on, vault=vault, states=states, now=now))
+
+
+def save_states_on(
+    connection: Connection,
     vault: Vault,
     states: Sequence[tuple[Person, dict[str, Any] | None]],
     now: datetime,
@@ -107,8 +135,8 @@ async def save_states(
         }
         for (channel, user_id), state in states
     ]
-    insert = dialect_insert(session, table_of(Conversation))
-    await session.execute(
+    insert = insert_for(connection.dialect.name, table_of(Conversation))
+    connection.execute(
         insert.on_conflict_do_update(
             index_elements=["channel", "user_id"],
             set_={"state": insert.excluded.state, "updated_at": insert.excluded.updated_at},

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Table, event
+from sqlalchemy import Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
@@ -21,8 +22,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import StaticPool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+T = TypeVar("T")
 
 # busy_timeout only matters across processes (an admin command beside `serve`): inside one
 # process, writers queue on the write gate below instead of SQLite's sleeping busy handler.
@@ -84,6 +87,10 @@ class Sessions(async_sessionmaker[AsyncSession]):
         super().__init__(engine, expire_on_commit=False, execution_options={READ_ONLY: True})
         self._engine = engine
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]  # same use
         async with write_gate(self._engine):
@@ -106,6 +113,79 @@ def make_sessions(engine: AsyncEngine) -> Sessions:
     return Sessions(engine)
 
 
+def sqlite_threads(sessions: async_sessionmaker[AsyncSession]) -> SqliteThreads | None:
+    """Threads for a file SQLite database; None for PostgreSQL (asyncpg needs none)."""
+    if not isinstance(sessions, Sessions):
+        return None
+    url = sessions.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return SqliteThreads(sessions.engine)
+
+
+class SqliteThreads:
+    """The hot path's SQLite work on two threads of its own (a reader, a writer), each with
+    a connection of its own.
+
+    aiosqlite hands every statement to its thread and back through the event loop; under
+    load each hand-off waits behind everything else the loop has to do, so a transaction
+    of a few statements took tens of milliseconds. Here a whole unit of work is one
+    hand-off. Writes take the engine's write gate like every writer of the process.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._writer = _ThreadConnection(engine.url, "bmabot-sqlite-writer")
+        self._reader = _ThreadConnection(engine.url, "bmabot-sqlite-reader")
+
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        """work(connection) in one transaction (BEGIN IMMEDIATE) on the writer thread."""
+        async with write_gate(self._engine):
+            return await self._writer.run(work, read_only=False)
+
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        """work(connection) in a read transaction (a WAL snapshot) on the reader thread."""
+        return await self._reader.run(work, read_only=True)
+
+    async def close(self) -> None:
+        await self._writer.close()
+        await self._reader.close()
+
+
+class _ThreadConnection:
+    def __init__(self, url: URL, name: str) -> None:
+        sync_url = url.set(drivername="sqlite+pysqlite")
+        self._engine = create_engine(sync_url, poolclass=StaticPool)  # one connection
+        pragmas = (*SQLITE_PRAGMAS, "foreign_keys=ON")
+        event.listen(self._engine, "connect", partial(_on_sqlite_connect, pragmas))
+        event.listen(self._engine, "begin", _begin_immediate)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=name)
+
+    async def run(self, work: Callable[[Connection], T], *, read_only: bool) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, self._in_transaction, work, read_only)
+
+    def _in_transaction(self, work: Callable[[Connection], T], read_only: bool) -> T:
+        with self._engine.connect() as connection:
+            if read_only:
+                connection = connection.execution_options(**{READ_ONLY: True})
+            with connection.begin():
+                return work(connection)
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._thread, self._engine.dispose)
+        self._thread.shutdown(wait=True)
+
+
+async def on_connection(session: AsyncSession, work: Callable[[Connection], T]) -> T:
+    """Synchronous Core work on the session's connection, inside its transaction.
+
+    The hot path's storage functions are written once, for a Connection: the async
+    sessions run them through this, SQLite's threads (SqliteThreads) directly.
+    """
+    return await session.run_sync(lambda sync: work(sync.connection()))
+
+
 def table_of(entity: type[Any]) -> Table:
     """A mapped class's table: Core statements on it skip the ORM's bulk machinery, which
     costs more than the statement itself on the hot path."""
@@ -114,7 +194,10 @@ def table_of(entity: type[Any]) -> Table:
 
 def dialect_insert(session: AsyncSession, entity: Any) -> sqlite.Insert | postgresql.Insert:
     """An INSERT with ON CONFLICT support for the session's database (SQLite or PostgreSQL)."""
-    name = session.get_bind().dialect.name
+    return insert_for(session.get_bind().dialect.name, entity)
+
+
+def insert_for(name: str, entity: Any) -> sqlite.Insert | postgresql.Insert:
     if name == "postgresql":
         return postgresql.insert(entity)
     if name == "sqlite":

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from core.crypto import Vault
-from core.db import dialect_insert, table_of
+from core.db import insert_for, on_connection, table_of
 from core.models import InboxEvent
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -48,6 +51,21 @@ async def store_events(
 
     Returns the keys stored now: a key given twice is stored once.
     """
+    insert = events_insert(session.get_bind().dialect.name, vault, events, now)
+    return set() if insert is None else set(await session.scalars(insert))
+
+
+def store_events_on(
+    connection: Connection, vault: Vault, events: Iterable[NewEvent], now: datetime
+) -> set[str]:
+    """store_events on a synchronous connection (SQLite's writer thread)."""
+    insert = events_insert(connection.dialect.name, vault, events, now)
+    return set() if insert is None else set(connection.scalars(insert))
+
+
+def events_insert(
+    dialect: str, vault: Vault, events: Iterable[NewEvent], now: datetime
+) -> ReturningInsert[tuple[str]] | None:
     rows: dict[str, dict[str, Any]] = {}
     for event in events:
         rows.setdefault(
@@ -61,13 +79,10 @@ async def store_events(
             },
         )
     if not rows:
-        return set()
+        return None
     table = table_of(InboxEvent)
-    insert = dialect_insert(session, table).values(list(rows.values()))
-    stored = await session.scalars(
-        insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
-    )
-    return set(stored)
+    insert = insert_for(dialect, table).values(list(rows.values()))
+    return insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
 
 
 async def people_waiting(session: AsyncSession, limit: int = 500) -> list[tuple[str, str]]:
@@ -85,6 +100,14 @@ async def people_waiting(session: AsyncSession, limit: int = 500) -> list[tuple[
 async def next_events(
     session: AsyncSession, vault: Vault, channels: Iterable[str], limit: int
 ) -> list[StoredEvent]:
+    return await on_connection(
+        session, partial(next_events_on, vault=vault, channels=channels, limit=limit)
+    )
+
+
+def next_events_on(
+    connection: Connection, vault: Vault, channels: Iterable[str], limit: int
+) -> list[StoredEvent]:
     """The oldest pending event of each of up to `limit` people, the longest-waiting first.
 
     One event a person: their next one is read once this one is handled, so each person's
@@ -92,10 +115,11 @@ async def next_events(
     """
     # Only the oldest events are looked at: a round's work stays the same however long
     # the backlog (index ix_inbox_events_arrival).
+    table = table_of(InboxEvent)
     window = (
-        select(InboxEvent.id, InboxEvent.channel, InboxEvent.user_id)
-        .where(InboxEvent.status == PENDING, InboxEvent.channel.in_(list(channels)))
-        .order_by(InboxEvent.id)
+        select(table.c.id, table.c.channel, table.c.user_id)
+        .where(table.c.status == PENDING, table.c.channel.in_(list(channels)))
+        .order_by(table.c.id)
         .limit(limit * LOOK_AHEAD)
         .subquery()
     )
@@ -105,16 +129,18 @@ async def next_events(
         .order_by(func.min(window.c.id))
         .limit(limit)
     )
-    ids = list(await session.scalars(oldest))
+    ids = list(connection.scalars(oldest))
     if not ids:
         return []
-    rows = await session.scalars(
-        select(InboxEvent).where(InboxEvent.id.in_(ids)).order_by(InboxEvent.id)
-    )
+    rows = connection.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.id))
     return [_stored(row, vault) for row in rows]
 
 
 async def claim(session: AsyncSession, event_ids: Sequence[int]) -> set[int]:
+    return await on_connection(session, partial(claim_on, event_ids=event_ids))
+
+
+def claim_on(connection: Connection, event_ids: Sequence[int]) -> set[int]:
     """Which of these events are still pending, locked for this transaction.
 
     On PostgreSQL the rows are locked and the ones another process holds are skipped, so
@@ -122,12 +148,11 @@ async def claim(session: AsyncSession, event_ids: Sequence[int]) -> set[int]:
     """
     if not event_ids:
         return set()
-    query = select(InboxEvent.id).where(
-        InboxEvent.id.in_(list(event_ids)), InboxEvent.status == PENDING
-    )
-    if session.get_bind().dialect.name == "postgresql":
+    table = table_of(InboxEvent)
+    query = select(table.c.id).where(table.c.id.in_(list(event_ids)), table.c.status == PENDING)
+    if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return set(await session.scalars(query))
+    return set(connection.scalars(query))
 
 
 async def next_event(
@@ -147,7 +172,7 @@ async def next_event(
     return None if row is None else _stored(row, vault)
 
 
-def _stored(row: InboxEvent, vault: Vault) -> StoredEvent:
+def _stored(row: Any, vault: Vault) -> StoredEvent:  # an InboxEvent or a row of its table
     payload = vault.decrypt_json(row.payload, context=_context(row.key))
     return StoredEvent(row.id, row.channel, row.user_id, payload, row.received_at, row.attempts)
 
@@ -161,13 +186,22 @@ async def finish_event(
 async def finish_events(
     session: AsyncSession, event_ids: Sequence[int], now: datetime, *, status: str = DONE
 ) -> None:
+    await on_connection(
+        session, partial(finish_events_on, event_ids=event_ids, now=now, status=status)
+    )
+
+
+def finish_events_on(
+    connection: Connection, event_ids: Sequence[int], now: datetime, *, status: str = DONE
+) -> None:
     """Mark events handled (done, failed or quarantined) in one statement."""
     if not event_ids:
         return
-    await session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id.in_(list(event_ids)))
-        .values(status=status, handled_at=now, attempts=InboxEvent.attempts + 1)
+    table = table_of(InboxEvent)
+    connection.execute(
+        update(table)
+        .where(table.c.id.in_(list(event_ids)))
+        .values(status=status, handled_at=now, attempts=table.c.attempts + 1)
     )
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
 from core.crypto import Vault
-from core.inbox import NewEvent, store_events
+from core.db import SqliteThreads
+from core.inbox import NewEvent, store_events, store_events_on
 
 MAX_BATCH = 500  # events in one INSERT: well under SQLite's limit of bound parameters
 
@@ -23,9 +25,14 @@ class InboxWriter:
     """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], vault: Vault, clock: Clock
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        vault: Vault,
+        clock: Clock,
+        threads: SqliteThreads | None = None,
     ) -> None:
         self._sessions = sessions
+        self._threads = threads  # SQLite: each commit in one hand-off to its writer thread
         self._vault = vault
         self._clock = clock
         self._waiting: list[tuple[Sequence[NewEvent], asyncio.Future[int]]] = []
@@ -62,15 +69,22 @@ class InboxWriter:
                         _fail(alone[1], error_alone)
 
     async def _store(self, batch: list[tuple[Sequence[NewEvent], asyncio.Future[int]]]) -> None:
-        async with self._sessions.begin() as session:
-            every = [event for events, _ in batch for event in events]
-            stored = await store_events(session, self._vault, every, self._clock.now())
+        every = [event for events, _ in batch for event in events]
+        stored = await self._insert(every)
         for events, future in batch:
             # A key sent by two webhooks at once counts as new for the first only.
             new = [event.key for event in events if event.key in stored]
             stored.difference_update(new)
             if not future.done():
                 future.set_result(len(new))
+
+    async def _insert(self, events: list[NewEvent]) -> set[str]:
+        now = self._clock.now()
+        if self._threads is not None:
+            work = partial(store_events_on, vault=self._vault, events=events, now=now)
+            return await self._threads.write(work)
+        async with self._sessions.begin() as session:
+            return await store_events(session, self._vault, events, now)
 
     def _take_batch(self) -> list[tuple[Sequence[NewEvent], asyncio.Future[int]]]:
         batch: list[tuple[Sequence[NewEvent], asyncio.Future[int]]] = []

@@ -6,13 +6,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.crypto import Vault
-from core.db import table_of
+from core.db import on_connection, table_of
 from core.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -91,6 +93,17 @@ async def add_sending(
     now: datetime,
     lease: timedelta = SENDING_LEASE,
 ) -> list[Outgoing]:
+    store = partial(add_sending_on, vault=vault, batches=batches, now=now, lease=lease)
+    return await on_connection(session, store)
+
+
+def add_sending_on(
+    connection: Connection,
+    vault: Vault,
+    batches: Sequence[NewOutgoing],
+    now: datetime,
+    lease: timedelta = SENDING_LEASE,
+) -> list[Outgoing]:
     """Store the replies of many turns in one statement, leased to this process to send now."""
     if not batches:
         return []
@@ -112,7 +125,7 @@ async def add_sending(
     # Matched by retry key, not by order: SQLite cannot promise RETURNING's order, and
     # asking SQLAlchemy for it would insert row by row.
     table = table_of(OutboxMessage)
-    returned = await session.execute(insert(table).returning(table.c.retry_key, table.c.id), rows)
+    returned = connection.execute(insert(table).returning(table.c.retry_key, table.c.id), rows)
     ids: dict[str, int] = {key: row_id for key, row_id in returned}
     return [
         Outgoing(ids[key], b.channel, b.chat_id, b.messages, b.reply_token, b.reply_by, key, 0)
@@ -123,6 +136,13 @@ async def add_sending(
 async def unsent_before(
     session: AsyncSession, chats: Iterable[tuple[str, str]], before_id: int, now: datetime
 ) -> list[tuple[tuple[str, str], int]]:
+    read = partial(unsent_before_on, chats=chats, before_id=before_id, now=now)
+    return await on_connection(session, read)
+
+
+def unsent_before_on(
+    connection: Connection, chats: Iterable[tuple[str, str]], before_id: int, now: datetime
+) -> list[tuple[tuple[str, str], int]]:
     """The unsent batches of these chats older than before_id: ((channel, chat_id), id).
 
     Not those another process is sending at this moment (leased, first attempt): waiting
@@ -132,16 +152,17 @@ async def unsent_before(
     wanted = sorted(set(chats))
     if not wanted:
         return []
+    table = table_of(OutboxMessage)
     being_sent = (
-        (OutboxMessage.attempts == 0)
-        & (OutboxMessage.next_attempt_at > OutboxMessage.created_at)
-        & (OutboxMessage.next_attempt_at > now)
+        (table.c.attempts == 0)
+        & (table.c.next_attempt_at > table.c.created_at)
+        & (table.c.next_attempt_at > now)
     )
-    rows = await session.execute(
-        select(OutboxMessage.channel, OutboxMessage.chat_id, OutboxMessage.id).where(
-            OutboxMessage.status == PENDING,
-            OutboxMessage.id < before_id,
-            tuple_(OutboxMessage.channel, OutboxMessage.chat_id).in_(wanted),
+    rows = connection.execute(
+        select(table.c.channel, table.c.chat_id, table.c.id).where(
+            table.c.status == PENDING,
+            table.c.id < before_id,
+            tuple_(table.c.channel, table.c.chat_id).in_(wanted),
             ~being_sent,
         )
     )
@@ -206,12 +227,17 @@ async def mark_sent(session: AsyncSession, outgoing_id: int, now: datetime) -> N
 
 
 async def mark_all_sent(session: AsyncSession, outgoing_ids: Sequence[int], now: datetime) -> None:
+    await on_connection(session, partial(mark_all_sent_on, outgoing_ids=outgoing_ids, now=now))
+
+
+def mark_all_sent_on(connection: Connection, outgoing_ids: Sequence[int], now: datetime) -> None:
     if not outgoing_ids:
         return
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(list(outgoing_ids)))
-        .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1)
+    table = table_of(OutboxMessage)
+    connection.execute(
+        update(table)
+        .where(table.c.id.in_(list(outgoing_ids)))
+        .values(status=SENT, sent_at=now, attempts=table.c.attempts + 1)
     )
 
 

@@ -21,6 +21,7 @@ from bot.handlers.review_morning import plan_next_morning
 from bot.handlers.services import Services
 from core.backlog import read_backlog
 from core.clock import Clock
+from core.db import sqlite_threads
 from core.directory import DirectoryUnavailableError
 from core.inbox_writer import InboxWriter
 from core.media_links import MediaLinks
@@ -110,6 +111,9 @@ def _resources(
                     settings, secret_key=secret_key, clock=clock, review_chats=extra.review_chats
                 )
             )
+            threads = sqlite_threads(services.sessions)  # closed last: the others use them
+            if threads is not None:
+                stack.push_async_callback(threads.close)
             channels = await _channels(settings, stack, services) | dict(extra.channels)
             handler = ConversationHandler(services, dict(channels))
             dispatcher = Dispatcher(
@@ -117,6 +121,7 @@ def _resources(
                 channels,
                 observer=app[METRICS],
                 send_lease=timedelta(seconds=settings.send_lease_seconds),
+                threads=threads,
             )
             links = media_links(settings, secret_key)
             http = await stack.enter_async_context(aiohttp.ClientSession())
@@ -127,7 +132,7 @@ def _resources(
                 await plan_next_morning(session, services.clock.now())
             app[SERVICES], app[DISPATCHER], app[WORKER] = services, dispatcher, worker
             app[MEDIA_LINKS] = links
-            inbox = InboxWriter(services.sessions, services.vault, services.clock)
+            inbox = InboxWriter(services.sessions, services.vault, services.clock, threads)
             stack.push_async_callback(inbox.close)
             app[INBOX_WRITER] = inbox
             running = [loop for loop, on in ((dispatcher, dispatch), (worker, work)) if on]

@@ -105,9 +105,27 @@ class ConversationHandler:
         Not for reviewer events (`wants_review`). When it raises, what its effects wrote is
         in the caller's transaction: the caller must roll that back.
         """
-        services = self.services
+        return await self.carry_through(session, incoming, photo, self.plan(incoming, saved))
+
+    def plan(self, incoming: Incoming, saved: dict[str, Any] | None) -> Turn:
+        """What the dialogue does with an event, before any effect: pure, no storage."""
         state = FlowState.from_json(saved) if saved else None
-        turn = route(services.dialogues(), state, incoming)
+        return route(self.services.dialogues(), state, incoming)
+
+    def settle(self, turn: Turn) -> Step:
+        """The outcome of a planned turn that asks for no effect."""
+        final = turn.state.to_json() if turn.state else None
+        return Step(final, render(turn.messages, self.services.catalog))
+
+    async def carry_through(
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        photo: CheckedImage | ImageRefused | None,
+        turn: Turn,
+    ) -> Step:
+        """A planned turn's effects, in the caller's transaction, and what follows them."""
+        services = self.services
         context = Context(
             session,
             services.vault,

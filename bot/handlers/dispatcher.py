@@ -15,50 +15,52 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections import deque
-from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol, TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.flows.engine import Turn
 from bot.flows.incoming import Incoming
 from bot.handlers.channels import Channel, DeliveryError
-from bot.handlers.conversation import ConversationHandler
+from bot.handlers.conversation import ConversationHandler, Step
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.rendering import Rendered, to_json
-from core.conversations import Person, load_states, save_states
+from core.conversations import Person, load_sealed, load_sealed_on, unseal
+from core.db import SqliteThreads, on_connection
 from core.images import CheckedImage, ImageRefused
-from core.inbox import FAILED, QUARANTINED, StoredEvent, claim, finish_events, next_events
+from core.inbox import FAILED, QUARANTINED, StoredEvent, claim, claim_on, next_events_on
 from core.outbox import (
     SENDING_LEASE,
     NewOutgoing,
     Outgoing,
-    add_sending,
     chat_queue,
     chats_with_due,
     give_up,
     mark_all_sent,
     try_later,
-    unsent_before,
 )
+from core.rounds import Round, Stored, store_round, store_round_on
 
 logger = logging.getLogger(__name__)
 
 REPLY_WINDOW = timedelta(seconds=50)  # LINE's reply tokens last about a minute
 MAX_DELIVERY_ATTEMPTS = 8
 BATCH_SIZE = 64  # people whose turns share one transaction, at most
-# Turns of one round take about this long, so webhooks waiting for SQLite's write lock
-# are answered soon: the round's size follows how long turns have been taking.
-ROUND_SECONDS = 0.015
+PLANS_BETWEEN_BREATHS = 8  # turns planned before webhooks get the event loop again
 SENDING_AT_ONCE = 64  # chats being sent to at the same time
 Photo = CheckedImage | ImageRefused | None
 Chat = tuple[str, str]  # (channel, chat_id)
+T = TypeVar("T")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # each reading is itself: a key by identity
 class Reading:
     """A stored event as the channel reads it; quarantined when it cannot be read at all."""
 
@@ -68,16 +70,17 @@ class Reading:
     photo: Photo = None
 
 
-@dataclass(slots=True)
-class Round:
-    """What a round's transaction stores at its end."""
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A person's turn as planned from the state read before the transaction."""
 
-    done: list[int] = field(default_factory=list)
-    failed: list[int] = field(default_factory=list)
-    quarantined: list[int] = field(default_factory=list)
-    states: dict[Person, dict[str, Any] | None] = field(default_factory=dict)
-    replies: list[NewOutgoing] = field(default_factory=list)
-    observed: list[tuple[str, str, float]] = field(default_factory=list)  # told once committed
+    turn: Turn
+    settled: Step | None  # the turn asks for no effect: its outcome, ready
+    seconds: float  # how long planning took
+
+
+class StateChangedError(Exception):
+    """Someone's state changed between reading it and storing their turn."""
 
 
 class Observer(Protocol):
@@ -109,7 +112,7 @@ class Dispatcher:
         batch_size: int = BATCH_SIZE,
         observer: Observer | None = None,
         send_lease: timedelta = SENDING_LEASE,
-        round_seconds: float | None = ROUND_SECONDS,
+        threads: SqliteThreads | None = None,
     ) -> None:
         self.handler = handler
         self.channels = channels
@@ -118,7 +121,7 @@ class Dispatcher:
         self.batch_size = batch_size
         self.observer = observer or Unobserved()
         self.send_lease = send_lease
-        self.round_seconds = round_seconds  # None: every round batch_size people, if waiting
+        self._threads = threads  # SQLite: a round's reads and writes, one hand-off each
         self._services = handler.services
         self._chats = KeyedLocks()
         self._at_once = asyncio.Semaphore(SENDING_AT_ONCE)
@@ -128,7 +131,6 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._last_retry_round = float("-inf")
-        self._turn_seconds = 0.001  # a running average of how long one turn takes
 
     def wake(self) -> None:
         self._wake.set()
@@ -171,9 +173,9 @@ class Dispatcher:
 
     async def handle_round(self) -> int:
         """One round: up to batch_size people's next events. Returns how many were read."""
-        services = self._services
-        async with services.sessions() as session:
-            events = await next_events(session, services.vault, self.channels, self._round_size())
+        vault = self._services.vault
+        read = partial(next_events_on, vault=vault, channels=self.channels, limit=self.batch_size)
+        events = await self._reading(read)
         if not events:
             return 0
         readings = [self._read(event) for event in events]
@@ -188,12 +190,6 @@ class Dispatcher:
         finally:
             notice.cancel()
         return len(events)
-
-    def _round_size(self) -> int:
-        if self.round_seconds is None:
-            return self.batch_size
-        fits = int(self.round_seconds / max(self._turn_seconds, 1e-4))
-        return max(1, min(self.batch_size, fits))
 
     def _read(self, event: StoredEvent) -> Reading:
         try:
@@ -224,85 +220,149 @@ class Dispatcher:
         )
 
     async def _run_turns(self, readings: list[Reading]) -> None:
-        """The round's turns in one transaction; any turn that raises undoes the round."""
-        services = self._services
-        loop = asyncio.get_running_loop()
-        async with services.sessions.begin() as session:
-            claimed = await claim(session, [reading.event.id for reading in readings])
-            todo = [reading for reading in readings if reading.event.id in claimed]
-            people = [_person(r.incoming) for r in todo if self._is_own_turn(r)]
-            saved = await load_states(session, services.vault, people)
-            result = Round()
-            started = loop.time()
-            for reading in todo:
-                await self._turn(session, reading, saved, result)
-            if result.done:
-                took = (loop.time() - started) / len(result.done)
-                self._turn_seconds = 0.8 * self._turn_seconds + 0.2 * took
-            await self._store(session, result)
-            sent = list(self._sent)
-            await mark_all_sent(session, sent, services.clock.now())
-            sending, behind = await self._queue(session, result.replies)
+        """Plan the round's turns without the write lock, then store them in one short
+        transaction; a turn that raises undoes the round."""
+        people = [_person(r.incoming) for r in readings if self._is_own_turn(r)]
+        read = await self._reading(partial(load_sealed_on, people=people, lock=False))
+        plans = await self._plan(readings, read)
+        sent = list(self._sent)
+        stored = None
+        if self._threads is not None and all(_settled(r, plans) for r in readings):
+            settle = partial(self._settle_round, readings, plans, read, sent, self._now())
+            with contextlib.suppress(StateChangedError):  # then the general way, below
+                stored = await self._threads.write(settle)
+        if stored is None:
+            async with self._services.sessions.begin() as session:
+                stored = await self._play_round(session, readings, plans, read, sent)
         del self._sent[: len(sent)]
-        for channel, outcome, seconds in result.observed:
-            self.observer.handled(channel, outcome, seconds)
-        self._send_later(sending, behind)
+        self._after_commit(stored, readings, plans)
 
-    async def _queue(
-        self, session: AsyncSession, replies: list[NewOutgoing]
-    ) -> tuple[list[Outgoing], set[Chat]]:
-        """Store replies to send after the commit, and which of their chats have older ones."""
-        services = self._services
-        now = services.clock.now()
-        sending = await add_sending(session, services.vault, replies, now, self.send_lease)
-        if not sending:
-            return [], set()
-        chats = {(outgoing.channel, outgoing.chat_id) for outgoing in sending}
-        older = await unsent_before(session, chats, sending[0].id, now)
-        ours = self._ours()
-        return sending, {chat for chat, row_id in older if row_id not in ours}
+    async def _reading(self, work: Callable[[Connection], T]) -> T:
+        if self._threads is not None:
+            return await self._threads.read(work)
+        async with self._services.sessions() as session:
+            return await on_connection(session, work)
+
+    def _settle_round(
+        self,
+        readings: list[Reading],
+        plans: Mapping[Reading, Plan],
+        read: Mapping[Person, bytes | None],
+        sent: list[int],
+        now: datetime,
+        connection: Connection,
+    ) -> Stored:
+        """A round whose turns all ask for no effect, on SQLite's writer thread: claim the
+        events, check nobody's state changed since it was read, store it all."""
+        claimed = claim_on(connection, [reading.event.id for reading in readings])
+        todo = [reading for reading in readings if reading.event.id in claimed]
+        people = [_person(r.incoming) for r in todo if r in plans]
+        if load_sealed_on(connection, people) != {p: read.get(p) for p in sorted(set(people))}:
+            raise StateChangedError  # rolled back: the round is played the general way
+        result = Round()
+        for reading in todo:
+            self._settled_turn(reading, plans.get(reading), result)
+        vault = self._services.vault
+        return store_round_on(connection, vault, result, sent, now, self.send_lease)
+
+    async def _play_round(
+        self,
+        session: AsyncSession,
+        readings: list[Reading],
+        plans: Mapping[Reading, Plan],
+        read: Mapping[Person, bytes | None],
+        sent: list[int],
+    ) -> Stored:
+        """Any round: reviewers' decisions and effects run in the transaction."""
+        claimed = await claim(session, [reading.event.id for reading in readings])
+        todo = [reading for reading in readings if reading.event.id in claimed]
+        result = Round()
+        for reading in todo:  # first reviewers: a decision may change an applicant's state
+            if reading not in plans:
+                await self._turn(session, reading, None, result)
+        planned = [reading for reading in todo if reading in plans]
+        now = await load_sealed(session, [_person(r.incoming) for r in planned])
+        for reading in planned:
+            person = _person(reading.incoming)
+            plan = plans[reading]
+            if now.get(person) != read.get(person):  # changed since it was read: again
+                plan = self._plan_one(reading, now.get(person))
+            await self._turn(session, reading, plan, result)
+        vault = self._services.vault
+        return await store_round(session, vault, result, sent, self._now(), self.send_lease)
+
+    async def _plan(
+        self, readings: list[Reading], read: Mapping[Person, bytes | None]
+    ) -> dict[Reading, Plan]:
+        """Each person's turn from the state read: the pure part, done before taking the
+        write lock; a turn without effects is finished here, rendered and all."""
+        plans: dict[Reading, Plan] = {}
+        for number, reading in enumerate(readings):
+            if self._is_own_turn(reading):
+                assert reading.incoming is not None
+                plans[reading] = self._plan_one(reading, read.get(_person(reading.incoming)))
+            if number % PLANS_BETWEEN_BREATHS == PLANS_BETWEEN_BREATHS - 1:
+                await asyncio.sleep(0)  # let waiting webhooks in: they must be answered soon
+        return plans
+
+    def _plan_one(self, reading: Reading, sealed: bytes | None) -> Plan:
+        assert reading.incoming is not None
+        started = time.perf_counter()
+        saved = unseal(self._services.vault, _person(reading.incoming), sealed)
+        turn = self.handler.plan(reading.incoming, saved)
+        settled = None if turn.effects else self.handler.settle(turn)
+        return Plan(turn, settled, time.perf_counter() - started)
 
     def _is_own_turn(self, reading: Reading) -> bool:
         incoming = reading.incoming
         return incoming is not None and not self.handler.wants_review(incoming)
 
     async def _turn(
-        self,
-        session: AsyncSession,
-        reading: Reading,
-        saved: Mapping[Person, dict[str, Any] | None],
-        result: Round,
+        self, session: AsyncSession, reading: Reading, plan: Plan | None, result: Round
     ) -> None:
+        incoming = reading.incoming
+        if (plan is not None and plan.settled is not None) or incoming is None:
+            self._settled_turn(reading, plan, result)
+            return
+        if (person := _person(incoming)) in result.states:
+            return  # the same conversation twice in one round: the second waits for the next
+        if plan is None:  # a reviewer's event: in the transaction, it decides
+            replies = await self.handler.turn(session, incoming, reading.photo)
+        else:
+            step = await self.handler.carry_through(session, incoming, reading.photo, plan.turn)
+            result.states[person] = step.state
+            replies = step.replies
+        _done(result, reading, replies)
+
+    def _settled_turn(self, reading: Reading, plan: Plan | None, result: Round) -> None:
         event, incoming = reading.event, reading.incoming
         if reading.quarantined:
             result.quarantined.append(event.id)
-            result.observed.append((event.channel, QUARANTINED, 0.0))
-            return
-        if incoming is None:
+        elif incoming is None:
             result.done.append(event.id)  # nothing to answer (an edit, a sticker pack, ...)
-            return
-        person = _person(incoming)
-        if person in result.states:
-            return  # the same conversation twice in one round: the second waits for the next
-        started = asyncio.get_running_loop().time()
-        if self.handler.wants_review(incoming):
-            replies = await self.handler.turn(session, incoming, reading.photo)
         else:
-            step = await self.handler.step(session, incoming, reading.photo, saved.get(person))
-            result.states[person] = step.state
-            replies = step.replies
-        result.done.append(event.id)
-        took = asyncio.get_running_loop().time() - started
-        result.observed.append((event.channel, "done", took))
-        if replies:
-            result.replies.append(_replies(event, incoming, replies))
+            assert plan is not None, "a reviewer's event"
+            assert plan.settled is not None, "a turn with effects"
+            if (person := _person(incoming)) in result.states:
+                return  # the same conversation twice in one round: the second waits
+            result.states[person] = plan.settled.state
+            _done(result, reading, plan.settled.replies)
 
-    async def _store(self, session: AsyncSession, result: Round) -> None:
-        services, now = self._services, self._services.clock.now()
-        await save_states(session, services.vault, list(result.states.items()), now)
-        await finish_events(session, result.done, now)
-        await finish_events(session, result.failed, now, status=FAILED)
-        await finish_events(session, result.quarantined, now, status=QUARANTINED)
+    def _after_commit(
+        self, stored: Stored, readings: list[Reading], plans: Mapping[Reading, Plan]
+    ) -> None:
+        ours = self._ours()
+        behind = {chat for chat, row_id in stored.older if row_id not in ours}
+        for reading in readings:
+            channel, plan = reading.event.channel, plans.get(reading)
+            if reading.quarantined:
+                self.observer.handled(channel, QUARANTINED, 0.0)
+            elif reading.incoming is not None:
+                self.observer.handled(channel, "done", plan.seconds if plan else 0.0)
+        self._send_later(stored.sending, behind)
+
+    def _now(self) -> datetime:
+        return self._services.clock.now()
 
     async def _one_at_a_time(self, readings: list[Reading]) -> None:
         """After a round failed as a whole: each event alone, so one cannot stop the others."""
@@ -324,10 +384,10 @@ class Dispatcher:
             result = Round(failed=[event.id])
             if reading.incoming is not None:
                 result.replies.append(_replies(event, reading.incoming, self.handler.apology()))
-            await self._store(session, result)
-            sending, behind = await self._queue(session, result.replies)
+            vault = self._services.vault
+            stored = await store_round(session, vault, result, [], self._now(), self.send_lease)
         self.observer.handled(event.channel, FAILED, 0.0)
-        self._send_later(sending, behind)
+        self._after_commit(stored, [], {})
 
     async def _loading_notice(self, readings: list[Reading]) -> None:
         """When a round is slow, the people waiting for it see that the bot is working."""
@@ -461,6 +521,20 @@ class Dispatcher:
                 await give_up(session, outgoing.id, now, str(error))
                 logger.error("delivery %s failed for good: %s", outgoing.id, error)
                 self.observer.delivered(outgoing.channel, "failed")
+
+
+def _settled(reading: Reading, plans: Mapping[Reading, Plan]) -> bool:
+    """Whether a reading needs nothing but storing: no effect, no reviewer's decision."""
+    if reading.quarantined or reading.incoming is None:
+        return True
+    plan = plans.get(reading)
+    return plan is not None and plan.settled is not None
+
+
+def _done(result: Round, reading: Reading, replies: list[Rendered]) -> None:
+    result.done.append(reading.event.id)
+    if replies and reading.incoming is not None:
+        result.replies.append(_replies(reading.event, reading.incoming, replies))
 
 
 def _person(incoming: Incoming | None) -> Person:

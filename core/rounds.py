@@ -1,0 +1,69 @@
+"""What a round of turns stores, in one transaction: states, done marks, replies to send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.conversations import Person, save_states_on
+from core.crypto import Vault
+from core.db import on_connection
+from core.inbox import DONE, FAILED, QUARANTINED, finish_events_on
+from core.outbox import NewOutgoing, Outgoing, add_sending_on, mark_all_sent_on, unsent_before_on
+
+Chat = tuple[str, str]  # (channel, chat_id)
+
+
+@dataclass(slots=True)
+class Round:
+    """The outcome of a round's turns, to be stored together."""
+
+    done: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    quarantined: list[int] = field(default_factory=list)
+    states: dict[Person, dict[str, Any] | None] = field(default_factory=dict)
+    replies: list[NewOutgoing] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    sending: list[Outgoing]  # the replies, to send now
+    older: list[tuple[Chat, int]]  # unsent batches of the same chats stored before them
+
+
+async def store_round(
+    session: AsyncSession,
+    vault: Vault,
+    result: Round,
+    sent: list[int],
+    now: datetime,
+    lease: timedelta,
+) -> Stored:
+    store = partial(store_round_on, vault=vault, result=result, sent=sent, now=now, lease=lease)
+    return await on_connection(session, store)
+
+
+def store_round_on(
+    connection: Connection,
+    vault: Vault,
+    result: Round,
+    sent: list[int],
+    now: datetime,
+    lease: timedelta,
+) -> Stored:
+    """Store a round's outcome, and mark sent what earlier rounds delivered (`sent`)."""
+    save_states_on(connection, vault, list(result.states.items()), now)
+    for ids, status in ((result.done, DONE), (result.failed, FAILED)):
+        finish_events_on(connection, ids, now, status=status)
+    finish_events_on(connection, result.quarantined, now, status=QUARANTINED)
+    mark_all_sent_on(connection, sent, now)
+    sending = add_sending_on(connection, vault, result.replies, now, lease)
+    if not sending:
+        return Stored([], [])
+    chats = {(outgoing.channel, outgoing.chat_id) for outgoing in sending}
+    return Stored(sending, unsent_before_on(connection, chats, sending[0].id, now))
