@@ -121,9 +121,14 @@ def save_states_on(
     now: datetime,
 ) -> None:
     """save_conversation for many people in one statement."""
-    if not states:
-        return
-    rows = [
+    save_sealed_on(connection, sealed_states(vault, states, now))
+
+
+def sealed_states(
+    vault: Vault, states: Sequence[tuple[Person, dict[str, Any] | None]], now: datetime
+) -> list[dict[str, Any]]:
+    """The rows save_sealed_on writes: encrypting is the costly part, done beforehand."""
+    return [
         {
             "channel": channel,
             "user_id": user_id,
@@ -135,6 +140,11 @@ def save_states_on(
         }
         for (channel, user_id), state in states
     ]
+
+
+def save_sealed_on(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
     insert = insert_for(connection.dialect.name, table_of(Conversation))
     connection.execute(
         insert.on_conflict_do_update(

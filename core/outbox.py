@@ -105,8 +105,21 @@ def add_sending_on(
     lease: timedelta = SENDING_LEASE,
 ) -> list[Outgoing]:
     """Store the replies of many turns in one statement, leased to this process to send now."""
-    if not batches:
-        return []
+    return add_sealed_on(connection, seal_sending(vault, batches, now, lease))
+
+
+@dataclass(frozen=True, slots=True)
+class SealedSending:
+    """Replies ready to store: encrypting is the costly part, done beforehand."""
+
+    batches: Sequence[NewOutgoing]
+    keys: list[str]
+    rows: list[dict[str, Any]]
+
+
+def seal_sending(
+    vault: Vault, batches: Sequence[NewOutgoing], now: datetime, lease: timedelta = SENDING_LEASE
+) -> SealedSending:
     keys = [str(uuid.uuid4()) for _ in batches]
     rows = [
         {
@@ -122,14 +135,22 @@ def add_sending_on(
         }
         for batch, key in zip(batches, keys, strict=True)
     ]
+    return SealedSending(batches, keys, rows)
+
+
+def add_sealed_on(connection: Connection, sealed: SealedSending) -> list[Outgoing]:
+    if not sealed.rows:
+        return []
     # Matched by retry key, not by order: SQLite cannot promise RETURNING's order, and
     # asking SQLAlchemy for it would insert row by row.
     table = table_of(OutboxMessage)
-    returned = connection.execute(insert(table).returning(table.c.retry_key, table.c.id), rows)
+    returned = connection.execute(
+        insert(table).returning(table.c.retry_key, table.c.id), sealed.rows
+    )
     ids: dict[str, int] = {key: row_id for key, row_id in returned}
     return [
         Outgoing(ids[key], b.channel, b.chat_id, b.messages, b.reply_token, b.reply_by, key, 0)
-        for b, key in zip(batches, keys, strict=True)
+        for b, key in zip(sealed.batches, sealed.keys, strict=True)
     ]
 
 

@@ -10,11 +10,19 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.conversations import Person, save_states_on
+from core.conversations import Person, save_sealed_on, sealed_states
 from core.crypto import Vault
 from core.db import on_connection
 from core.inbox import DONE, FAILED, QUARANTINED, finish_events_on
-from core.outbox import NewOutgoing, Outgoing, add_sending_on, mark_all_sent_on, unsent_before_on
+from core.outbox import (
+    NewOutgoing,
+    Outgoing,
+    SealedSending,
+    add_sealed_on,
+    mark_all_sent_on,
+    seal_sending,
+    unsent_before_on,
+)
 
 Chat = tuple[str, str]  # (channel, chat_id)
 
@@ -57,12 +65,34 @@ def store_round_on(
     lease: timedelta,
 ) -> Stored:
     """Store a round's outcome, and mark sent what earlier rounds delivered (`sent`)."""
-    save_states_on(connection, vault, list(result.states.items()), now)
+    return store_sealed_on(connection, seal_round(vault, result, now, lease), sent, now)
+
+
+@dataclass(frozen=True, slots=True)
+class SealedRound:
+    """A round's outcome with its states and replies encrypted, ready to store."""
+
+    result: Round
+    states: list[dict[str, Any]]
+    sending: SealedSending
+
+
+def seal_round(vault: Vault, result: Round, now: datetime, lease: timedelta) -> SealedRound:
+    """The costly part of storing a round, done before taking the write lock."""
+    states = sealed_states(vault, list(result.states.items()), now)
+    return SealedRound(result, states, seal_sending(vault, result.replies, now, lease))
+
+
+def store_sealed_on(
+    connection: Connection, sealed: SealedRound, sent: list[int], now: datetime
+) -> Stored:
+    result = sealed.result
+    save_sealed_on(connection, sealed.states)
     for ids, status in ((result.done, DONE), (result.failed, FAILED)):
         finish_events_on(connection, ids, now, status=status)
     finish_events_on(connection, result.quarantined, now, status=QUARANTINED)
     mark_all_sent_on(connection, sent, now)
-    sending = add_sending_on(connection, vault, result.replies, now, lease)
+    sending = add_sealed_on(connection, sealed.sending)
     if not sending:
         return Stored([], [])
     chats = {(outgoing.channel, outgoing.chat_id) for outgoing in sending}

@@ -46,7 +46,7 @@ from core.outbox import (
     mark_all_sent,
     try_later,
 )
-from core.rounds import Round, Stored, store_round, store_round_on
+from core.rounds import Round, SealedRound, Stored, seal_round, store_round, store_sealed_on
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,7 @@ class Dispatcher:
         self._senders: dict[Chat, asyncio.Task[None]] = {}
         self._sent: list[int] = []  # delivered, to be marked in the next transaction
         self._wake = asyncio.Event()
+        self._one_round = asyncio.Lock()
         self._stopping = False
         self._last_retry_round = float("-inf")
 
@@ -172,7 +173,15 @@ class Dispatcher:
     # Turns ------------------------------------------------------------------------------
 
     async def handle_round(self) -> int:
-        """One round: up to batch_size people's next events. Returns how many were read."""
+        """One round: up to batch_size people's next events. Returns how many were read.
+
+        One round at a time (drain() beside run()): a person's next event is read only
+        after the round that handled their last one is stored.
+        """
+        async with self._one_round:
+            return await self._round()
+
+    async def _round(self) -> int:
         vault = self._services.vault
         read = partial(next_events_on, vault=vault, channels=self.channels, limit=self.batch_size)
         events = await self._reading(read)
@@ -220,20 +229,48 @@ class Dispatcher:
         )
 
     async def _run_turns(self, readings: list[Reading]) -> None:
-        """Plan the round's turns without the write lock, then store them in one short
-        transaction; a turn that raises undoes the round."""
+        """Plan the round's turns without the write lock, then store them: on SQLite those
+        that need nothing but storing in one hand-off to the writer thread, the others
+        (effects, reviewers' decisions) in a transaction of the session. A turn that
+        raises undoes its transaction."""
         people = [_person(r.incoming) for r in readings if self._is_own_turn(r)]
         read = await self._reading(partial(load_sealed_on, people=people, lock=False))
         plans = await self._plan(readings, read)
-        sent = list(self._sent)
-        stored = None
-        if self._threads is not None and all(_settled(r, plans) for r in readings):
-            settle = partial(self._settle_round, readings, plans, read, sent, self._now())
-            with contextlib.suppress(StateChangedError):  # then the general way, below
-                stored = await self._threads.write(settle)
-        if stored is None:
+        rest = readings
+        if self._threads is not None:  # SQLite: what needs only storing, in one hand-off
+            quick = [reading for reading in readings if _settled(reading, plans)]
+            rest = [reading for reading in readings if not _settled(reading, plans)]
+            if quick:
+                try:
+                    await self._settle_quickly(self._threads, quick, plans, read)
+                except StateChangedError:
+                    rest = readings  # then all of it the general way, below
+        if rest:
+            sent = list(self._sent)
             async with self._services.sessions.begin() as session:
-                stored = await self._play_round(session, readings, plans, read, sent)
+                stored = await self._play_round(session, rest, plans, read, sent)
+            del self._sent[: len(sent)]
+            self._after_commit(stored, rest, plans)
+
+    async def _settle_quickly(
+        self,
+        threads: SqliteThreads,
+        readings: list[Reading],
+        plans: Mapping[Reading, Plan],
+        read: Mapping[Person, bytes | None],
+    ) -> None:
+        """Turns that need nothing but storing: their outcome is built and encrypted here,
+        then claimed, checked and stored by the writer thread in one hand-off."""
+        result = Round()
+        for reading in readings:
+            self._settled_turn(reading, plans.get(reading), result)
+        now, sent = self._now(), list(self._sent)
+        sealed = seal_round(self._services.vault, result, now, self.send_lease)
+        people = sorted(set(result.states))
+        expected = {person: read.get(person) for person in people}
+        ids = [reading.event.id for reading in readings]
+        store = partial(_store_settled, ids=ids, expected=expected, sealed=sealed, sent=sent)
+        stored = await threads.write(partial(store, now=now))
         del self._sent[: len(sent)]
         self._after_commit(stored, readings, plans)
 
@@ -242,28 +279,6 @@ class Dispatcher:
             return await self._threads.read(work)
         async with self._services.sessions() as session:
             return await on_connection(session, work)
-
-    def _settle_round(
-        self,
-        readings: list[Reading],
-        plans: Mapping[Reading, Plan],
-        read: Mapping[Person, bytes | None],
-        sent: list[int],
-        now: datetime,
-        connection: Connection,
-    ) -> Stored:
-        """A round whose turns all ask for no effect, on SQLite's writer thread: claim the
-        events, check nobody's state changed since it was read, store it all."""
-        claimed = claim_on(connection, [reading.event.id for reading in readings])
-        todo = [reading for reading in readings if reading.event.id in claimed]
-        people = [_person(r.incoming) for r in todo if r in plans]
-        if load_sealed_on(connection, people) != {p: read.get(p) for p in sorted(set(people))}:
-            raise StateChangedError  # rolled back: the round is played the general way
-        result = Round()
-        for reading in todo:
-            self._settled_turn(reading, plans.get(reading), result)
-        vault = self._services.vault
-        return store_round_on(connection, vault, result, sent, now, self.send_lease)
 
     async def _play_round(
         self,
@@ -521,6 +536,21 @@ class Dispatcher:
                 await give_up(session, outgoing.id, now, str(error))
                 logger.error("delivery %s failed for good: %s", outgoing.id, error)
                 self.observer.delivered(outgoing.channel, "failed")
+
+
+def _store_settled(
+    connection: Connection,
+    ids: list[int],
+    expected: dict[Person, bytes | None],
+    sealed: SealedRound,
+    sent: list[int],
+    now: datetime,
+) -> Stored:
+    """On the writer thread: every event still pending, nobody's state changed since it
+    was read, or nothing is stored (StateChangedError: the round goes the general way)."""
+    if claim_on(connection, ids) != set(ids) or load_sealed_on(connection, expected) != expected:
+        raise StateChangedError
+    return store_sealed_on(connection, sealed, sent, now)
 
 
 def _settled(reading: Reading, plans: Mapping[Reading, Plan]) -> bool:
