@@ -22,7 +22,7 @@ from core.db import make_sessions
 from core.models import InboxEvent
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import new_ulid
-from tests.webhooks.line_world import LineWorld, line_world
+from tests.webhooks.line_world import LineWorld
 from tests.webhooks.telegram_world import TelegramWorld, telegram_world
 from webhooks.line import to_incoming as line_incoming
 
@@ -34,14 +34,6 @@ USER, GROUP = "U" + "a" * 32, "C" + "b" * 32
 TG_USER = {"id": 5550100, "is_bot": False, "first_name": "สมชาย"}
 TG_PRIVATE = {"id": 5550100, "type": "private", "first_name": "สมชาย"}
 TG_GROUP = {"id": -1001234567890, "type": "supergroup", "title": "ผู้ตรวจ"}
-
-
-@pytest.fixture
-async def line(
-    database_url: str, engine: AsyncEngine, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[LineWorld]:
-    async with line_world(database_url, tmp_path / "data", clock) as running:
-        yield running
 
 
 @pytest.fixture

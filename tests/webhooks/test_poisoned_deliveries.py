@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.handlers.channels import DeliveryError
 from bot.handlers.rendering import Button, Rendered, to_json
 from core.clock import ManualClock
 from core.outbox import Outgoing
-from tests.webhooks.line_world import LineWorld, line_world
-from tests.webhooks.telegram_world import TelegramWorld, telegram_world
+from tests.webhooks.line_world import LineWorld
+from tests.webhooks.telegram_world import TelegramWorld
 from webhooks.line import LineChannel
 from webhooks.telegram import TelegramChannel
 
@@ -34,22 +31,6 @@ BROKEN_MESSAGES: list[Any] = [
 
 def row(channel: str, chat_id: str, *messages: Any) -> Outgoing:
     return Outgoing(1, channel, chat_id, list(messages), None, None, str(uuid.uuid4()), 0)
-
-
-@pytest.fixture
-async def line(
-    database_url: str, engine: AsyncEngine, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[LineWorld]:
-    async with line_world(database_url, tmp_path / "data", clock) as running:
-        yield running
-
-
-@pytest.fixture
-async def telegram(
-    database_url: str, engine: AsyncEngine, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[TelegramWorld]:
-    async with telegram_world(database_url, tmp_path / "data", clock) as running:
-        yield running
 
 
 async def retryable(channel: LineChannel | TelegramChannel, outgoing: Outgoing) -> bool:

@@ -99,17 +99,7 @@ async def test_acknowledged_events_survive_sigkill_and_are_handled_once(
     line, api_url = emulator
     port = free_port()
     database = tmp_path / "bmabot.db"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BMABOT_")},
-        "BMABOT_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "BMABOT_DATA_DIR": str(tmp_path / "data"),
-        "BMABOT_SECRET_KEY": TEST_SECRET_KEY,
-        "BMABOT_PORT": str(port),
-        "BMABOT_LINE_CHANNEL_SECRET": CHANNEL_SECRET,
-        "BMABOT_LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
-        "BMABOT_LINE_API_URL": api_url,
-        "BMABOT_LINE_DATA_API_URL": api_url,
-    }
+    env = serve_env(tmp_path, api_url, port)
     line.webhook_url = f"http://127.0.0.1:{port}/webhooks/line"
     people = [f"U{n:032x}" for n in range(3)]
 
