@@ -40,8 +40,7 @@ from webhooks.line_setup import line_apis
 from webhooks.media import document_reader, media
 from webhooks.metrics import Metrics
 from webhooks.runtime import open_services
-from webhooks.telegram import telegram_webhook
-from webhooks.telegram_setup import telegram_channel, telegram_configured
+from webhooks.telegram_settings import telegram_configured
 from webhooks.work import build_worker, sms_gateway
 
 logger = logging.getLogger(__name__)
@@ -75,6 +74,8 @@ def create_app(
     if line_configured(settings):
         app.router.add_post("/webhooks/line", line_webhook)
     if telegram and not telegram_polling:  # when polling, updates come from getUpdates
+        from webhooks.telegram import telegram_webhook  # the SDK only where Telegram is served
+
         app.router.add_post("/webhooks/telegram", telegram_webhook)
     return app
 
@@ -153,6 +154,8 @@ async def _channels(
         api, blob = await stack.enter_async_context(line_apis(settings))
         channels["line"] = LineChannel(api, blob)
     if settings.telegram_bot_token is not None:
+        from webhooks.telegram_setup import telegram_channel
+
         channels["telegram"] = await stack.enter_async_context(
             telegram_channel(settings, document_reader(services))
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,12 +12,13 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.catalog import Catalog
 from core.settings import Settings, SettingsError
 from webhooks.telegram import PictureSource, TelegramChannel
+from webhooks.telegram_settings import telegram_configured
 
 logger = logging.getLogger(__name__)
+__all__ = ["telegram_configured"]  # checked here too, beside the rest of the set-up
 
 WEBHOOK_PATH = "/webhooks/telegram"
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 # The command list shown by Telegram's menu button, with its Thai description.
 COMMANDS = {
     "start": "menu.command.start",
@@ -29,29 +29,6 @@ COMMANDS = {
     "help": "menu.command.help",
     "cancel": "menu.command.cancel",
 }
-
-
-def telegram_configured(settings: Settings, *, polling: bool = False) -> bool:
-    """Whether to serve Telegram; a webhook needs its secret, checked before anything starts."""
-    token, secret = settings.telegram_bot_token, settings.telegram_webhook_secret
-    if token is None:
-        if secret is not None:
-            raise SettingsError(
-                "Invalid settings:\n  BMABOT_TELEGRAM_WEBHOOK_SECRET is set without "
-                "BMABOT_TELEGRAM_BOT_TOKEN: set both to serve Telegram, or neither"
-            )
-        return False
-    if secret is None and not polling:
-        raise SettingsError(
-            "Invalid settings:\n  BMABOT_TELEGRAM_WEBHOOK_SECRET: required with "
-            "BMABOT_TELEGRAM_BOT_TOKEN (1-256 characters of A-Z a-z 0-9 _ -)"
-        )
-    if secret is not None and not SECRET_FORMAT.fullmatch(secret.get_secret_value()):
-        raise SettingsError(
-            "Invalid settings:\n  BMABOT_TELEGRAM_WEBHOOK_SECRET: Telegram takes 1-256 "
-            "characters of A-Z a-z 0-9 _ - only"
-        )
-    return True
 
 
 def make_bot(settings: Settings) -> Bot:
