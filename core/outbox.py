@@ -34,6 +34,9 @@ class Outgoing:
     # gone out before that process stopped. A channel that can tell (LINE's reply token)
     # checks; one that cannot errs on the side of not saying it twice.
     maybe_sent: bool = False
+    # Stored by this process to send at once: past this, another process may take it over,
+    # so this one must not send it from memory any more (the retry round checks first).
+    leased_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +152,18 @@ def add_sealed_on(connection: Connection, sealed: SealedSending) -> list[Outgoin
     )
     ids: dict[str, int] = {key: row_id for key, row_id in returned}
     return [
-        Outgoing(ids[key], b.channel, b.chat_id, b.messages, b.reply_token, b.reply_by, key, 0)
-        for b, key in zip(sealed.batches, sealed.keys, strict=True)
+        Outgoing(
+            ids[key],
+            b.channel,
+            b.chat_id,
+            b.messages,
+            b.reply_token,
+            b.reply_by,
+            key,
+            0,
+            leased_until=row["next_attempt_at"],
+        )
+        for b, key, row in zip(sealed.batches, sealed.keys, sealed.rows, strict=True)
     ]
 
 
@@ -164,27 +177,16 @@ async def unsent_before(
 def unsent_before_on(
     connection: Connection, chats: Iterable[tuple[str, str]], before_id: int, now: datetime
 ) -> list[tuple[tuple[str, str], int]]:
-    """The unsent batches of these chats older than before_id: ((channel, chat_id), id).
-
-    Not those another process is sending at this moment (leased, first attempt): waiting
-    for it to mark them would hold this reply for a whole lease. Across processes a
-    person's replies may so pass each other by milliseconds; retries keep their order.
-    """
+    """The unsent batches of these chats older than before_id: ((channel, chat_id), id)."""
     wanted = sorted(set(chats))
     if not wanted:
         return []
     table = table_of(OutboxMessage)
-    being_sent = (
-        (table.c.attempts == 0)
-        & (table.c.next_attempt_at > table.c.created_at)
-        & (table.c.next_attempt_at > now)
-    )
     rows = connection.execute(
         select(table.c.channel, table.c.chat_id, table.c.id).where(
             table.c.status == PENDING,
             table.c.id < before_id,
             tuple_(table.c.channel, table.c.chat_id).in_(wanted),
-            ~being_sent,
         )
     )
     return [((channel, chat_id), row_id) for channel, chat_id, row_id in rows]
@@ -194,6 +196,7 @@ def unsent_before_on(
 class Due:
     batches: list[Outgoing]  # to send now, in order
     held_back: bool  # an earlier batch must wait: these wait behind it
+    elsewhere: bool = False  # held back by a batch another process is sending right now
 
 
 async def due_for_chat(
@@ -225,10 +228,10 @@ async def chat_queue(
         query = query.where(OutboxMessage.id < before_id)
     due: list[Outgoing] = []
     for row in await session.scalars(query.order_by(OutboxMessage.id)):
-        if row.id in skip or _being_sent(row, now):
+        if row.id in skip:
             continue
         if row.next_attempt_at > now:
-            return Due(due, held_back=True)
+            return Due(due, held_back=True, elsewhere=_being_sent(row, now))
         due.append(_outgoing(row, vault))
     return Due(due, held_back=False)
 
@@ -292,7 +295,7 @@ async def unsent_count(session: AsyncSession) -> int:
 
 
 def _being_sent(row: OutboxMessage, now: datetime) -> bool:
-    """Leased to the process that stored it, which is sending it now (see unsent_before)."""
+    """Leased to the process that stored it, which is sending it now."""
     return row.attempts == 0 and row.created_at < row.next_attempt_at and now < row.next_attempt_at
 
 

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Final, Literal, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,6 +55,13 @@ MAX_DELIVERY_ATTEMPTS = 8
 BATCH_SIZE = 64  # people whose turns share one transaction, at most
 PLANS_BETWEEN_BREATHS = 8  # turns planned before webhooks get the event loop again
 SENDING_AT_ONCE = 64  # chats being sent to at the same time
+# A person's last answer being sent by another process holds their next one back; it is
+# looked at again this often, so long (then the retry round takes over).
+WAIT_FOR_ANOTHER, WAITS_FOR_ANOTHER = 0.05, 40
+Sending = Literal["sent", "held", "elsewhere"]
+SENT: Final = "sent"
+HELD: Final = "held"
+ELSEWHERE: Final = "elsewhere"
 Photo = CheckedImage | ImageRefused | None
 Chat = tuple[str, str]  # (channel, chat_id)
 T = TypeVar("T")
@@ -438,21 +445,35 @@ class Dispatcher:
 
     async def _send_queue(self, chat: Chat, queue: deque[Outgoing | int]) -> None:
         channel = self.channels[chat[0]]
+        waits = 0
         try:
             while queue:
                 item = queue[0]
                 async with self._chats.hold(chat), self._at_once:
                     if isinstance(item, int):
                         sent = await self._deliver_stored(*chat, before_id=item)
-                    elif sent := await self._send(channel, item):
+                    elif self._lease_over(item):
+                        sent = HELD  # another process may be sending it now: the retry round
+                    elif await self._send(channel, item):
+                        sent = SENT
                         self._sent.append(item.id)
-                if not sent:
+                    else:
+                        sent = HELD
+                if sent == ELSEWHERE and waits < WAITS_FOR_ANOTHER:
+                    waits += 1  # another process is sending this person's last answer
+                    await asyncio.sleep(WAIT_FOR_ANOTHER)
+                    continue
+                if sent != SENT:
                     break  # what is left waits behind it: the retry round sends it
                 queue.popleft()
         except Exception:
             logger.exception("sending to a chat failed; the retry round takes over")
         finally:
             self._queues.pop(chat, None)
+
+    def _lease_over(self, outgoing: Outgoing) -> bool:
+        lease = outgoing.leased_until
+        return lease is not None and self._now() >= lease
 
     def _ours(self) -> frozenset[int]:
         """Rows this process has sent (not yet marked) or is about to send."""
@@ -487,8 +508,8 @@ class Dispatcher:
 
     async def _deliver_stored(
         self, channel_name: str, chat_id: str, before_id: int | None = None
-    ) -> bool:
-        """Send what is due; True when nothing (older than before_id) is left waiting."""
+    ) -> Sending:
+        """Send what is due: SENT when nothing (older than before_id) is left waiting."""
         services = self._services
         async with services.sessions() as session:
             due = await chat_queue(
@@ -502,10 +523,12 @@ class Dispatcher:
             )
         for outgoing in due.batches:
             if not await self._send(self.channels[channel_name], outgoing):
-                return False
+                return HELD
             async with services.sessions.begin() as session:
                 await mark_all_sent(session, [outgoing.id], services.clock.now())
-        return not due.held_back
+        if due.held_back:
+            return ELSEWHERE if due.elsewhere else HELD
+        return SENT
 
     async def _send(self, channel: Channel, outgoing: Outgoing) -> bool:
         """Deliver one batch; False when it must wait (and so must the chat's later ones)."""

@@ -5,34 +5,26 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import LineEmulator
 from tests.emulators.telegram import TelegramEmulator
 from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET
+from tests.webhooks.serve_world import Start, free_port, serve_env, start
 from tests.webhooks.telegram_world import TOKEN as TELEGRAM_TOKEN
 from tests.webhooks.telegram_world import WEBHOOK_SECRET
 
-BMABOT = Path(sys.executable).parent / "bmabot"
+__all__ = ["start"]  # the fixture that kills what a test started
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("BMABOT_TEST_DATABASE_URL")),
     reason="runs the server on its own SQLite file; the PostgreSQL run covers the same code",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -43,54 +35,6 @@ async def emulator() -> AsyncIterator[tuple[LineEmulator, str]]:
     yield line, str(server.make_url("")).rstrip("/")
     await server.close()
     line.assert_no_violations()
-
-
-Start = Callable[..., Awaitable[asyncio.subprocess.Process]]
-
-
-@pytest.fixture
-async def start() -> AsyncIterator[Start]:
-    """Starts `bmabot serve`; whatever still runs when the test ends is killed."""
-    started: list[asyncio.subprocess.Process] = []
-
-    async def launch(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
-        started.append(await serving(env, *arguments))
-        return started[-1]
-
-    yield launch
-    for process in started:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-
-
-async def serving(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
-    """Start `bmabot serve` and wait for its 'serving' log line (no polling, no sleeping)."""
-    process = await asyncio.create_subprocess_exec(
-        str(BMABOT), "serve", *arguments, env=env, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    while True:
-        line = await asyncio.wait_for(process.stderr.readline(), timeout=60)
-        assert line, "bmabot serve exited before serving"
-        if b"bmabot serving on" in line:
-            return process
-
-
-def serve_env(tmp_path: Path, api_url: str, port: int) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("BMABOT_")},
-        "BMABOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bmabot.db'}",
-        "BMABOT_DATA_DIR": str(tmp_path / "data"),
-        "BMABOT_SECRET_KEY": TEST_SECRET_KEY,
-        "BMABOT_PORT": str(port),
-        "BMABOT_LINE_CHANNEL_SECRET": CHANNEL_SECRET,
-        "BMABOT_LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
-        "BMABOT_LINE_API_URL": api_url,
-        "BMABOT_LINE_DATA_API_URL": api_url,
-        # What a killed process leased is taken over after this, instead of 20 s.
-        "BMABOT_SEND_LEASE_SECONDS": "0.5",
-    }
 
 
 async def test_acknowledged_events_survive_sigkill_and_are_handled_once(

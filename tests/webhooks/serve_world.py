@@ -1,0 +1,82 @@
+"""`bmabot serve` as real processes for the tests: started, waited for, killed at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_SECRET_KEY
+from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET
+
+BMABOT = Path(sys.executable).parent / "bmabot"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+Start = Callable[..., Awaitable[asyncio.subprocess.Process]]
+
+
+@pytest.fixture
+async def start() -> AsyncIterator[Start]:
+    """Starts `bmabot serve`; whatever still runs when the test ends is killed."""
+    started: list[asyncio.subprocess.Process] = []
+    reading: list[asyncio.Task[None]] = []
+
+    async def launch(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
+        process = await serving(env, *arguments)
+        assert process.stderr is not None
+        # Its log is read on, or a full pipe would stop the server mid-sentence.
+        reading.append(asyncio.create_task(_read_to_the_end(process.stderr)))
+        started.append(process)
+        return process
+
+    yield launch
+    for process in started:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    await asyncio.gather(*reading)
+
+
+async def _read_to_the_end(stream: asyncio.StreamReader) -> None:
+    while await stream.readline():
+        pass
+
+
+async def serving(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
+    """Start `bmabot serve` and wait for its 'serving' log line (no polling, no sleeping)."""
+    process = await asyncio.create_subprocess_exec(
+        str(BMABOT), "serve", *arguments, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    assert process.stderr is not None
+    while True:
+        line = await asyncio.wait_for(process.stderr.readline(), timeout=60)
+        assert line, "bmabot serve exited before serving"
+        if b"bmabot serving on" in line:
+            return process
+
+
+def serve_env(tmp_path: Path, api_url: str, port: int) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BMABOT_")},
+        "BMABOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bmabot.db'}",
+        "BMABOT_DATA_DIR": str(tmp_path / "data"),
+        "BMABOT_SECRET_KEY": TEST_SECRET_KEY,
+        "BMABOT_PORT": str(port),
+        "BMABOT_LINE_CHANNEL_SECRET": CHANNEL_SECRET,
+        "BMABOT_LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
+        "BMABOT_LINE_API_URL": api_url,
+        "BMABOT_LINE_DATA_API_URL": api_url,
+        # What a killed process leased is taken over after this, instead of 20 s.
+        "BMABOT_SEND_LEASE_SECONDS": "3",
+    }
