@@ -1,12 +1,13 @@
 """The dispatcher: inbox events handled in order per person, many people per transaction.
 
-A round takes the oldest pending event of each of up to `batch_size` people, fetches their
-photos, then runs all their turns in one transaction: it claims the events, loads every
-conversation at once, runs each turn (a failing one is undone alone and answered with an
-apology), and stores the states, the replies (outbox) and the "done" marks together. The
-replies are sent after the commit while the next round runs; marking them sent rides on
-the next commit. A crash in between sends late (from the outbox), never loses, and never
-handles an event twice: see core/outbox.py for how a reply is not said twice.
+A round takes the oldest pending event of each of up to `batch_size` people and fetches
+their photos; it plans their turns from the states read (the pure part, outside any lock),
+then stores them in one transaction that claims the events, checks nobody's state changed
+meanwhile, runs the effects and reviewers' decisions, and stores the states, the replies
+(outbox) and the "done" marks together. A turn that raises undoes its transaction; the
+round's events are then handled one at a time, the failing one answered with an apology.
+The replies go to the Sender (sender.py) after the commit, while the next round runs.
+A crash in between sends late, never loses, never handles an event twice.
 """
 
 from __future__ import annotations
@@ -14,24 +15,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Final, Literal, Protocol, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.engine import Turn
 from bot.flows.incoming import Incoming
-from bot.handlers.channels import Channel, DeliveryError
+from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler, Step
-from bot.handlers.locks import KeyedLocks
 from bot.handlers.rendering import Rendered, to_json
+from bot.handlers.sender import Observer, Sender, Unobserved
 from core.conversations import Person, load_sealed, load_sealed_on, unseal
 from core.db import SqliteThreads, on_connection
 from core.images import CheckedImage, ImageRefused
@@ -39,31 +38,15 @@ from core.inbox import FAILED, QUARANTINED, StoredEvent, claim, claim_on, next_e
 from core.outbox import (
     SENDING_LEASE,
     NewOutgoing,
-    Outgoing,
-    chat_queue,
-    chats_with_due,
-    give_up,
-    mark_all_sent,
-    try_later,
 )
 from core.rounds import Round, SealedRound, Stored, seal_round, store_round, store_sealed_on
 
 logger = logging.getLogger(__name__)
 
 REPLY_WINDOW = timedelta(seconds=50)  # LINE's reply tokens last about a minute
-MAX_DELIVERY_ATTEMPTS = 8
 BATCH_SIZE = 64  # people whose turns share one transaction, at most
 PLANS_BETWEEN_BREATHS = 8  # turns planned before webhooks get the event loop again
-SENDING_AT_ONCE = 64  # chats being sent to at the same time
-# A person's last answer being sent by another process holds their next one back; it is
-# looked at again this often, so long (then the retry round takes over).
-WAIT_FOR_ANOTHER, WAITS_FOR_ANOTHER = 0.05, 40
-Sending = Literal["sent", "held", "elsewhere"]
-SENT: Final = "sent"
-HELD: Final = "held"
-ELSEWHERE: Final = "elsewhere"
 Photo = CheckedImage | ImageRefused | None
-Chat = tuple[str, str]  # (channel, chat_id)
 T = TypeVar("T")
 
 
@@ -90,24 +73,6 @@ class StateChangedError(Exception):
     """Someone's state changed between reading it and storing their turn."""
 
 
-class Observer(Protocol):
-    """Told what happens, for /metrics."""
-
-    def handled(self, channel: str, outcome: str, seconds: float) -> None:
-        """An event's outcome (done, failed, quarantined) and its turn's time."""
-
-    def delivered(self, channel: str, outcome: str) -> None:
-        """A reply batch sent, to be retried, or failed for good."""
-
-
-class Unobserved:
-    def handled(self, channel: str, outcome: str, seconds: float) -> None:
-        return None
-
-    def delivered(self, channel: str, outcome: str) -> None:
-        return None
-
-
 class Dispatcher:
     def __init__(
         self,
@@ -130,12 +95,8 @@ class Dispatcher:
         self.send_lease = send_lease
         self._threads = threads  # SQLite: a round's reads and writes, one hand-off each
         self._services = handler.services
-        self._chats = KeyedLocks()
-        self._at_once = asyncio.Semaphore(SENDING_AT_ONCE)
-        self._queues: dict[Chat, deque[Outgoing | int]] = {}  # int: first what is stored
-        self._senders: dict[Chat, asyncio.Task[None]] = {}
-        self._sent: list[int] = []  # delivered, to be marked in the next transaction
         self._wake = asyncio.Event()
+        self.sender = Sender(handler.services, channels, self.observer, self.wake)
         self._one_round = asyncio.Lock()
         self._stopping = False
         self._last_retry_round = float("-inf")
@@ -153,8 +114,8 @@ class Dispatcher:
                 handled = await self.handle_round()
                 if not handled or loop.time() - self._last_retry_round > self.poll_interval:
                     self._last_retry_round = loop.time()
-                    await self._mark_sent()
-                    await self.deliver_due()
+                    await self.sender.mark_sent()
+                    await self.sender.deliver_due()
             except Exception:
                 logger.exception("dispatcher round failed; trying again")
             if handled:
@@ -162,20 +123,26 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
 
+    async def deliver_due(self) -> None:
+        await self.sender.deliver_due()
+
+    async def deliver(self, channel_name: str, chat_id: str) -> None:
+        await self.sender.deliver(channel_name, chat_id)
+
     async def stop(self) -> None:
         """Take no new events; finish sending what was handled and mark it sent."""
         self._stopping = True
         self._wake.set()
-        await self._settle_sending()
-        await self._mark_sent()
+        await self.sender.settle()
+        await self.sender.mark_sent()
 
     async def drain(self) -> None:
         """Handle everything pending now and deliver what is due (for tests and shutdown)."""
         while await self.handle_round():
             pass
-        await self._settle_sending()
-        await self._mark_sent()
-        await self.deliver_due()
+        await self.sender.settle()
+        await self.sender.mark_sent()
+        await self.sender.deliver_due()
 
     # Turns ------------------------------------------------------------------------------
 
@@ -253,10 +220,10 @@ class Dispatcher:
                 except StateChangedError:
                     rest = readings  # then all of it the general way, below
         if rest:
-            sent = list(self._sent)
+            sent = list(self.sender.sent)
             async with self._services.sessions.begin() as session:
                 stored = await self._play_round(session, rest, plans, read, sent)
-            del self._sent[: len(sent)]
+            del self.sender.sent[: len(sent)]
             self._after_commit(stored, rest, plans)
 
     async def _settle_quickly(
@@ -271,14 +238,14 @@ class Dispatcher:
         result = Round()
         for reading in readings:
             self._settled_turn(reading, plans.get(reading), result)
-        now, sent = self._now(), list(self._sent)
+        now, sent = self._now(), list(self.sender.sent)
         sealed = seal_round(self._services.vault, result, now, self.send_lease)
         people = sorted(set(result.states))
         expected = {person: read.get(person) for person in people}
         ids = [reading.event.id for reading in readings]
         store = partial(_store_settled, ids=ids, expected=expected, sealed=sealed, sent=sent)
         stored = await threads.write(partial(store, now=now))
-        del self._sent[: len(sent)]
+        del self.sender.sent[: len(sent)]
         self._after_commit(stored, readings, plans)
 
     async def _reading(self, work: Callable[[Connection], T]) -> T:
@@ -373,7 +340,7 @@ class Dispatcher:
     def _after_commit(
         self, stored: Stored, readings: list[Reading], plans: Mapping[Reading, Plan]
     ) -> None:
-        ours = self._ours()
+        ours = self.sender.ours()
         behind = {chat for chat, row_id in stored.older if row_id not in ours}
         for reading in readings:
             channel, plan = reading.event.channel, plans.get(reading)
@@ -381,7 +348,7 @@ class Dispatcher:
                 self.observer.handled(channel, QUARANTINED, 0.0)
             elif reading.incoming is not None:
                 self.observer.handled(channel, "done", plan.seconds if plan else 0.0)
-        self._send_later(stored.sending, behind)
+        self.sender.send_later(stored.sending, behind)
 
     def _now(self) -> datetime:
         return self._services.clock.now()
@@ -422,143 +389,6 @@ class Dispatcher:
         await asyncio.gather(
             *(_quietly(channel.show_loading(incoming)) for channel, incoming in waiting)
         )
-
-    # Delivery ---------------------------------------------------------------------------
-
-    def _send_later(self, sending: list[Outgoing], behind: set[Chat]) -> None:
-        """Queue a round's replies: each chat's in order, after what it was sent before."""
-        for outgoing in sending:
-            chat = (outgoing.channel, outgoing.chat_id)
-            queue = self._queues.setdefault(chat, deque())
-            if chat in behind:
-                behind.discard(chat)
-                queue.append(outgoing.id)  # first the chat's older stored batches
-            queue.append(outgoing)
-            if chat not in self._senders:
-                task = asyncio.create_task(self._send_queue(chat, queue))
-                self._senders[chat] = task
-                task.add_done_callback(partial(self._sender_done, chat))
-
-    def _sender_done(self, chat: Chat, task: asyncio.Task[None]) -> None:
-        self._senders.pop(chat, None)
-        self._wake.set()  # mark what went out soon
-
-    async def _send_queue(self, chat: Chat, queue: deque[Outgoing | int]) -> None:
-        channel = self.channels[chat[0]]
-        waits = 0
-        try:
-            while queue:
-                item = queue[0]
-                async with self._chats.hold(chat), self._at_once:
-                    if isinstance(item, int):
-                        sent = await self._deliver_stored(*chat, before_id=item)
-                    elif self._lease_over(item):
-                        sent = HELD  # another process may be sending it now: the retry round
-                    elif await self._send(channel, item):
-                        sent = SENT
-                        self._sent.append(item.id)
-                    else:
-                        sent = HELD
-                if sent == ELSEWHERE and waits < WAITS_FOR_ANOTHER:
-                    waits += 1  # another process is sending this person's last answer
-                    await asyncio.sleep(WAIT_FOR_ANOTHER)
-                    continue
-                if sent != SENT:
-                    break  # what is left waits behind it: the retry round sends it
-                queue.popleft()
-        except Exception:
-            logger.exception("sending to a chat failed; the retry round takes over")
-        finally:
-            self._queues.pop(chat, None)
-
-    def _lease_over(self, outgoing: Outgoing) -> bool:
-        lease = outgoing.leased_until
-        return lease is not None and self._now() >= lease
-
-    def _ours(self) -> frozenset[int]:
-        """Rows this process has sent (not yet marked) or is about to send."""
-        queued = (
-            item.id for q in self._queues.values() for item in q if not isinstance(item, int)
-        )
-        return frozenset((*self._sent, *queued))
-
-    async def _settle_sending(self) -> None:
-        while self._senders:
-            await asyncio.gather(*list(self._senders.values()), return_exceptions=True)
-
-    async def _mark_sent(self) -> None:
-        if not self._sent:
-            return
-        sent = list(self._sent)
-        async with self._services.sessions.begin() as session:
-            await mark_all_sent(session, sent, self._services.clock.now())
-        del self._sent[: len(sent)]
-
-    async def deliver_due(self) -> None:
-        async with self._services.sessions() as session:
-            chats = await chats_with_due(session, self._services.clock.now())
-        for channel, chat_id in chats:
-            if channel in self.channels:
-                await self.deliver(channel, chat_id)
-
-    async def deliver(self, channel_name: str, chat_id: str) -> None:
-        """Send a chat's stored batches in order; one that must wait holds back those after it."""
-        async with self._chats.hold((channel_name, chat_id)):
-            await self._deliver_stored(channel_name, chat_id)
-
-    async def _deliver_stored(
-        self, channel_name: str, chat_id: str, before_id: int | None = None
-    ) -> Sending:
-        """Send what is due: SENT when nothing (older than before_id) is left waiting."""
-        services = self._services
-        async with services.sessions() as session:
-            due = await chat_queue(
-                session,
-                services.vault,
-                channel_name,
-                chat_id,
-                services.clock.now(),
-                before_id,
-                self._ours(),
-            )
-        for outgoing in due.batches:
-            if not await self._send(self.channels[channel_name], outgoing):
-                return HELD
-            async with services.sessions.begin() as session:
-                await mark_all_sent(session, [outgoing.id], services.clock.now())
-        if due.held_back:
-            return ELSEWHERE if due.elsewhere else HELD
-        return SENT
-
-    async def _send(self, channel: Channel, outgoing: Outgoing) -> bool:
-        """Deliver one batch; False when it must wait (and so must the chat's later ones)."""
-        try:
-            await channel.send(outgoing, self._services.clock.now())
-        except DeliveryError as error:
-            await self._after_failure(outgoing, error)
-            return not error.retryable
-        except Exception as error:  # an odd row must not stop the others: retried, then failed
-            logger.exception("delivery %s failed unexpectedly", outgoing.id)
-            await self._after_failure(
-                outgoing, DeliveryError(f"unexpected {type(error).__name__}", retryable=True)
-            )
-            return False
-        self.observer.delivered(outgoing.channel, "sent")
-        return True
-
-    async def _after_failure(self, outgoing: Outgoing, error: DeliveryError) -> None:
-        now = self._services.clock.now()
-        async with self._services.sessions.begin() as session:
-            if error.retryable and outgoing.attempts + 1 < MAX_DELIVERY_ATTEMPTS:
-                await try_later(
-                    session, outgoing.id, now, backoff(outgoing.attempts, error), str(error)
-                )
-                logger.warning("delivery %s will be retried: %s", outgoing.id, error)
-                self.observer.delivered(outgoing.channel, "retry")
-            else:
-                await give_up(session, outgoing.id, now, str(error))
-                logger.error("delivery %s failed for good: %s", outgoing.id, error)
-                self.observer.delivered(outgoing.channel, "failed")
 
 
 def _store_settled(
@@ -609,10 +439,3 @@ def _replies(event: StoredEvent, incoming: Incoming, replies: list[Rendered]) ->
 async def _quietly(call: Awaitable[None]) -> None:
     with contextlib.suppress(Exception):
         await call
-
-
-def backoff(attempts: int, error: DeliveryError) -> timedelta:
-    if error.retry_after is not None:
-        return timedelta(seconds=error.retry_after)
-    base = min(300.0, 2.0 ** (attempts + 1))
-    return timedelta(seconds=base + random.uniform(0, base / 4))  # jitter spreads retries

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.handlers.channels import DeliveryError
 from bot.handlers.conversation import ConversationHandler, Services
-from bot.handlers.dispatcher import MAX_DELIVERY_ATTEMPTS, Dispatcher
+from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.sender import MAX_DELIVERY_ATTEMPTS
 from core.clock import ManualClock
 from core.inbox import NewEvent
 from core.inbox_writer import InboxWriter
