@@ -93,7 +93,6 @@ class Sender:
                 task.add_done_callback(partial(self._sender_done, chat))
 
     def _sender_done(self, chat: Chat, task: asyncio.Task[None]) -> None:
-        self._senders.pop(chat, None)
         self._wake()  # mark what went out soon
 
     async def _send_queue(self, chat: Chat, queue: deque[Outgoing | int]) -> None:
@@ -122,7 +121,9 @@ class Sender:
         except Exception:
             logger.exception("sending to a chat failed; the retry round takes over")
         finally:
+            # Both at once, before the task ends: replies queued after this start a new one.
             self._queues.pop(chat, None)
+            self._senders.pop(chat, None)
 
     def _lease_over(self, outgoing: Outgoing) -> bool:
         lease = outgoing.leased_until
