@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from tests.conftest import TEST_SECRET_KEY
+from tests.emulators.line import LineEmulator
 from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET
 
 BMABOT = Path(sys.executable).parent / "bmabot"
@@ -24,6 +26,17 @@ def free_port() -> int:
 
 
 Start = Callable[..., Awaitable[asyncio.subprocess.Process]]
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[tuple[LineEmulator, str]]:
+    """The LINE emulator on a loopback port, and its address for BMABOT_LINE_API_URL."""
+    line = LineEmulator(channel_secret=CHANNEL_SECRET, access_token=ACCESS_TOKEN)
+    server = TestServer(line.app, host="127.0.0.1")
+    await server.start_server()
+    yield line, str(server.make_url("")).rstrip("/")
+    await server.close()
+    line.assert_no_violations()
 
 
 @pytest.fixture

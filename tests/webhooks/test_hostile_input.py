@@ -6,7 +6,6 @@ import copy
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
-from core.clock import ManualClock
 from core.crypto import Vault
 from core.db import make_sessions
 from core.models import InboxEvent
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import new_ulid
 from tests.webhooks.line_world import LineWorld
-from tests.webhooks.telegram_world import TelegramWorld, telegram_world
+from tests.webhooks.telegram_world import TelegramWorld
 from webhooks.line import to_incoming as line_incoming
 
 Json = dict[str, Any]
@@ -37,15 +35,13 @@ TG_GROUP = {"id": -1001234567890, "type": "supergroup", "title": "ผู้ต�
 
 
 @pytest.fixture
-async def telegram(
-    database_url: str, engine: AsyncEngine, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[TelegramWorld]:
-    async with telegram_world(database_url, tmp_path / "data", clock) as running:
-        yield running
-        await running.channel.settle()
-        # Made-up callback query ids are refused by Telegram (and the emulator): not a bug.
-        refused = running.emulator.violations
-        refused[:] = [v for v in refused if not v.startswith("answerCallbackQuery")]
+async def telegram(telegram: TelegramWorld) -> AsyncIterator[TelegramWorld]:
+    """The running world of conftest.py, less the refusals of made-up callback query ids
+    (Telegram and its emulator refuse them: not a bug)."""
+    yield telegram
+    await telegram.channel.settle()
+    refused = telegram.emulator.violations
+    refused[:] = [v for v in refused if not v.startswith("answerCallbackQuery")]
 
 
 # --- bodies ----------------------------------------------------------------------------------

@@ -5,20 +5,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.models import InboxEvent
 from tests.emulators.line import LineEmulator
-from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET
-from tests.webhooks.serve_world import Start, free_port, serve_env, start
+from tests.webhooks.serve_world import Start, emulator, free_port, serve_env, start
 
-__all__ = ["start"]  # the fixture that kills what a test started
+__all__ = ["emulator", "start"]  # fixtures: the LINE emulator, and what kills what a test started
 pytestmark = pytest.mark.skipif(
     not os.environ.get("BMABOT_TEST_DATABASE_URL"),
     reason="scale-out is PostgreSQL's (SQLite serves one process); the PostgreSQL run has it",
@@ -29,16 +26,6 @@ pytestmark = pytest.mark.skipif(
 # question again, the question whether to cancel.
 WALK = ["สมัคร", "ค่ะ", "ย้อนกลับ", "ใช่", "ยกเลิก"]
 ANSWERED_IN_ORDER = ["ประเภทใดคะ", "การคุ้มครองข้อมูลส่วนบุคคล", "ประเภทใดคะ", "ยกเลิก"]
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[tuple[LineEmulator, str]]:
-    line = LineEmulator(channel_secret=CHANNEL_SECRET, access_token=ACCESS_TOKEN)
-    server = TestServer(line.app, host="127.0.0.1")
-    await server.start_server()
-    yield line, str(server.make_url("")).rstrip("/")
-    await server.close()
-    line.assert_no_violations()
 
 
 async def test_two_servers_handle_each_event_once_and_each_person_in_order(

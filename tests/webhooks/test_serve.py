@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -15,26 +14,15 @@ from aiohttp.test_utils import TestServer
 
 from tests.emulators.line import LineEmulator
 from tests.emulators.telegram import TelegramEmulator
-from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET
-from tests.webhooks.serve_world import Start, free_port, serve_env, start
+from tests.webhooks.serve_world import Start, emulator, free_port, serve_env, start
 from tests.webhooks.telegram_world import TOKEN as TELEGRAM_TOKEN
 from tests.webhooks.telegram_world import WEBHOOK_SECRET
 
-__all__ = ["start"]  # the fixture that kills what a test started
+__all__ = ["emulator", "start"]  # fixtures: the LINE emulator, and what kills what a test started
 pytestmark = pytest.mark.skipif(
     bool(os.environ.get("BMABOT_TEST_DATABASE_URL")),
     reason="runs the server on its own SQLite file; the PostgreSQL run covers the same code",
 )
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[tuple[LineEmulator, str]]:
-    line = LineEmulator(channel_secret=CHANNEL_SECRET, access_token=ACCESS_TOKEN)
-    server = TestServer(line.app, host="127.0.0.1")
-    await server.start_server()
-    yield line, str(server.make_url("")).rstrip("/")
-    await server.close()
-    line.assert_no_violations()
 
 
 async def test_acknowledged_events_survive_sigkill_and_are_handled_once(
