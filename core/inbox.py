@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -47,42 +47,56 @@ def _context(key: str) -> str:
 async def store_events(
     session: AsyncSession, vault: Vault, events: Iterable[NewEvent], now: datetime
 ) -> set[str]:
-    """Insert the events not seen before in one statement; a redelivered one is dropped.
+    """Insert the events not seen before; a redelivered one is dropped.
 
     Returns the keys stored now: a key given twice is stored once.
     """
-    insert = events_insert(session.get_bind().dialect.name, vault, events, now)
-    return set() if insert is None else set(await session.scalars(insert))
+    rows = event_rows(vault, events, now)
+    if not rows:
+        return set()
+    return set(await session.scalars(events_insert(session.get_bind().dialect.name), rows))
 
 
 def store_events_on(
     connection: Connection, vault: Vault, events: Iterable[NewEvent], now: datetime
 ) -> set[str]:
     """store_events on a synchronous connection (SQLite's writer thread)."""
-    insert = events_insert(connection.dialect.name, vault, events, now)
-    return set() if insert is None else set(connection.scalars(insert))
+    rows = event_rows(vault, events, now)
+    if not rows:
+        return set()
+    return set(connection.scalars(events_insert(connection.dialect.name), rows))
 
 
-def events_insert(
-    dialect: str, vault: Vault, events: Iterable[NewEvent], now: datetime
-) -> ReturningInsert[tuple[str]] | None:
+def event_rows(vault: Vault, events: Iterable[NewEvent], now: datetime) -> list[dict[str, Any]]:
+    """One row per key, its payload encrypted; every column given, so that no default is
+    computed row by row."""
     rows: dict[str, dict[str, Any]] = {}
     for event in events:
-        rows.setdefault(
-            event.key,
-            {
+        if event.key not in rows:
+            rows[event.key] = {
                 "key": event.key,
                 "channel": event.channel,
                 "user_id": event.user_id,
                 "payload": vault.encrypt_json(dict(event.payload), context=_context(event.key)),
                 "received_at": now,
-            },
-        )
-    if not rows:
-        return None
+                "status": PENDING,
+                "attempts": 0,
+                "handled_at": None,
+            }
+    return list(rows.values())
+
+
+@cache
+def events_insert(dialect: str) -> ReturningInsert[tuple[str]]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING key, run with a list of rows.
+
+    Compiled once and kept in SQLAlchemy's statement cache; SQLAlchemy sends the rows as
+    one multi-row INSERT ("insertmanyvalues"). A statement built with .values([...rows])
+    would be compiled anew for every batch.
+    """
     table = table_of(InboxEvent)
-    insert = insert_for(dialect, table).values(list(rows.values()))
-    return insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key)
+    insert = insert_for(dialect, table).on_conflict_do_nothing(index_elements=["key"])
+    return insert.returning(table.c.key)
 
 
 async def people_waiting(session: AsyncSession, limit: int = 500) -> list[tuple[str, str]]:

@@ -135,6 +135,11 @@ def seal_sending(
             "retry_key": key,
             "next_attempt_at": now + lease,
             "created_at": now,
+            # Every column given: no default computed row by row at insert.
+            "status": PENDING,
+            "attempts": 0,
+            "sent_at": None,
+            "last_error": None,
         }
         for batch, key in zip(batches, keys, strict=True)
     ]
