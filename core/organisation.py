@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -48,6 +48,7 @@ CUTOFF = 80.0
 SOUND_ALIKE_PENALTY = 5.0
 CLEAR_LEAD = 10.0  # exact (100) over containment (90): offer only the exact match
 MIN_QUERY_LENGTH = 2  # a single letter is found inside almost every name
+SEARCHES_KEPT = 2048  # results of recent searches, for the next person who types the same
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,9 @@ class Organisation:
         self._order = {unit.id: index for index, unit in enumerate(units)}
         self._children = _sorted_children(units)
         self._top_level_scope = _Scope.of(_top_level_searchable(units))
+        # The tree never changes once loaded, and on a busy day many people type the same
+        # few names: a search's result is kept (the fuzzy scoring is a turn's dearest part).
+        self._found: OrderedDict[tuple[str, str | None, int], tuple[Match, ...]] = OrderedDict()
 
     @classmethod
     def load(cls, path: Path | None = None) -> Organisation:
@@ -115,6 +119,17 @@ class Organisation:
         tree (ฝ่ายทะเบียน, shared by 50 districts, would only mislead there);
         under=unit_id searches that unit's descendants (KeyError if it is unknown).
         """
+        asked = (query, under, limit)
+        if (found := self._found.get(asked)) is not None:
+            self._found.move_to_end(asked)
+            return list(found)
+        result = self._search(query, under, limit)
+        self._found[asked] = tuple(result)
+        if len(self._found) > SEARCHES_KEPT:
+            self._found.popitem(last=False)
+        return result
+
+    def _search(self, query: str, under: str | None, limit: int) -> list[Match]:
         typed = _strip_particles(_clean(query))
         needle = _strip_prefix(typed)
         if len(needle) < MIN_QUERY_LENGTH or limit < 1:

@@ -375,3 +375,12 @@ def test_find_is_fast(organisation: Organisation) -> None:
     for query in queries:
         organisation.find(query)
     assert (time.perf_counter() - start) / len(queries) < 0.01  # generous: about 1 ms here
+
+
+def test_the_same_search_again_gives_the_same_units_and_a_caller_cannot_spoil_it() -> None:
+    organisation = Organisation.load()
+    first = organisation.find("บางรัก")
+    first.clear()  # a caller's list is its own
+    again = organisation.find("บางรัก")
+    assert again == Organisation.load().find("บางรัก") != []
+    assert organisation.find("บางรักค่ะ") == again  # another text: searched, same answer
