@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
-from core.crypto import Vault
+from core.crypto import Vault, VaultError
 from core.db import insert_for, on_connection, table_of
 from core.models import InboxEvent
 
@@ -38,6 +38,7 @@ class StoredEvent:
     payload: dict[str, Any]
     received_at: datetime
     attempts: int
+    unreadable: bool = False  # its payload cannot be decrypted: quarantined, never retried
 
 
 def _context(key: str) -> str:
@@ -187,8 +188,17 @@ async def next_event(
 
 
 def _stored(row: Any, vault: Vault) -> StoredEvent:  # an InboxEvent or a row of its table
-    payload = vault.decrypt_json(row.payload, context=_context(row.key))
-    return StoredEvent(row.id, row.channel, row.user_id, payload, row.received_at, row.attempts)
+    """The event as stored; one whose payload cannot be decrypted (another key, a damaged
+    row) comes back unreadable and empty, so that it alone is set aside, not the round."""
+    try:
+        payload = vault.decrypt_json(row.payload, context=_context(row.key))
+    except (VaultError, ValueError):
+        payload, unreadable = {}, True
+    else:
+        unreadable = False
+    return StoredEvent(
+        row.id, row.channel, row.user_id, payload, row.received_at, row.attempts, unreadable
+    )
 
 
 async def finish_event(

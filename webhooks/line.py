@@ -23,7 +23,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
-from bot.handlers.channels import DeliveryError
+from bot.handlers.channels import DeliveryError, UnreadableEventError
 from bot.handlers.media import MediaFetchError
 from core.inbox import NewEvent
 from core.outbox import Outgoing
@@ -91,16 +91,19 @@ def _is_id(value: Any, longest: int = MAX_ID) -> TypeGuard[str]:
 
 
 def to_incoming(event: Mapping[str, Any]) -> Incoming | None:
-    """A stored LINE event as a neutral Incoming; None for events nobody answers.
+    """A stored LINE event as a neutral Incoming; None for events nobody answers;
+    UnreadableEventError for a shape LINE never sends.
 
     Stored events are checked for their shape here too: they are only as sound as the body.
     """
     source = event.get("source")
     if not isinstance(source, dict):
-        return None
+        raise UnreadableEventError("no source")
     user_id, chat_id = _ids(source)
+    if chat_id is None:
+        raise UnreadableEventError("no chat or user id")
     kind, fields = _kind_and_fields(event)
-    if chat_id is None or kind is None or (user_id is None and kind is not Kind.JOIN):
+    if kind is None or (user_id is None and kind is not Kind.JOIN):
         return None
     return Incoming(
         CHANNEL,
@@ -133,23 +136,29 @@ def _kind_and_fields(event: Mapping[str, Any]) -> tuple[Kind | None, dict[str, A
     if event_type == "postback":
         postback = event.get("postback")
         data = postback.get("data", "") if isinstance(postback, dict) else None
-        return (Kind.BUTTON, {"data": data}) if isinstance(data, str) else (None, {})
+        if not isinstance(data, str):
+            raise UnreadableEventError("a postback without data")
+        return Kind.BUTTON, {"data": data}
     if event_type == "join":
         return Kind.JOIN, {}
     return (EVENT_KINDS.get(event_type) if isinstance(event_type, str) else None), {}
 
 
-def _message_fields(message: Any) -> tuple[Kind | None, dict[str, Any]]:
-    if not isinstance(message, dict):
-        return None, {}
-    message_type = message.get("type")
-    kind = MESSAGE_KINDS.get(message_type, Kind.OTHER) if isinstance(message_type, str) else None
+def _message_fields(message: Any) -> tuple[Kind, dict[str, Any]]:
+    message_type = message.get("type") if isinstance(message, dict) else None
+    if not isinstance(message_type, str):
+        raise UnreadableEventError("a message without a type")
+    kind = MESSAGE_KINDS.get(message_type, Kind.OTHER)
     if kind is Kind.TEXT:
         text = message.get("text", "")
-        return (kind, {"text": text}) if isinstance(text, str) else (None, {})
+        if not isinstance(text, str):
+            raise UnreadableEventError("a text message whose text is not text")
+        return kind, {"text": text}
     if kind is Kind.PHOTO:
         message_id = message.get("id")
-        return (kind, {"media": MediaRef(message_id)}) if _is_id(message_id) else (None, {})
+        if not _is_id(message_id):
+            raise UnreadableEventError("a photo without an id")
+        return kind, {"media": MediaRef(message_id)}
     return kind, {}
 
 

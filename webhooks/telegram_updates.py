@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from telegram import Bot, CallbackQuery, ChatMemberUpdated, Message, MessageEntity, Update
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
+from bot.handlers.channels import UnreadableEventError
 from core.inbox import NewEvent
 from webhooks.json_body import read_json
-
-logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 GROUP_TYPES = frozenset({"group", "supergroup"})
@@ -66,13 +64,12 @@ def _in_group(chat: Any) -> bool:
 
 
 def to_incoming(payload: Mapping[str, Any], bot: Bot, username: str | None) -> Incoming | None:
-    """A stored update as a neutral Incoming; None for what nobody answers (edits, posts).
+    """A stored update as a neutral Incoming; None for what nobody answers (edits, posts);
+    UnreadableEventError for an update PTB cannot read.
 
     PTB checks no types: every field read from its objects is checked here.
     """
     update = _update(payload, bot)
-    if update is None:
-        return None
     if update.callback_query is not None:
         return _button(update.callback_query)
     message = update.message
@@ -83,12 +80,11 @@ def to_incoming(payload: Mapping[str, Any], bot: Bot, username: str | None) -> I
     return None  # edited_message, channel_post and the rest: nothing to answer
 
 
-def _update(payload: Mapping[str, Any], bot: Bot) -> Update | None:
+def _update(payload: Mapping[str, Any], bot: Bot) -> Update:
     try:
         return Update.de_json(dict(payload), bot)
     except Exception as error:  # PTB fails in its own way for each odd shape
-        logger.warning("a stored Telegram update could not be read: %s", type(error).__name__)
-        return None
+        raise UnreadableEventError(f"PTB cannot read it: {type(error).__name__}") from None
 
 
 def _button(query: CallbackQuery) -> Incoming | None:
@@ -114,7 +110,7 @@ def _button(query: CallbackQuery) -> Incoming | None:
 def _message(message: Message, username: str | None) -> Incoming | None:
     user_id, chat_id = _id(message.from_user), _id(message.chat)
     if user_id is None or chat_id is None:
-        return None
+        raise UnreadableEventError("a message without a sender or a chat")
     kind, fields = _kind_and_fields(message, username)
     if kind is None:
         return None

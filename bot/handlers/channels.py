@@ -19,11 +19,18 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
+class UnreadableEventError(ValueError):
+    """A stored event of a shape its platform never sends: the dispatcher quarantines it
+    (kept, counted, logged once without its content) and the person's next events go on.
+    The message names what is wrong, never what the event says."""
+
+
 class Channel(Protocol):
     name: str
 
     def to_incoming(self, payload: Mapping[str, Any]) -> Incoming | None:
-        """The neutral event for a stored platform event; None for one nobody needs to answer."""
+        """The neutral event for a stored platform event; None for one nobody needs to answer;
+        raises UnreadableEventError for one of a shape the platform never sends."""
         ...
 
     async def fetch(self, media: MediaRef, limit: int) -> bytes: ...

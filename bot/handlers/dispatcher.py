@@ -175,6 +175,11 @@ class Dispatcher:
         return len(events)
 
     def _read(self, event: StoredEvent) -> Reading:
+        if event.unreadable:  # stored, but not decryptable: logged once, never read again
+            logger.warning(
+                "event %s on %s cannot be decrypted: quarantined", event.id, event.channel
+            )
+            return Reading(event, None, quarantined=True)
         try:
             incoming = self.channels[event.channel].to_incoming(event.payload)
         except Exception as error:

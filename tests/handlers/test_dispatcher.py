@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.handlers.channels import DeliveryError
@@ -123,6 +123,33 @@ async def test_an_event_no_channel_can_read_is_quarantined_once_and_the_person_g
     quarantined = [r for r in caplog.records if "quarantined" in r.getMessage()]
     assert len(quarantined) == 1
     assert secret not in caplog.text
+
+
+async def test_an_event_no_key_decrypts_is_quarantined_once_and_the_others_go_on(
+    services: Services,
+    dispatcher: Dispatcher,
+    channel: MemoryChannel,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A row written under another secret key (or damaged) is set aside, not every round."""
+    caplog.set_level(logging.WARNING)
+    await store(services, text_event("a", "U1", "สวัสดี"), text_event("b", "U2", "สวัสดี"))
+    await store(services, text_event("c", "U1", "สวัสดี"))
+    async with services.sessions.begin() as session:
+        await session.execute(
+            update(InboxEvent)
+            .where(InboxEvent.key == f"{CHANNEL}:a")
+            .values(payload=b"\x01" + b"x" * 40)
+        )
+
+    await dispatcher.drain()
+    await dispatcher.drain()
+
+    assert await statuses(services) == ["quarantined", "done", "done"]
+    assert channel.keys("U1")
+    assert channel.keys("U2")
+    assert len([r for r in caplog.records if "cannot be decrypted" in r.getMessage()]) == 1
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_a_row_no_channel_can_send_does_not_delay_another_chats_retry(
