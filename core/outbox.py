@@ -251,6 +251,27 @@ async def chats_with_due(session: AsyncSession, now: datetime) -> list[tuple[str
     return [(channel, chat_id) for channel, chat_id in rows]
 
 
+async def claim_for_sending(
+    session: AsyncSession, outgoing_id: int, now: datetime, lease: timedelta = SENDING_LEASE
+) -> bool:
+    """Take a due row to send it now: False when another process took it (or sent it) first.
+
+    The row is then leased to this process, as the replies a process stores to send at once
+    are: no two processes send the same row, and the next one of the chat waits behind it.
+    """
+    claimed = await session.scalar(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outgoing_id,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + lease)
+        .returning(OutboxMessage.id)
+    )
+    return claimed is not None
+
+
 async def mark_sent(session: AsyncSession, outgoing_id: int, now: datetime) -> None:
     await mark_all_sent(session, [outgoing_id], now)
 

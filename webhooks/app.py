@@ -138,9 +138,10 @@ def _resources(
             app[INBOX_WRITER] = inbox
             running = [loop for loop, on in ((dispatcher, dispatch), (worker, work)) if on]
             for loop in running:
-                stack.push_async_callback(loop.stop)
                 task = asyncio.create_task(loop.run())
-                stack.callback(task.cancel)
+                stack.callback(task.cancel)  # only if stop() left it running
+                # Unwound first: the loop finishes what it holds (a job, a round) and ends.
+                stack.push_async_callback(loop.stop)
             yield
 
     return resources

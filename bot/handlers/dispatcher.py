@@ -96,9 +96,11 @@ class Dispatcher:
         self._threads = threads  # SQLite: a round's reads and writes, one hand-off each
         self._services = handler.services
         self._wake = asyncio.Event()
-        self.sender = Sender(handler.services, channels, self.observer, self.wake)
+        self.sender = Sender(handler.services, channels, self.observer, self.wake, send_lease)
         self._one_round = asyncio.Lock()
         self._stopping = False
+        self._stopped = asyncio.Event()  # set while run() is not running
+        self._stopped.set()
         self._last_retry_round = float("-inf")
 
     def wake(self) -> None:
@@ -106,6 +108,13 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Until stopped: handle what waits, round after round; retry deliveries when due."""
+        self._stopped.clear()
+        try:
+            await self._run()
+        finally:
+            self._stopped.set()
+
+    async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stopping:
             self._wake.clear()
@@ -133,6 +142,7 @@ class Dispatcher:
         """Take no new events; finish sending what was handled and mark it sent."""
         self._stopping = True
         self._wake.set()
+        await self._stopped.wait()  # the round in hand, and its deliveries, end first
         await self.sender.settle()
         await self.sender.mark_sent()
 

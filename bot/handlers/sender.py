@@ -20,9 +20,11 @@ from bot.handlers.channels import Channel, DeliveryError
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.services import Services
 from core.outbox import (
+    SENDING_LEASE,
     Outgoing,
     chat_queue,
     chats_with_due,
+    claim_for_sending,
     give_up,
     mark_all_sent,
     try_later,
@@ -67,8 +69,10 @@ class Sender:
         channels: Mapping[str, Channel],
         observer: Observer,
         wake: Callable[[], None],
+        lease: timedelta = SENDING_LEASE,
     ) -> None:
         self._services = services
+        self._lease = lease
         self.channels = channels
         self.observer = observer
         self._wake = wake  # the dispatcher's loop: marks what went out with its next commit
@@ -176,6 +180,14 @@ class Sender:
                 self.ours(),
             )
         for outgoing in due.batches:
+            # Another process's retry round may have read the same rows: one of them sends
+            # each row, and the one that finds a row taken leaves it and those after it.
+            async with services.sessions.begin() as session:
+                mine = await claim_for_sending(
+                    session, outgoing.id, services.clock.now(), self._lease
+                )
+            if not mine:
+                return ELSEWHERE
             if not await self._send(self.channels[channel_name], outgoing):
                 return HELD
             async with services.sessions.begin() as session:

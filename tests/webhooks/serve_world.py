@@ -1,4 +1,5 @@
-"""`bmabot serve` as real processes for the tests: started, waited for, killed at the end."""
+"""`bmabot serve` and `bmabot worker` as real processes for the tests: started, waited for,
+killed at the end."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from tests.emulators.line import LineEmulator
 from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET
 
 BMABOT = Path(sys.executable).parent / "bmabot"
+# The log line each command writes once it is ready.
+READY = {"serve": b"bmabot serving on", "worker": b"bmabot worker running"}
 
 
 def free_port() -> int:
@@ -41,12 +44,14 @@ async def emulator() -> AsyncIterator[tuple[LineEmulator, str]]:
 
 @pytest.fixture
 async def start() -> AsyncIterator[Start]:
-    """Starts `bmabot serve`; whatever still runs when the test ends is killed."""
+    """Starts `bmabot serve` (or `command="worker"`); whatever still runs at the end is killed."""
     started: list[asyncio.subprocess.Process] = []
     reading: list[asyncio.Task[None]] = []
 
-    async def launch(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
-        process = await serving(env, *arguments)
+    async def launch(
+        env: dict[str, str], *arguments: str, command: str = "serve"
+    ) -> asyncio.subprocess.Process:
+        process = await serving(env, *arguments, command=command)
         assert process.stderr is not None
         # Its log is read on, or a full pipe would stop the server mid-sentence.
         reading.append(asyncio.create_task(_read_to_the_end(process.stderr)))
@@ -66,16 +71,18 @@ async def _read_to_the_end(stream: asyncio.StreamReader) -> None:
         pass
 
 
-async def serving(env: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
-    """Start `bmabot serve` and wait for its 'serving' log line (no polling, no sleeping)."""
+async def serving(
+    env: dict[str, str], *arguments: str, command: str = "serve"
+) -> asyncio.subprocess.Process:
+    """Start `bmabot serve` (or worker) and wait for its ready log line (no polling or sleep)."""
     process = await asyncio.create_subprocess_exec(
-        str(BMABOT), "serve", *arguments, env=env, stderr=asyncio.subprocess.PIPE
+        str(BMABOT), command, *arguments, env=env, stderr=asyncio.subprocess.PIPE
     )
     assert process.stderr is not None
     while True:
         line = await asyncio.wait_for(process.stderr.readline(), timeout=60)
-        assert line, "bmabot serve exited before serving"
-        if b"bmabot serving on" in line:
+        assert line, f"bmabot {command} exited before it was ready"
+        if READY[command] in line:
             return process
 
 
