@@ -4,7 +4,9 @@ Every cell (server x database x concurrency) starts its server afresh on 127.0.0
 signed LINE webhooks of applicants walking the real staff form for --duration seconds, waits
 for the replies to drain, and reads the server's CPU time, memory and log. The fake LINE API
 and the load driver share this process (and its clock); each server is its own process.
-The table is printed at the end and written to bench/results/latest.md and latest.json.
+The approvals cell (one per database) runs `bmabot worker` on approved requests against a
+real slapd and a fake SMS gateway and counts the accounts it makes per second.
+The tables are printed at the end and written to bench/results/latest.md and latest.json.
 """
 
 from __future__ import annotations
@@ -23,14 +25,18 @@ from pathlib import Path
 from aiohttp import web
 from tqdm import tqdm
 
+from bench.approvals import ApprovalsCell, run_approvals
 from bench.cell import Cell, Result, Settings, run_cell
 from bench.fake_line import FakeLine
+from bench.fake_sms import FakeSms
 from bench.load import Load
 from bench.provenance import code_version
-from bench.report import add_ratios, table, write
+from bench.report import add_ratios, approvals_table, table, write
 from bench.servers import Line
+from bench.slapd import INSTALL_HINT, installed
 
 SERVERS = ("bare", "peer", "bmabot")
+APPROVALS = "approvals"  # --only approvals: the approvals cell alone
 NOTES = (
     "acks/s: webhooks answered 200 during the load; ack latency: webhook sent → HTTP answer.",
     "turns/s: replies (or pushes) that reached the fake LINE API during the load ÷ duration; "
@@ -47,6 +53,20 @@ NOTES = (
     "The peer replies before answering the webhook (the SDK example's way), "
     "so its acks are turns.",
 )
+APPROVAL_NOTES = (
+    "approvals: N staff applications filed and approved (the review handler's turn on the "
+    "approve button) before one `bmabot worker` process starts; it creates each account in a "
+    "fresh OpenLDAP slapd (scripts/test-slapd.sh), sets the temporary password and sends it "
+    "to a fake SMS gateway (HTTP, loopback, in the driver's process).",
+    "accounts/s: SMS received after the first one ÷ seconds from the first SMS to the last "
+    "(the worker's start and imports are left out; 'first SMS after start' shows them).",
+    "CPU ms/account: utime+stime between the first and the last SMS ÷ accounts, of the "
+    "worker, of slapd and (PostgreSQL) of the server processes of the worker's connections "
+    "(those read within 20 ms of the SMS); worker RSS when the last SMS landed.",
+    "once each: one LDAP entry per request (by reference), distinct user names, one SMS per "
+    "request and number naming that entry, every account.create job done, every "
+    "application account_created, and the last SMS's password must be changed at log-in.",
+)
 
 
 def arguments() -> argparse.Namespace:
@@ -57,12 +77,18 @@ def arguments() -> argparse.Namespace:
     top.add_argument("--concurrency", help="senders in flight, e.g. 1,16,64 (the default)")
     top.add_argument("--databases", help="bmabot's databases: sqlite,postgres (the default)")
     top.add_argument("--postgres", action="store_true", help="with --quick: PostgreSQL too")
-    top.add_argument("--only", default=",".join(SERVERS), help="servers: bmabot,peer,bare")
+    top.add_argument(
+        "--only",
+        default=",".join((*SERVERS, APPROVALS)),
+        help="cells: bmabot,peer,bare,approvals (all by default)",
+    )
+    top.add_argument("--accounts", type=int, help="approved requests per approvals cell (500)")
     top.add_argument("--drain", type=float, default=30.0, help="longest wait for the backlog")
     options = top.parse_args()
     quick = options.quick
     options.duration = options.duration or (2.0 if quick else 10.0)
     options.users = options.users or (50 if quick else 1000)
+    options.accounts = options.accounts or (50 if quick else 500)
     options.concurrency = options.concurrency or ("1,4" if quick else "1,16,64")
     default_databases = "sqlite,postgres" if options.postgres or not quick else "sqlite"
     options.databases = options.databases or default_databases
@@ -71,13 +97,7 @@ def arguments() -> argparse.Namespace:
 
 def plan(options: argparse.Namespace) -> list[Cell]:
     """Interleaved: at each concurrency every server once, so they share the machine's state."""
-    only = [name.strip() for name in options.only.split(",") if name.strip()]
-    unknown = set(only) - set(SERVERS)
-    if unknown:
-        raise SystemExit(f"--only: unknown servers {sorted(unknown)}")
-    databases = [name.strip() for name in options.databases.split(",") if name.strip()]
-    if set(databases) - {"sqlite", "postgres"}:
-        raise SystemExit("--databases: sqlite and/or postgres")
+    only, databases = _only(options), _databases(options)
     cells = []
     for concurrency in (int(c) for c in options.concurrency.split(",")):
         for server in (name for name in SERVERS if name in only):
@@ -86,10 +106,97 @@ def plan(options: argparse.Namespace) -> list[Cell]:
     return cells
 
 
+def plan_approvals(options: argparse.Namespace) -> list[ApprovalsCell]:
+    if APPROVALS not in _only(options):
+        return []
+    return [ApprovalsCell(database, options.accounts) for database in _databases(options)]
+
+
+def _only(options: argparse.Namespace) -> list[str]:
+    only = [name.strip() for name in options.only.split(",") if name.strip()]
+    unknown = set(only) - {*SERVERS, APPROVALS}
+    if unknown:
+        raise SystemExit(f"--only: unknown cells {sorted(unknown)}")
+    return only
+
+
+def _databases(options: argparse.Namespace) -> list[str]:
+    databases = [name.strip() for name in options.databases.split(",") if name.strip()]
+    if set(databases) - {"sqlite", "postgres"}:
+        raise SystemExit("--databases: sqlite and/or postgres")
+    return databases
+
+
 async def main(options: argparse.Namespace) -> int:
-    cells = plan(options)
+    cells, approval_cells = plan(options), plan_approvals(options)
     load_before = os.getloadavg()[0]  # other work on the machine skews every number
     code = await asyncio.to_thread(code_version)  # when it starts; each cell records its own
+    results = await run_load_cells(cells, options) if cells else []
+    approvals = await run_approval_cells(approval_cells) if approval_cells else []
+    add_ratios(results)
+    setup = {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} CPUs, load average {load_before:.2f} before, "
+        f"{os.getloadavg()[0]:.2f} after, "
+        f"Python {platform.python_version()}",
+        "users": options.users,
+        "duration": options.duration,
+        "concurrency": options.concurrency,
+        "accounts": options.accounts if approval_cells else None,
+        "bmabot_code": code,
+        "driver": "aiohttp client (wrk not used: it cannot hold a user's next webhook "
+        "until the previous one is acknowledged)",
+        "notes": list(NOTES),
+        "approval_notes": list(APPROVAL_NOTES),
+    }
+    path = write(results, setup, approvals=approvals if approval_cells else None)
+    if approvals:  # first: CI shows the last lines, the load table's
+        print(approvals_table(approvals) + ("\n" if results else ""))
+    if results:
+        print(table(results))
+    print(f"\nwritten: {path} and {path.with_suffix('.json')}")
+    failed = [result["cell"] for result in [*results, *approvals] if "error" in result]
+    failed += [r["cell"] for r in approvals if "error" not in r and r.get("once_each") is False]
+    if failed:
+        print(f"failed to run: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+async def run_approval_cells(cells: list[ApprovalsCell]) -> list[Result]:
+    """Each approvals cell with its own slapd and database; one fake SMS gateway for all."""
+    if not installed():
+        if os.environ.get("CI"):  # CI installs slapd: a silent skip there would hide the cell
+            return [
+                {"cell": cell.name, "server": APPROVALS, "error": INSTALL_HINT} for cell in cells
+            ]
+        return [
+            {"cell": cell.name, "server": APPROVALS, "skipped": INSTALL_HINT} for cell in cells
+        ]
+    sms = FakeSms(secrets.token_urlsafe(24), time.monotonic)
+    runner = web.AppRunner(sms.app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    results: list[Result] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="bmabot-bench-approvals-") as temporary:
+            for number, cell in enumerate(cells, start=1):
+                print(f"{cell.name}: preparing and running", file=sys.stderr)
+                folder = Path(temporary) / f"{number:02d}-{cell.database}"
+                try:
+                    results.append(
+                        await run_approvals(cell, folder, sms, f"http://{host}:{port}/sms")
+                    )
+                except Exception as error:  # reported; the other cells still run
+                    message = f"{type(error).__name__}: {error}".replace("\n", " ")
+                    results.append({"cell": cell.name, "server": APPROVALS, "error": message})
+                    print(f"{cell.name} failed: {message[:500]}", file=sys.stderr)
+    finally:
+        await runner.cleanup()
+    return results
+
+
+async def run_load_cells(cells: list[Cell], options: argparse.Namespace) -> list[Result]:
     line = Line("", secrets.token_hex(16), secrets.token_urlsafe(32))
     fake = FakeLine(line.access_token, time.monotonic)
     runner = web.AppRunner(fake.app, access_log=None)
@@ -127,27 +234,7 @@ async def main(options: argparse.Namespace) -> int:
     finally:
         bar.close()
         await runner.cleanup()
-    add_ratios(results)
-    setup = {
-        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{os.cpu_count()} CPUs, load average {load_before:.2f} before, "
-        f"{os.getloadavg()[0]:.2f} after, "
-        f"Python {platform.python_version()}",
-        "users": options.users,
-        "duration": options.duration,
-        "concurrency": options.concurrency,
-        "bmabot_code": code,
-        "driver": "aiohttp client (wrk not used: it cannot hold a user's next webhook "
-        "until the previous one is acknowledged)",
-        "notes": list(NOTES),
-    }
-    path = write(results, setup)
-    print(table(results))
-    print(f"\nwritten: {path} and {path.with_suffix('.json')}")
-    failed = [result["cell"] for result in results if "error" in result]
-    if failed:
-        print(f"failed to run: {', '.join(failed)}", file=sys.stderr)
-    return 1 if failed else 0
+    return results
 
 
 if __name__ == "__main__":

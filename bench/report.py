@@ -25,6 +25,20 @@ COLUMNS = (
     "turns ÷ peer",
     "acks ÷ bare",
 )
+APPROVAL_COLUMNS = (
+    "cell",
+    "accounts/s",
+    "first → last SMS s",
+    "worker CPU ms/account",
+    "slapd CPU ms/account",
+    "PostgreSQL CPU ms/account",
+    "worker RSS MB",
+    "entries / SMS / jobs done",
+    "once each",
+    "log errors",
+    "first SMS after start s",
+    "prepare s",
+)
 
 
 def add_ratios(results: list[Result]) -> None:
@@ -87,6 +101,41 @@ def _row(r: Result) -> list[str]:
     ]
 
 
+def approvals_table(results: list[Result]) -> str:
+    """The approvals cells: accounts made by one `bmabot worker`, LDAP and SMS included."""
+    columns = APPROVAL_COLUMNS
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+    for r in results:
+        if "error" in r:
+            failed = f"failed: {r['error']}"[:200].replace("|", "\\|")
+            cells = [r["cell"], failed, *[""] * (len(columns) - 2)]
+        elif "skipped" in r:
+            cells = [r["cell"], f"skipped: {r['skipped']}", *[""] * (len(columns) - 2)]
+        else:
+            cells = _approvals_row(r)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _approvals_row(r: Result) -> list[str]:
+    done = r.get("jobs", {}).get("done", 0)
+    once = "yes" if r.get("once_each") else "NO: " + "; ".join(r.get("check_failures", []))
+    return [
+        r["cell"],
+        _num(r.get("accounts_per_s")),
+        _num(r.get("run_s")),
+        _num(r.get("cpu_ms_per_account")),
+        _num(r.get("slapd_cpu_ms_per_account")),
+        _num(r.get("postgres_cpu_ms_per_account")),
+        _num(r.get("rss_mb")),
+        f"{r.get('ldap_entries', 0)} / {r.get('sms_received', 0)} / {done}",
+        once.replace("|", "\\|"),
+        str(r.get("log_errors", "—")),
+        _num(r.get("first_sms_s")),
+        _num(r.get("prepare_s")),
+    ]
+
+
 def _form(r: Result) -> str:
     """The pilot's reference, and how far the load's applicants got (20 steps to filing)."""
     load = f"load: {r['filed']} filed, step ≤ {r['deepest_step']}/{r['steps']}"
@@ -99,22 +148,37 @@ def _num(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
-def document(results: list[Result], setup: Result) -> str:
-    heading = (
-        f"# bmabot launch-day benchmark\n\n{setup['when']} · {setup['machine']} · "
-        f"{setup['users']} users · {setup['duration']} s of load per cell · "
-        f"driver: {setup['driver']}\n\n"
-    )
-    notes = "\n".join(f"- {note}" for note in setup["notes"])
-    versions = sorted({str(r["code"]) for r in results if r.get("code")})
-    notes += f"\n- bmabot code: {', '.join(versions) or 'not run'}"
-    return heading + table(results) + "\n\n" + notes + "\n"
+def document(results: list[Result], setup: Result, approvals: list[Result] | None = None) -> str:
+    versions = sorted({str(r["code"]) for r in [*results, *(approvals or [])] if r.get("code")})
+    code = f"- bmabot code: {', '.join(versions) or 'not run'}"
+    heading = f"# bmabot launch-day benchmark\n\n{setup['when']} · {setup['machine']}"
+    text = "\n"
+    if results or not approvals:
+        heading += (
+            f" · {setup['users']} users · {setup['duration']} s of load per cell · "
+            f"driver: {setup['driver']}"
+        )
+        notes = "\n".join(f"- {note}" for note in setup["notes"])
+        text = "\n\n" + table(results) + "\n\n" + notes + "\n" + code + "\n"
+    if approvals:
+        notes = "\n".join(f"- {note}" for note in setup.get("approval_notes", []))
+        text += f"\n## Approvals: {setup.get('accounts')} approved requests per cell\n\n"
+        text += approvals_table(approvals) + "\n\n" + notes + "\n"
+        text += "" if results else code + "\n"
+    return heading + text
 
 
-def write(results: list[Result], setup: Result, folder: Path = RESULTS) -> Path:
+def write(
+    results: list[Result],
+    setup: Result,
+    folder: Path = RESULTS,
+    approvals: list[Result] | None = None,
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "latest.md").write_text(document(results, setup), encoding="utf-8")
-    record = {"setup": setup, "cells": results}
+    (folder / "latest.md").write_text(document(results, setup, approvals), encoding="utf-8")
+    record: Result = {"setup": setup, "cells": results}
+    if approvals is not None:
+        record["approvals"] = approvals
     text = json.dumps(record, ensure_ascii=False, indent=2)
     (folder / "latest.json").write_text(text + "\n", encoding="utf-8")
     return folder / "latest.md"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import secrets
@@ -19,7 +20,8 @@ import asyncpg
 
 VENV_BIN = Path(sys.executable).parent
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-POSTGRES_DATABASE = "bmabot_bench"  # dropped and made again for every bmabot cell
+# Dropped and made again for every bmabot cell; BENCH_POSTGRES_DATABASE names another one.
+POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE", "bmabot_bench")
 POSTGRES_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{POSTGRES_DATABASE}"
 START_LIMIT = 90.0  # seconds a server may take to answer /healthz
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -49,10 +51,7 @@ class Server:
     notes: list[str] = field(default_factory=list)
 
     def cpu_seconds(self) -> float:
-        """utime + stime of the server process so far (fields 14 and 15 of /proc/PID/stat)."""
-        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        return proc_cpu_seconds(self.process.pid)
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -77,6 +76,13 @@ class Server:
                 self.notes.append("did not stop within 30 s of SIGTERM: killed")
                 self.process.kill()
                 await asyncio.to_thread(self.process.wait)
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process so far (fields 14 and 15 of /proc/PID/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def free_port() -> int:
@@ -181,6 +187,27 @@ async def drop_postgres() -> None:
         await connection.execute(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE} WITH (FORCE)")
     finally:
         await connection.close()
+
+
+async def postgres_backends() -> list[int]:
+    """The server processes connected to the benchmark's database (bmabot's connections)."""
+    connection = await asyncpg.connect(POSTGRES_ADMIN, timeout=5)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1", POSTGRES_DATABASE
+        )
+    finally:
+        await connection.close()
+    return [int(row["pid"]) for row in rows]
+
+
+def cpu_of(pids: list[int]) -> float:
+    """utime + stime of these processes so far; one that has gone counts no more."""
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            total += proc_cpu_seconds(pid)
+    return total
 
 
 async def scrape_metrics(server: Server) -> str:
