@@ -52,20 +52,10 @@ async def store_round(
     now: datetime,
     lease: timedelta,
 ) -> Stored:
-    store = partial(store_round_on, vault=vault, result=result, sent=sent, now=now, lease=lease)
-    return await on_connection(session, store)
-
-
-def store_round_on(
-    connection: Connection,
-    vault: Vault,
-    result: Round,
-    sent: list[int],
-    now: datetime,
-    lease: timedelta,
-) -> Stored:
     """Store a round's outcome, and mark sent what earlier rounds delivered (`sent`)."""
-    return store_sealed_on(connection, seal_round(vault, result, now, lease), sent, now)
+    sealed = seal_round(vault, result, now, lease)
+    store = partial(store_sealed_on, sealed=sealed, sent=sent, now=now)
+    return await on_connection(session, store)
 
 
 @dataclass(frozen=True, slots=True)
