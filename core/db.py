@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import weakref
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Table, create_engine, event
+from sqlalchemy import Table, create_engine, event, inspect, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import (
@@ -25,6 +24,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 
 from core import sqlite_inline
+
+if TYPE_CHECKING:  # alembic is imported only when a migration runs: 10 MB the server saves
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 T = TypeVar("T")
@@ -209,11 +211,31 @@ def insert_for(name: str, entity: Any) -> sqlite.Insert | postgresql.Insert:
 
 def alembic_config(url: str) -> Config:
     """Alembic settings built in code: no alembic.ini is needed at run time."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # ConfigParser treats % as interpolation; URL-encoded passwords contain it.
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+_REVISION = re.compile(r'^(down_revision|revision)\b[^=]*=\s*(?:"([^"]+)"|None)', re.MULTILINE)
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration, read from the migration files themselves (one line of them)."""
+    revisions: set[str] = set()
+    replaced: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for field, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            if value:
+                (revisions if field == "revision" else replaced).add(value)
+    heads = revisions - replaced
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations must have one head, not {sorted(heads)}")
+    return heads.pop()
 
 
 def upgrade_database(url: str) -> None:
@@ -222,12 +244,35 @@ def upgrade_database(url: str) -> None:
 
 
 async def upgrade_database_async(url: str) -> None:
-    """Run the migrations to head from inside a running event loop."""
+    """Run the migrations to head from inside a running event loop; a database already at
+    head is only looked at (the usual start of a server: no alembic to import)."""
+    if await _revision_of(url) == head_revision():
+        return
+    from alembic import command
+
     await _run_alembic(url, partial(command.upgrade, revision="head"))
 
 
 async def downgrade_database_async(url: str, revision: str = "base") -> None:
+    from alembic import command
+
     await _run_alembic(url, partial(command.downgrade, revision=revision))
+
+
+async def _revision_of(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_current_revision)
+    finally:
+        await engine.dispose()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    versions = list(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    return versions[0] if len(versions) == 1 else None
 
 
 async def _run_alembic(url: str, action: Callable[[Config], None]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy.engine import Connection
 from core.db import (
     alembic_config,
     downgrade_database_async,
+    head_revision,
     make_engine,
     upgrade_database,
     upgrade_database_async,
@@ -89,6 +92,34 @@ async def test_upgrade_records_the_head_revision(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert version == ScriptDirectory.from_config(alembic_config(database_url)).get_current_head()
+
+
+def test_the_head_read_from_the_files_is_alembics_head(database_url: str) -> None:
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+
+    assert head_revision() == script.get_current_head()
+
+
+async def test_a_server_starting_on_a_database_at_head_does_not_load_alembic(
+    database_url: str,
+) -> None:
+    await upgrade_database_async(database_url)
+    check = (
+        "import sys; from core.db import upgrade_database; "
+        f"upgrade_database({database_url!r}); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+
+    loaded = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    assert loaded.stdout.strip() == "[]"
 
 
 async def test_upgrade_database_runs_from_synchronous_code(database_url: str) -> None:
