@@ -6,6 +6,8 @@ import os
 import re
 import secrets
 import tempfile
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -13,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.images import CheckedImage
+from core.images import CheckedImage, ImageRefused
 from core.models import Document
 
 
@@ -30,6 +32,29 @@ class InvalidDocumentNameError(ValueError):
 
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_STAGED_PREFIX = ".tmp-"
+LEFTOVERS_AFTER = 3600.0  # seconds: a staged file this old was left by a crash
+
+
+@dataclass(frozen=True, slots=True)
+class StagedImage:
+    """A checked photo already encrypted and written to disk under a temporary name.
+
+    Staging is the slow part (encryption, fsync) and runs off the event loop before any
+    transaction; keeping the photo in a transaction is then a rename. Only what the
+    document's row needs stays in memory, not the picture.
+    """
+
+    name: str
+    temporary: Path
+    content_type: str
+    size_bytes: int  # of the image, before encryption
+    width: int
+    height: int
+
+
+# What a photo event brings to its turn: staged, refused with a reason, or none could be had.
+Photo = StagedImage | ImageRefused | None
 
 
 class DocumentStore:
@@ -43,11 +68,47 @@ class DocumentStore:
     def write(self, content: bytes) -> str:
         name = secrets.token_urlsafe(32)
         path = self._path(name)
-        self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for folder in (self._folder, path.parent):
-            folder.mkdir(mode=0o700, exist_ok=True)
+        self._make_folders(path.parent)
         _write_atomically(path, self._vault.encrypt(content, context=_context(name)))
         return name
+
+    def stage(self, image: CheckedImage) -> StagedImage:
+        """Encrypt and write a photo under a temporary name (blocking: call it in a thread)."""
+        name = secrets.token_urlsafe(32)
+        folder = self._path(name).parent
+        self._make_folders(folder)
+        encrypted = self._vault.encrypt(image.content, context=_context(name))
+        temporary = _write_synced(folder, encrypted)
+        size = len(image.content)
+        return StagedImage(name, temporary, image.content_type, size, image.width, image.height)
+
+    def keep(self, staged: StagedImage) -> str:
+        """Give a staged photo its name: from now on it is a document (a rename)."""
+        path = self._path(staged.name)
+        if not path.exists():  # kept already by an earlier try of the same turn
+            os.replace(staged.temporary, path)
+        return staged.name
+
+    def discard(self, staged: StagedImage) -> None:
+        """Remove a staged photo that was not kept (no-op once kept)."""
+        staged.temporary.unlink(missing_ok=True)
+
+    def remove_leftovers(self, older_than: float = LEFTOVERS_AFTER) -> int:
+        """Staged files a crash left behind; those of a live server are younger."""
+        removed, cutoff = 0, time.time() - older_than
+        for path in self._folder.glob(f"*/{_STAGED_PREFIX}*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+    def _make_folders(self, folder: Path) -> None:
+        self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for each in (self._folder, folder):
+            each.mkdir(mode=0o700, exist_ok=True)
 
     def read(self, name: str) -> bytes:
         """Raises FileNotFoundError once the document was deleted."""
@@ -69,16 +130,26 @@ def _context(name: str) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mode 0o600
+    temporary = _write_synced(path.parent, data)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_synced(folder: Path, data: bytes) -> Path:
+    """A new file with these bytes, on disk when this returns; mode 0o600."""
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=_STAGED_PREFIX)
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return Path(temporary)
 
 
 async def save_document(
@@ -88,20 +159,21 @@ async def save_document(
     channel: str,
     user_id: str,
     slot: str,
-    image: CheckedImage,
+    image: StagedImage | CheckedImage,
     now: datetime,
 ) -> int:
-    """Write the checked photo encrypted and record it as a draft document of this person."""
-    name = store.write(image.content)
+    """Record the photo as a draft document of this person: a staged photo is kept (renamed),
+    a checked one is staged here first."""
+    staged = image if isinstance(image, StagedImage) else store.stage(image)
     document = Document(
         channel=channel,
         user_id=user_id,
         slot=slot,
-        storage_name=name,
-        content_type=image.content_type,
-        size_bytes=len(image.content),
-        width=image.width,
-        height=image.height,
+        storage_name=store.keep(staged),
+        content_type=staged.content_type,
+        size_bytes=staged.size_bytes,
+        width=staged.width,
+        height=staged.height,
         created_at=now,
     )
     session.add(document)

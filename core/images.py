@@ -137,5 +137,6 @@ def _encode_jpeg(image: Image.Image) -> CheckedImage:
     # JPEG save copies info["comment"] from the source: nothing of the upload may ride along.
     image.info.clear()
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+    # No optimize=True: its second Huffman pass tripled the encoding time for 3 % fewer bytes.
+    image.save(buffer, format="JPEG", quality=JPEG_QUALITY)
     return CheckedImage(buffer.getvalue(), "image/jpeg", image.width, image.height)

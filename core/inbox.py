@@ -33,6 +33,7 @@ class NewEvent:
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
     id: int
+    key: str
     channel: str
     user_id: str
     payload: dict[str, Any]
@@ -121,12 +122,17 @@ async def next_events(
 
 
 def next_events_on(
-    connection: Connection, vault: Vault, channels: Iterable[str], limit: int
+    connection: Connection,
+    vault: Vault,
+    channels: Iterable[str],
+    limit: int,
+    skip: Sequence[str] = (),
 ) -> list[StoredEvent]:
     """The oldest pending event of each of up to `limit` people, the longest-waiting first.
 
     One event a person: their next one is read once this one is handled, so each person's
-    events are handled in the order received.
+    events are handled in the order received. A person whose oldest pending event's key is
+    in `skip` (its photo still on its way) is left out, with all their later events.
     """
     # Only the oldest events are looked at: a round's work stays the same however long
     # the backlog (index ix_inbox_events_arrival).
@@ -135,7 +141,7 @@ def next_events_on(
         select(table.c.id, table.c.channel, table.c.user_id)
         .where(table.c.status == PENDING, table.c.channel.in_(list(channels)))
         .order_by(table.c.id)
-        .limit(limit * LOOK_AHEAD)
+        .limit((limit + len(skip)) * LOOK_AHEAD)  # the skipped have their events too
         .subquery()
     )
     oldest = (
@@ -144,6 +150,9 @@ def next_events_on(
         .order_by(func.min(window.c.id))
         .limit(limit)
     )
+    if skip:
+        skipped = select(table.c.id).where(table.c.key.in_(list(skip)))
+        oldest = oldest.having(func.min(window.c.id).not_in(skipped))
     ids = list(connection.scalars(oldest))
     if not ids:
         return []
@@ -197,7 +206,14 @@ def _stored(row: Any, vault: Vault) -> StoredEvent:  # an InboxEvent or a row of
     else:
         unreadable = False
     return StoredEvent(
-        row.id, row.channel, row.user_id, payload, row.received_at, row.attempts, unreadable
+        row.id,
+        row.key,
+        row.channel,
+        row.user_id,
+        payload,
+        row.received_at,
+        row.attempts,
+        unreadable,
     )
 
 

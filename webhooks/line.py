@@ -296,7 +296,7 @@ def _error_details(error: ApiException) -> str:
 
 
 async def line_webhook(request: web.Request) -> web.Response:
-    """POST /webhooks/line: verify, store each event once, wake the dispatcher, answer 200."""
+    """POST /webhooks/line: verify, store each event once, hand them to the dispatcher, 200."""
     metrics = request.app[METRICS]
     settings = request.app[SETTINGS]
     secret = settings.line_channel_secret
@@ -314,6 +314,6 @@ async def line_webhook(request: web.Request) -> web.Response:
     if events:
         stored = await request.app[INBOX_WRITER](events)
         metrics.count("bmabot_inbox_events_total", stored, channel=CHANNEL)
-        request.app[DISPATCHER].wake()
+        request.app[DISPATCHER].received(events)
     metrics.count("bmabot_webhook_requests_total", channel=CHANNEL, outcome="accepted")
     return web.json_response({})

@@ -228,7 +228,7 @@ def secret_matches(expected: str, given: str | None) -> bool:
 
 
 async def take_update(app: web.Application, event: NewEvent) -> bool:
-    """Store one update (once), answer its callback query, wake the dispatcher."""
+    """Store one update (once), answer its callback query, hand it to the dispatcher."""
     stored = await app[INBOX_WRITER]([event])
     app[METRICS].count("bmabot_inbox_events_total", stored, channel=CHANNEL)
     if not stored:
@@ -236,7 +236,7 @@ async def take_update(app: web.Application, event: NewEvent) -> bool:
     channel = app[DISPATCHER].channels.get(CHANNEL)
     if isinstance(channel, TelegramChannel):
         channel.acknowledge(event.payload)
-    app[DISPATCHER].wake()
+    app[DISPATCHER].received([event])
     return True
 
 

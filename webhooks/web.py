@@ -149,8 +149,9 @@ async def _store(
     if event["kind"] != "follow":
         mine = {"id": key, "sender": "person", "user": event["user"], "text": echo, "photo": photo}
         request.app[WEB_CHANNEL].hub.publish(event["chat"], mine)
-    await request.app[INBOX_WRITER]([NewEvent(f"{CHANNEL}:{key}", CHANNEL, event["user"], event)])
-    request.app[DISPATCHER].wake()
+    stored = NewEvent(f"{CHANNEL}:{key}", CHANNEL, event["user"], event)
+    await request.app[INBOX_WRITER]([stored])
+    request.app[DISPATCHER].received([stored])
 
 
 async def said_so_far(request: web.Request) -> web.Response:

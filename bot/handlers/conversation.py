@@ -21,7 +21,8 @@ from bot.handlers.review import ReviewHandler
 from bot.handlers.routing import route
 from bot.handlers.services import Services
 from core.conversations import load_conversation, save_conversation
-from core.images import MAX_UPLOAD_BYTES, CheckedImage, ImageRefused, check_image
+from core.documents import Photo, StagedImage
+from core.images import MAX_UPLOAD_BYTES, ImageRefused, check_image
 
 logger = logging.getLogger(__name__)
 __all__ = ["ConversationHandler", "Services"]  # Services lives in services.py
@@ -52,6 +53,8 @@ class ConversationHandler:
                     "could not handle a %s event on %s", incoming.kind, incoming.channel
                 )
                 return self.apology()
+            finally:
+                self.discard(photo)
 
     def apology(self) -> list[Rendered]:
         return render([Text("common.error")], self.services.catalog)
@@ -73,7 +76,7 @@ class ConversationHandler:
         self,
         session: AsyncSession,
         incoming: Incoming,
-        photo: CheckedImage | ImageRefused | None,
+        photo: Photo,
     ) -> list[Rendered]:
         """Run one event inside the caller's transaction, which locks the person's conversation."""
         services = self.services
@@ -97,7 +100,7 @@ class ConversationHandler:
         self,
         session: AsyncSession,
         incoming: Incoming,
-        photo: CheckedImage | ImageRefused | None,
+        photo: Photo,
         saved: dict[str, Any] | None,
     ) -> Step:
         """One person's turn from their saved state; the caller stores the state it returns.
@@ -121,7 +124,7 @@ class ConversationHandler:
         self,
         session: AsyncSession,
         incoming: Incoming,
-        photo: CheckedImage | ImageRefused | None,
+        photo: Photo,
         turn: Turn,
     ) -> Step:
         """A planned turn's effects, in the caller's transaction, and what follows them."""
@@ -159,8 +162,9 @@ class ConversationHandler:
             pending.extend(followed.effects)
         return state, said
 
-    async def checked_photo(self, incoming: Incoming) -> CheckedImage | ImageRefused | None:
-        """Fetch and check a photo before the transaction: slow work must not hold the lock."""
+    async def checked_photo(self, incoming: Incoming) -> Photo:
+        """Fetch, check and stage a photo before the transaction: slow work holds no lock.
+        A staged photo that its turn does not keep must be discarded."""
         if incoming.kind is not Kind.PHOTO or incoming.media is None:
             return None
         fetcher = self._fetchers.get(incoming.channel)
@@ -171,4 +175,15 @@ class ConversationHandler:
         except MediaFetchError:
             logger.warning("could not fetch a photo on %s", incoming.channel)
             return None
-        return await asyncio.to_thread(check_image, raw)
+        return await asyncio.to_thread(self._check_and_stage, raw)
+
+    def _check_and_stage(self, raw: bytes) -> StagedImage | ImageRefused:
+        checked = check_image(raw)
+        if isinstance(checked, ImageRefused):
+            return checked
+        return self.services.documents.stage(checked)
+
+    def discard(self, photo: Photo) -> None:
+        """A staged photo its turn did not keep (a no-op once kept)."""
+        if isinstance(photo, StagedImage):
+            self.services.documents.discard(photo)

@@ -1,7 +1,8 @@
 """The dispatcher: inbox events handled in order per person, many people per transaction.
 
-A round takes the oldest pending event of each of up to `batch_size` people and fetches
-their photos; it plans their turns from the states read (the pure part, outside any lock),
+A round takes the oldest pending event of each of up to `batch_size` people (a photo joins
+once it is fetched and checked, beside the rounds: photo_checks.py); it plans their turns
+from the states read (the pure part, outside any lock),
 then stores them in one transaction that claims the events, checks nobody's state changed
 meanwhile, runs the effects and reviewers' decisions, and stores the states, the replies
 (outbox) and the "done" marks together. A turn that raises undoes its transaction; the
@@ -16,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -29,12 +30,21 @@ from bot.flows.engine import Turn
 from bot.flows.incoming import Incoming
 from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler, Step
+from bot.handlers.photo_checks import NOT_READY, PhotoChecks
 from bot.handlers.rendering import Rendered, to_json
 from bot.handlers.sender import Observer, Sender, Unobserved
 from core.conversations import Person, load_sealed, load_sealed_on, unseal
 from core.db import SqliteThreads, on_connection
-from core.images import CheckedImage, ImageRefused
-from core.inbox import FAILED, QUARANTINED, StoredEvent, claim, claim_on, next_events_on
+from core.documents import Photo
+from core.inbox import (
+    FAILED,
+    QUARANTINED,
+    NewEvent,
+    StoredEvent,
+    claim,
+    claim_on,
+    next_events_on,
+)
 from core.outbox import (
     SENDING_LEASE,
     NewOutgoing,
@@ -46,7 +56,6 @@ logger = logging.getLogger(__name__)
 REPLY_WINDOW = timedelta(seconds=50)  # LINE's reply tokens last about a minute
 BATCH_SIZE = 64  # people whose turns share one transaction, at most
 PLANS_BETWEEN_BREATHS = 8  # turns planned before webhooks get the event loop again
-Photo = CheckedImage | ImageRefused | None
 T = TypeVar("T")
 
 
@@ -98,6 +107,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self.sender = Sender(handler.services, channels, self.observer, self.wake, send_lease)
         self._one_round = asyncio.Lock()
+        self._photos = PhotoChecks(ready=self.wake, discard=handler.discard)
         self._stopping = False
         self._stopped = asyncio.Event()  # set while run() is not running
         self._stopped.set()
@@ -106,10 +116,25 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
+    def received(self, events: Sequence[NewEvent]) -> None:
+        """Events just stored by a webhook: handled in the rounds; a photo's fetching and
+        checking starts now, while the person's earlier events are handled."""
+        for event in events:
+            channel = self.channels.get(event.channel)
+            try:
+                incoming = None if channel is None else channel.to_incoming(event.payload)
+            except Exception:
+                continue  # the round that reads it quarantines it
+            if incoming is not None and incoming.media:
+                self._photos.start(event.key, partial(self.handler.checked_photo, incoming))
+        self.wake()
+
     async def run(self) -> None:
         """Until stopped: handle what waits, round after round; retry deliveries when due."""
         self._stopped.clear()
         try:
+            # Photos staged by a run that crashed before their turns: never to be kept.
+            await asyncio.to_thread(self._services.documents.remove_leftovers)
             await self._run()
         finally:
             self._stopped.set()
@@ -143,12 +168,13 @@ class Dispatcher:
         self._stopping = True
         self._wake.set()
         await self._stopped.wait()  # the round in hand, and its deliveries, end first
+        await self._photos.close()
         await self.sender.settle()
         await self.sender.mark_sent()
 
     async def drain(self) -> None:
         """Handle everything pending now and deliver what is due (for tests and shutdown)."""
-        while await self.handle_round():
+        while await self.handle_round() or await self._photos.wait():
             pass
         await self.sender.settle()
         await self.sender.mark_sent()
@@ -166,22 +192,28 @@ class Dispatcher:
             return await self._round()
 
     async def _round(self) -> int:
-        vault = self._services.vault
-        read = partial(next_events_on, vault=vault, channels=self.channels, limit=self.batch_size)
+        self._photos.forget_unclaimed(asyncio.get_running_loop().time())
+        read = partial(
+            next_events_on,
+            vault=self._services.vault,
+            channels=self.channels,
+            limit=self.batch_size,
+            skip=self._photos.waiting(),
+        )
         events = await self._reading(read)
-        if not events:
-            return 0
-        readings = [self._read(event) for event in events]
+        readings = [r for r in map(self._read, events) if self._photo_ready(r)]
+        if not readings:
+            return len(events)  # photos now on their way: their people sit out a while
         notice = asyncio.create_task(self._loading_notice(readings))
         try:
-            await self._fetch_photos(readings)
-            try:
-                await self._run_turns(readings)
-            except Exception:
-                logger.exception("a round of %d events failed; one at a time now", len(events))
-                await self._one_at_a_time(readings)
+            await self._run_turns(readings)
+        except Exception:
+            logger.exception("a round of %d events failed; one at a time now", len(readings))
+            await self._one_at_a_time(readings)
         finally:
             notice.cancel()
+            for reading in readings:
+                self.handler.discard(reading.photo)  # staged and not kept by its turn
         return len(events)
 
     def _read(self, event: StoredEvent) -> Reading:
@@ -203,19 +235,20 @@ class Dispatcher:
             return Reading(event, None, quarantined=True)
         return Reading(event, incoming)
 
-    async def _fetch_photos(self, readings: list[Reading]) -> None:
-        """Photos are fetched and checked before the transaction: slow work holds no lock."""
+    def _photo_ready(self, reading: Reading) -> bool:
+        """Whether a reading can be played now: it has no photo, or its photo is ready.
 
-        async def fetch(reading: Reading) -> None:
-            assert reading.incoming is not None
-            try:
-                reading.photo = await self.handler.checked_photo(reading.incoming)
-            except Exception:
-                logger.exception("a photo on %s could not be fetched", reading.event.channel)
-
-        await asyncio.gather(
-            *(fetch(r) for r in readings if r.incoming is not None and r.incoming.media)
-        )
+        Photos are fetched, checked and staged beside the rounds, never inside one: slow
+        work holds no lock and keeps nobody else waiting.
+        """
+        incoming = reading.incoming
+        if incoming is None or not incoming.media:
+            return True
+        photo = self._photos.take(reading.event.key, partial(self.handler.checked_photo, incoming))
+        if photo is NOT_READY:
+            return False
+        reading.photo = photo
+        return True
 
     async def _run_turns(self, readings: list[Reading]) -> None:
         """Plan the round's turns without the write lock, then store them: on SQLite those

@@ -32,8 +32,8 @@ from core.clock import Clock
 from core.corrections import resubmit_application
 from core.crypto import Vault
 from core.directory import Directory, DirectoryUnavailableError
-from core.documents import DocumentStore, save_document
-from core.images import CheckedImage, ImageRefused
+from core.documents import DocumentStore, Photo, save_document
+from core.images import ImageRefused
 from core.jobs import enqueue
 
 
@@ -44,7 +44,7 @@ class Context:
     documents: DocumentStore
     clock: Clock
     incoming: Incoming
-    photo: CheckedImage | ImageRefused | None  # fetched and checked before the transaction
+    photo: Photo  # fetched, checked and staged before the transaction
     directory: Directory | None = None
 
     @property

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import stat
 import struct
+import time
 import warnings
 import zlib
 from pathlib import Path
@@ -292,6 +294,38 @@ def test_keeps_only_ciphertext_on_disk(store: DocumentStore, tmp_path: Path) -> 
 
     assert b"\xff\xd8\xff" not in on_disk
     assert content[1000:1064] not in on_disk
+
+
+def test_a_staged_photo_is_written_encrypted_and_becomes_a_document_when_kept(
+    store: DocumentStore, tmp_path: Path
+) -> None:
+    image = checked(photo())
+
+    staged = store.stage(image)
+    on_disk = staged.temporary.read_bytes()
+    name = store.keep(staged)
+
+    assert b"\xff\xd8\xff" not in on_disk
+    assert stored_file(tmp_path, name).read_bytes() == on_disk  # kept: a rename
+    assert store.read(name) == image.content
+    assert not staged.temporary.exists()
+    assert store.keep(staged) == name  # a second try of the same turn changes nothing
+
+
+def test_a_staged_photo_not_kept_is_discarded_and_crash_leftovers_are_removed_when_old(
+    store: DocumentStore, tmp_path: Path
+) -> None:
+    discarded, fresh, left_by_a_crash = (store.stage(checked(photo())) for _ in range(3))
+    an_hour_ago = time.time() - 3601
+    os.utime(left_by_a_crash.temporary, (an_hour_ago, an_hour_ago))
+
+    store.discard(discarded)
+    removed = store.remove_leftovers()
+
+    assert removed == 1
+    assert not discarded.temporary.exists()
+    assert not left_by_a_crash.temporary.exists()
+    assert fresh.temporary.exists()  # a live server's: still on its way into a turn
 
 
 def test_files_and_folders_are_private_to_the_bot(store: DocumentStore, tmp_path: Path) -> None:

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.flows.incoming import MediaRef
 from bot.handlers.channels import DeliveryError
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.media import MemoryMedia
 from bot.handlers.sender import MAX_DELIVERY_ATTEMPTS
 from core.clock import ManualClock
 from core.inbox import NewEvent
 from core.inbox_writer import InboxWriter
-from core.models import Conversation, InboxEvent, OutboxMessage
+from core.models import Conversation, Document, InboxEvent, OutboxMessage
 from core.outbox import add_outgoing
-from tests.handlers.chat import Chat
-from tests.handlers.memory_channel import CHANNEL, MemoryChannel, text_event
+from tests.handlers.chat import Chat, sample_photo
+from tests.handlers.memory_channel import (
+    CHANNEL,
+    MemoryChannel,
+    button_event,
+    photo_event,
+    text_event,
+)
+from tests.handlers.transcripts import STAFF
 
 WALK = ["สมัคร", "ค่ะ", "ย้อนกลับ", "ใช่", "ยกเลิก"]  # quick, as people type
 
@@ -211,3 +222,151 @@ async def test_a_turn_that_fails_is_apologised_for_and_the_others_of_its_round_g
     assert channel.keys("U0") == ["common.error"]
     assert all(channel.keys(f"U{n}") == ["menu.greeting"] for n in range(1, 4))
     assert await statuses(services) == ["failed", "done", "done", "done"]
+
+
+# Photos: fetched, checked and staged beside the rounds ----------------------------------
+
+
+@dataclass
+class SlowPhone:
+    """Photos that arrive only when the test lets them through (a slow phone network)."""
+
+    media: MemoryMedia
+    through: asyncio.Event = field(default_factory=asyncio.Event)
+    asked: asyncio.Event = field(default_factory=asyncio.Event)  # a photo was asked for
+
+    async def fetch(self, media: MediaRef, limit: int) -> bytes:
+        self.asked.set()
+        await self.through.wait()
+        return await self.media.fetch(media, limit)
+
+
+@pytest.fixture
+def slow_phone(media: MemoryMedia) -> SlowPhone:
+    return SlowPhone(media)
+
+
+@pytest.fixture
+def slow_dispatcher(
+    services: Services, slow_phone: SlowPhone, channel: MemoryChannel
+) -> Dispatcher:
+    handler = ConversationHandler(services, {CHANNEL: slow_phone})
+    return Dispatcher(handler, {CHANNEL: channel})
+
+
+def document_files(tmp_path: Path) -> list[str]:
+    """Every file under the document store, staged ones (".tmp-…") included."""
+    return sorted(p.name for p in (tmp_path / "data").rglob("*") if p.is_file())
+
+
+async def test_a_photo_on_its_way_keeps_nobody_else_waiting_and_its_sender_in_order(
+    services: Services,
+    slow_dispatcher: Dispatcher,
+    slow_phone: SlowPhone,
+    channel: MemoryChannel,
+    chat: Chat,
+) -> None:
+    slow_phone.media.add("U0-card", sample_photo())
+    await store(
+        services,
+        photo_event("p0", "U0", "U0-card"),
+        text_event("t0", "U0", "สวัสดี"),  # sent after the photo: answered after it
+        text_event("t1", "U1", "สวัสดี"),
+    )
+
+    while await slow_dispatcher.handle_round():  # the photo still on its way
+        pass
+    await slow_dispatcher.sender.settle()
+    assert channel.keys("U1") == ["menu.greeting"]
+    assert channel.keys("U0") == []
+    assert await statuses(services) == ["pending", "pending", "done"]
+
+    slow_phone.through.set()
+    await slow_dispatcher.drain()
+
+    expected = [*[r.key for r in await chat.photo()], *[r.key for r in await chat.send("สวัสดี")]]
+    assert channel.keys("U0") == expected
+    assert await statuses(services) == ["done", "done", "done"]
+
+
+async def test_a_photo_is_fetched_as_soon_as_it_is_received_before_any_round(
+    services: Services, slow_dispatcher: Dispatcher, slow_phone: SlowPhone
+) -> None:
+    slow_phone.media.add("U0-card", sample_photo())
+    events = [text_event("t0", "U0", "สวัสดี"), photo_event("p0", "U0", "U0-card")]
+    await store(services, *events)
+
+    slow_dispatcher.received(events)  # as the webhook does once they are stored
+
+    await slow_phone.asked.wait()  # no round ran: the photo is on its way already
+    assert await statuses(services) == ["pending", "pending"]
+    slow_phone.through.set()
+    await slow_dispatcher.drain()
+    assert await statuses(services) == ["done", "done"]
+
+
+async def test_a_photo_its_turn_does_not_keep_leaves_no_file_behind(
+    services: Services,
+    slow_dispatcher: Dispatcher,
+    slow_phone: SlowPhone,
+    tmp_path: Path,
+) -> None:
+    slow_phone.media.add("U0-card", sample_photo())  # not asked for: nobody is at a photo step
+    slow_phone.through.set()
+    await store(services, photo_event("p0", "U0", "U0-card"))
+
+    await slow_dispatcher.drain()
+
+    assert await statuses(services) == ["done"]
+    assert document_files(tmp_path) == []
+
+
+async def test_a_photo_kept_by_its_turn_is_one_encrypted_document_and_no_staged_file(
+    services: Services,
+    slow_dispatcher: Dispatcher,
+    slow_phone: SlowPhone,
+    channel: MemoryChannel,
+    chat: Chat,
+    tmp_path: Path,
+) -> None:
+    buttons: dict[str, str] = {}  # label: data, of the last message that had buttons
+    channel.on_delivery = lambda _, replies: buttons.update(
+        {b.label: b.data for reply in replies for b in reply.buttons}
+    )
+    slow_phone.through.set()
+    for number, turn in enumerate(STAFF):  # the whole form, the ID card's photo last
+        key = f"k{number}"
+        if turn.action == "send":
+            await store(services, text_event(key, "U0", turn.value))
+        elif turn.action == "tap":
+            await store(services, button_event(key, "U0", buttons[turn.value]))
+        else:
+            slow_phone.media.add("the-card", card := sample_photo())
+            await store(services, photo_event(key, "U0", "the-card"))
+        await slow_dispatcher.drain()
+        assert channel.keys("U0")[-1] == turn.then
+
+    async with services.sessions() as session:
+        names = list(await session.scalars(select(Document.storage_name)))
+    assert len(names) == 1
+    assert document_files(tmp_path) == names  # nothing staged is left over
+    assert services.documents.read(names[0]).startswith(b"\xff\xd8")  # the JPEG, re-encoded
+    on_disk = next((tmp_path / "data").rglob(names[0])).read_bytes()
+    assert b"JFIF" not in on_disk  # encrypted at rest
+    assert card[:64] not in on_disk
+
+
+async def test_stopping_while_a_photo_is_on_its_way_loses_nothing_and_leaves_no_file(
+    services: Services,
+    slow_dispatcher: Dispatcher,
+    slow_phone: SlowPhone,
+    tmp_path: Path,
+) -> None:
+    slow_phone.media.add("U0-card", sample_photo())
+    await store(services, photo_event("p0", "U0", "U0-card"))
+    await slow_dispatcher.handle_round()  # the photo's work started
+
+    await slow_dispatcher.stop()
+
+    assert await statuses(services) == ["pending"]  # handled after the restart
+    assert document_files(tmp_path) == []

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -118,6 +119,11 @@ def stored_photo(sent: bytes) -> str:
     return fingerprint(checked.content)
 
 
+def staged_files(folder: Path) -> list[Path]:
+    """Photos staged for a turn (".tmp-…" beside the documents) and never kept."""
+    return list(folder.rglob(".tmp-*"))
+
+
 def fingerprint(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
@@ -129,7 +135,7 @@ def text_of(answer: list[Rendered]) -> str:
 # About 15 s on SQLite and 30 s on PostgreSQL on a shared 2-core machine.
 @pytest.mark.timeout(180)
 async def test_a_thousand_applicants_at_once_each_file_their_own_request(
-    services: Services, organisation: Organisation
+    services: Services, organisation: Organisation, tmp_path: Path
 ) -> None:
     waiting = Waiting()
     applicants = {
@@ -187,8 +193,10 @@ async def test_a_thousand_applicants_at_once_each_file_their_own_request(
             f"applicant {person.number}: the stored photo is not theirs"
         )
 
-    # Nothing left behind: every event handled, every answer sent, every card to post queued.
+    # Nothing left behind: every event handled, every answer sent, every card to post queued,
+    # no photo staged and never kept.
     assert await statuses(services, InboxEvent) == {"done": turns}
+    assert staged_files(tmp_path) == []
     assert await statuses(services, OutboxMessage) == {"sent": turns}
     async with services.sessions() as session:
         cards = list(await session.scalars(select(Job.payload).where(Job.kind == "card.post")))
