@@ -292,3 +292,26 @@ class GrantedRight(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     group_dn: Mapped[str | None] = mapped_column(String(300))  # the directory group, if any
     granted_at: Mapped[datetime]
+
+
+class Suspension(Base):
+    """An account suspended by an administrator (rule 2.9), and its lifting.
+
+    The directory lock, the person's chat notice and SMS follow as jobs keyed by this id.
+    """
+
+    __tablename__ = "suspensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64))
+    # The uid while the suspension is in force: one open suspension per account, kept by
+    # the database (NULL once lifted, so the account may be suspended again later).
+    active_uid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    reason: Mapped[str | None] = mapped_column(String(300))  # None: found locked, not by us
+    suspended_by: Mapped[str | None] = mapped_column(String(80))
+    suspended_at: Mapped[datetime | None]
+    locked_at: Mapped[datetime | None]  # the directory lock done and the person told
+    lifted_by: Mapped[str | None] = mapped_column(String(80))
+    lifted_at: Mapped[datetime | None]
+    unlocked_at: Mapped[datetime | None]  # the directory unlock done and the person told

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.handlers.suspension import suspend
+from bot.handlers.services import Services
+from bot.handlers.suspension import order_suspension, suspension_jobs
+from core.directory import DirectoryUnavailableError
 from core.jobs import FAILED, PENDING, RUNNING, list_jobs, retry
 from core.models import Application, AuditEvent
 from core.settings import Settings
+from core.worker import Worker
 from webhooks.runtime import local_secret_key, open_services
 from webhooks.work import sms_gateway
 
@@ -62,24 +67,51 @@ async def audit_command(settings: Settings, reference: str) -> int:
     return 0
 
 
-async def accounts_command(settings: Settings, uid: str, reason: str, *, lift: bool) -> int:
+CLI_ANSWERS = {
+    "suspend.done_suspended": "{uid}: suspension recorded",
+    "suspend.done_unsuspended": "{uid}: lifting recorded",
+    "suspend.already_suspended": "{uid} is suspended already",
+    "suspend.not_suspended": "{uid} is not suspended",
+    "suspend.directory_down": "the directory does not answer; nothing recorded, try again",
+    "suspend.unknown": "no account {uid}",
+}
 
+
+async def accounts_command(settings: Settings, uid: str, reason: str, *, lift: bool) -> int:
+    """Record the change, then run its jobs now; what cannot be done now waits for a retry."""
     key = local_secret_key(settings)
     async with (
         open_services(settings, secret_key=key) as services,
         aiohttp.ClientSession() as http,
-        services.sessions.begin() as session,
     ):
-        sms = sms_gateway(settings, http, services.clock)
-        said = await suspend(session, services, sms, uid, reason, actor="cli", lift=lift)
-    print(
-        {
-            "suspend.unknown": f"no account {uid}",
-            "suspend.done_suspended": f"{uid} suspended; the user was told",
-            "suspend.done_unsuspended": f"{uid} active again; the user was told",
-        }[said]
-    )
-    return 0 if said != "suspend.unknown" else 1
+        async with services.sessions.begin() as session:
+            said = await order_suspension(
+                session, services, uid, reason, actor="cli", origin=None, lift=lift
+            )
+        print(CLI_ANSWERS[said.key].format(uid=uid))
+        if said.key not in ("suspend.done_suspended", "suspend.done_unsuspended"):
+            return 0 if said.key == "suspend.already_suspended" else 1
+        await _run_suspension_jobs(settings, services, http, uid, lift=lift)
+    return 0
+
+
+async def _run_suspension_jobs(
+    settings: Settings, services: Services, http: aiohttp.ClientSession, uid: str, *, lift: bool
+) -> None:
+    directory = services.directory
+    assert directory is not None
+    jobs = suspension_jobs(services, directory, sms_gateway(settings, http, services.clock))
+    worker_id = f"bmabot-cli-{os.getpid()}"
+    await Worker(services.sessions, jobs, services.clock, worker_id=worker_id).drain()
+    with contextlib.suppress(DirectoryUnavailableError):
+        person = await directory.find_user(uid)
+        if person is not None and person.locked != lift:
+            print(f"{uid} {'unlocked' if lift else 'locked'} in the directory")
+    async with services.sessions() as session:
+        waiting = await list_jobs(session, (PENDING, FAILED))
+    kinds = sorted({job.kind for job in waiting if job.kind in jobs})
+    if kinds:
+        print(f"jobs waiting for a retry by the worker (bmabot jobs): {', '.join(kinds)}")
 
 
 async def worker_command(settings: Settings) -> int:

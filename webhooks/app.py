@@ -127,7 +127,6 @@ def _resources(
             links = media_links(settings, secret_key)
             http = await stack.enter_async_context(aiohttp.ClientSession())
             sms = sms_gateway(settings, http, services.clock)
-            handler.review.sms = sms
             worker = build_worker(settings, services, links, dispatcher, sms)
             async with services.sessions.begin() as session:
                 await plan_next_morning(session, services.clock.now())

@@ -223,7 +223,6 @@ async def _chat(settings: Settings, user_id: str, *, review: bool) -> int:
     ):
         handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
         sms = sms_gateway(settings, http, services.clock)
-        handler.review.sms = sms
         links = media_links(settings, key)
         worker = build_worker(settings, services, links, Dispatcher(handler, {}), sms)
         seat = Seat.reviewer(user_id) if review else Seat.applicant(user_id)

@@ -1,4 +1,4 @@
-"""The jobs this process runs: posting cards, creating accounts, the morning round."""
+"""The jobs this process runs: posting cards, creating accounts, suspensions, the morning round."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from bot.handlers.request_jobs import HandoverJob, RightsJob
 from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
+from bot.handlers.suspension import suspension_jobs
 from core.jobs import ClaimedJob
 from core.media_links import MediaLinks
 from core.models import Application
@@ -64,6 +65,7 @@ def build_worker(
             timedelta(hours=settings.review_remind_hours),
             timedelta(days=settings.review_expire_days),
         ),
+        **suspension_jobs(services, services.directory, sms),
     }
     waking = {kind: _then_wake(handler, dispatcher) for kind, handler in handlers.items()}
 

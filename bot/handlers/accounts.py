@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
-
 from bot.flows.apply_summary import joined
 from bot.flows.outgoing import Text
 from bot.flows.unit import unit_path_text
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
-from core import audit
 from core.directory import AccountRequest, Directory, DirectoryError
+from core.fulfilment import mark_account_created
 from core.jobs import ClaimedJob, PermanentJobError
 from core.models import Application, ApplicationKind
 from core.passwords import generate_temporary_password
@@ -76,21 +74,8 @@ class AccountMaker:
     async def _done(self, application: Application, uid: str) -> None:
         services, now = self.services, self.services.clock.now()
         async with services.sessions.begin() as session:
-            changed = await session.execute(
-                update(Application)
-                .where(Application.id == application.id, Application.status == "approved")
-                .values(status="account_created", updated_at=now)
-            )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
-                return
-            audit.record(
-                session,
-                "account.created",
-                actor="system",
-                at=now,
-                application_id=application.id,
-                detail={"uid": uid},
-            )
+            if not await mark_account_created(session, application.id, uid=uid, now=now):
+                return  # an earlier run said so already
             ready = Text(
                 "account.ready",
                 {

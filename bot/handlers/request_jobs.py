@@ -2,7 +2,7 @@
 (handover.apply) and an e-GP / Web Portal right (rights.grant).
 
 Each may run again: setting the same responsible person or group membership twice changes
-nothing, and the request is marked completed only once, by a conditional update.
+nothing, and the request is marked completed only once (core.fulfilment).
 """
 
 from __future__ import annotations
@@ -10,17 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.outgoing import Text
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
-from core import audit
-from core.db import dialect_insert
 from core.directory import Directory, DirectoryError
+from core.fulfilment import complete_request, grant_right
 from core.jobs import ClaimedJob, PermanentJobError
-from core.models import Application, ApplicationStatus, GrantedRight
+from core.models import Application, ApplicationStatus
 
 
 class RequestJob:
@@ -56,21 +54,12 @@ class RequestJob:
     async def _complete(self, application: Application, detail: dict[str, str]) -> None:
         services, now = self.services, self.services.clock.now()
         async with services.sessions.begin() as session:
-            changed = await session.execute(
-                update(Application)
-                .where(
-                    Application.id == application.id,
-                    Application.status == ApplicationStatus.APPROVED,
-                )
-                .values(status=ApplicationStatus.COMPLETED, updated_at=now)
+            done = await complete_request(
+                session, application.id, action=self.action, detail=detail, now=now
             )
-            if changed.rowcount != 1:  # type: ignore[attr-defined]
-                return
+            if not done:
+                return  # an earlier run said so already
             await self.record(session, application)
-            audit.record(
-                session, self.action, actor="system", at=now, application_id=application.id,
-                detail=detail,
-            )  # fmt: skip
             told, noted = self.news(application.reference, detail)
             await tell(session, services, application.channel, application.user_id, [told])
             chat = services.policy.chat_for(application.channel, application.kind)
@@ -114,15 +103,15 @@ class RightsJob(RequestJob):
         return {"uid": uid, "right": right, "group": group or ""}
 
     async def record(self, session: AsyncSession, application: Application) -> None:
-        form, now = application.form, self.services.clock.now()
-        granted = dialect_insert(session, GrantedRight).values(
+        form = application.form
+        await grant_right(
+            session,
+            application.id,
             uid=str(form["user_name"]),
-            name=str(form["right"]),
-            application_id=application.id,
+            right=str(form["right"]),
             group_dn=self.groups.get(str(form["right"])),
-            granted_at=now,
+            now=self.services.clock.now(),
         )
-        await session.execute(granted.on_conflict_do_nothing(index_elements=["uid", "name"]))
 
     def news(self, reference: str, detail: Mapping[str, str]) -> tuple[Text, Text]:
         params = {"reference": reference, "uid": detail["uid"]}

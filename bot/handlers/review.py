@@ -18,14 +18,14 @@ from bot.handlers.rendering import Rendered, render
 from bot.handlers.review_cards import card_messages
 from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.services import Services
-from bot.handlers.suspension import suspend
+from bot.handlers.suspension import order_suspension
 from core import audit
 from core.conversations import load_conversation, save_conversation
 from core.decisions import AlreadyDecided, Decided, decide
 from core.jobs import enqueue, retry
 from core.models import Application
 from core.review_queries import application_id_of, card_data, waiting, week_numbers
-from core.sms import SmsGateway
+from core.suspensions import Origin
 
 logger = logging.getLogger(__name__)
 STATE_PREFIX = "review:"  # a reviewer's own half-made decision, apart from any form they fill
@@ -38,7 +38,6 @@ class ReviewHandler:
     def __init__(self, services: Services, policy: ReviewPolicy) -> None:
         self.services = services
         self.policy = policy
-        self.sms: SmsGateway | None = None  # set by the app once its SMS gateway exists
 
     def wants(self, incoming: Incoming) -> bool:
         return incoming.in_group or incoming.data.startswith("rv:")
@@ -182,8 +181,7 @@ class ReviewHandler:
         if command == "/stats":
             return await self._stats(session)
         if command in ("/suspend", "/unsuspend"):
-            actor = f"{incoming.channel}:{incoming.user_id}"
-            return await self._suspend(session, words, actor, lift=command == "/unsuspend")
+            return await self._suspend(session, incoming, words, lift=command == "/unsuspend")
         return [Text("review.commands")]
 
     async def _pending(self, session: AsyncSession) -> list[Message]:
@@ -229,15 +227,21 @@ class ReviewHandler:
         ]
 
     async def _suspend(
-        self, session: AsyncSession, words: list[str], actor: str, *, lift: bool
+        self, session: AsyncSession, incoming: Incoming, words: list[str], *, lift: bool
     ) -> list[Message]:
         if len(words) < (2 if lift else 3):
             return [Text("suspend.usage")]
         reason = " ".join(words[2:]) or "-"
-        said = await suspend(
-            session, self.services, self.sms, words[1], reason, actor=actor, lift=lift
+        said = await order_suspension(
+            session,
+            self.services,
+            words[1],
+            reason,
+            actor=f"{incoming.channel}:{incoming.user_id}",
+            origin=Origin(incoming.channel, incoming.chat_id),
+            lift=lift,
         )
-        return [Text(said)]
+        return [said]
 
     async def _refuse(self, session: AsyncSession, incoming: Incoming) -> list[Rendered]:
         if not incoming.data.startswith("rv:"):

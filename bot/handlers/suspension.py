@@ -1,65 +1,186 @@
-"""Suspending an account that puts the system at risk (rule 2.9), and lifting it."""
+"""Suspending an account that puts the system at risk (rule 2.9), and lifting it: the
+reviewers' command, and the jobs that lock or unlock the directory, tell and text the person.
+
+The command only records the change (core.suspensions); the directory, the chat notice and
+the SMS follow as jobs, so a directory or SMS gateway that is down delays them, never loses
+them, and a retry never sends anything twice.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.outgoing import Text
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
-from core import audit
-from core.models import Application
-from core.sms import SmsGateway, SmsUnavailableError
+from core.directory import Directory, DirectoryError, DirectoryUnavailableError
+from core.jobs import ClaimedJob, PermanentJobError
+from core.sms import SmsGateway, SmsPermanentError
+from core.suspension_jobs import (
+    SuspensionView,
+    confirm_locked,
+    confirm_unlocked,
+    settle_lock,
+    suspension,
+)
+from core.suspensions import (
+    LOCK_JOB,
+    SMS_JOB,
+    UNLOCK_JOB,
+    Origin,
+    SuspensionEvent,
+    SuspensionOutcome,
+    lift_suspension,
+    suspend_account,
+)
+from core.validation import parse_mobile
+from core.worker import JobHandler
 
 logger = logging.getLogger(__name__)
 
+ANSWERS = {
+    (SuspensionEvent.SUSPENDED, SuspensionOutcome.RECORDED): "suspend.done_suspended",
+    (SuspensionEvent.LIFTED, SuspensionOutcome.RECORDED): "suspend.done_unsuspended",
+    (SuspensionEvent.SUSPENDED, SuspensionOutcome.ALREADY_SUSPENDED): "suspend.already_suspended",
+    (SuspensionEvent.LIFTED, SuspensionOutcome.NOT_SUSPENDED): "suspend.not_suspended",
+}
+TOLD_PERSON = {
+    SuspensionEvent.SUSPENDED: "suspend.user_suspended",
+    SuspensionEvent.LIFTED: "suspend.user_unsuspended",
+}
+TOLD_GROUP = {
+    SuspensionEvent.SUSPENDED: "suspend.group_suspended",
+    SuspensionEvent.LIFTED: "suspend.group_unsuspended",
+}
+SMS_TEXT = {
+    SuspensionEvent.SUSPENDED: "suspend.sms_suspended",
+    SuspensionEvent.LIFTED: "suspend.sms_unsuspended",
+}
 
-async def suspend(
+
+async def order_suspension(
     session: AsyncSession,
     services: Services,
-    sms: SmsGateway | None,
     uid: str,
     reason: str,
     *,
     actor: str,
+    origin: Origin | None,
     lift: bool = False,
-) -> str:
-    """Lock or unlock the account in the caller's transaction; the key of the answer."""
+) -> Text:
+    """Record a suspension or its lifting in the caller's transaction; the answer to give."""
     directory = services.directory
-    person = None if directory is None else await directory.find_user(uid)
-    if directory is None or person is None:
-        return "suspend.unknown"
-    await (directory.unlock(uid) if lift else directory.lock(uid, reason))
-    now, action = services.clock.now(), "unsuspended" if lift else "suspended"
-    application = await session.scalar(
-        select(Application).where(Application.reference == person.application_reference)
-    )
-    audit.record(
-        session,
-        f"account.{action}",
-        actor=actor,
-        at=now,
-        application_id=application.id if application else None,
-        detail={"uid": uid, "reason": reason[:200]},
-    )
-    if application is not None:
-        said = [Text(f"suspend.user_{action}", {"uid": uid, "reason": reason})]
-        await tell(session, services, application.channel, application.user_id, said)
-    if sms is not None and person.mobile:
-        await _sms(sms, person.mobile, uid, lift, now.isoformat())
-    return f"suspend.done_{action}"
-
-
-async def _sms(sms: SmsGateway, mobile: str, uid: str, lift: bool, stamp: str) -> None:
-    text = (
-        f"BMA account {uid} is active again."
-        if lift
-        else f"BMA account {uid} is suspended. Call 02 203 2751 for details."
-    )
+    if directory is None:
+        return Text("suspend.unknown")
+    now, attempts = services.clock.now(), services.job_max_attempts
     try:
-        await sms.send(mobile, text, idempotency_key=f"suspend:{uid}:{stamp}")
-    except SmsUnavailableError:
-        logger.warning("suspension SMS for %s not sent; the chat message was", uid)
+        if lift:
+            outcome = await lift_suspension(
+                session,
+                directory,
+                uid=uid,
+                actor=actor,
+                now=now,
+                origin=origin,
+                max_attempts=attempts,
+            )
+        else:
+            outcome = await suspend_account(
+                session,
+                directory,
+                uid=uid,
+                reason=reason,
+                actor=actor,
+                now=now,
+                origin=origin,
+                max_attempts=attempts,
+            )
+    except DirectoryUnavailableError:
+        return Text("suspend.directory_down")
+    event = SuspensionEvent.LIFTED if lift else SuspensionEvent.SUSPENDED
+    return Text(ANSWERS.get((event, outcome), "suspend.unknown"), {"uid": uid})
+
+
+class DirectoryLockJob:
+    """account.lock / account.unlock: the directory as the suspensions ask, then the news.
+
+    The person and the chat that gave the command are told in the transaction that records
+    the lock (or unlock) as done, once; that transaction also queues the SMS.
+    """
+
+    def __init__(self, services: Services, directory: Directory, *, lift: bool) -> None:
+        self.services = services
+        self.directory = directory
+        self.event = SuspensionEvent.LIFTED if lift else SuspensionEvent.SUSPENDED
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        async with self.services.sessions() as session:
+            found = await suspension(session, int(job.payload["suspension_id"]))
+        if found is None:
+            return
+        try:
+            locked = await settle_lock(self.services.sessions, self.directory, found.uid)
+        except DirectoryError as error:
+            raise PermanentJobError(type(error).__name__) from None
+        if locked != (self.event is SuspensionEvent.SUSPENDED):
+            return  # a later change of the same account decides what the person hears
+        await self._tell(found, job.payload)
+
+    async def _tell(self, found: SuspensionView, payload: Mapping[str, Any]) -> None:
+        services, event = self.services, self.event
+        confirm = confirm_locked if event is SuspensionEvent.SUSPENDED else confirm_unlocked
+        async with services.sessions.begin() as session:
+            now = services.clock.now()
+            if not await confirm(session, found.id, now, max_attempts=services.job_max_attempts):
+                return  # told already, or this suspension was lifted before its lock
+            if found.channel and found.user_id:
+                said = Text(TOLD_PERSON[event], {"uid": found.uid, "reason": found.reason or "-"})
+                await tell(session, services, found.channel, found.user_id, [said])
+            channel, chat = payload.get("channel"), payload.get("chat_id")
+            if channel and chat:
+                note = Text(TOLD_GROUP[event], {"uid": found.uid})
+                await tell(session, services, str(channel), str(chat), [note])
+
+
+class SuspensionSms:
+    """sms.suspension: the person's SMS, in Thai; the job's key is the SMS's idempotency key."""
+
+    def __init__(self, services: Services, directory: Directory, sms: SmsGateway) -> None:
+        self.services = services
+        self.directory = directory
+        self.sms = sms
+
+    async def __call__(self, job: ClaimedJob) -> None:
+        async with self.services.sessions() as session:
+            found = await suspension(session, int(job.payload["suspension_id"]))
+        event = SuspensionEvent(job.payload["event"])
+        if found is None or not found.still_true(event):
+            # Sent late (the gateway was down) after a lifting, or a new suspension: the
+            # person has the later news in chat, and its SMS on its way.
+            logger.info("job #%d: the account changed again; this SMS is not sent", job.id)
+            return
+        person = await self.directory.find_user(found.uid)
+        mobile = parse_mobile(person.mobile) if person and person.mobile else None
+        if not isinstance(mobile, str):
+            logger.info("job #%d: the account has no mobile number to text", job.id)
+            return
+        text = self.services.catalog.text(SMS_TEXT[event], {"uid": found.uid})
+        try:
+            await self.sms.send(mobile, text, idempotency_key=job.key)
+        except SmsPermanentError as error:
+            raise PermanentJobError(type(error).__name__) from None
+
+
+def suspension_jobs(
+    services: Services, directory: Directory, sms: SmsGateway
+) -> dict[str, JobHandler]:
+    """The handlers of the jobs a suspension or its lifting sets going, by kind."""
+    return {
+        LOCK_JOB: DirectoryLockJob(services, directory, lift=False),
+        UNLOCK_JOB: DirectoryLockJob(services, directory, lift=True),
+        SMS_JOB: SuspensionSms(services, directory, sms),
+    }

@@ -30,12 +30,13 @@ class Sms:
 
 
 class SmsEmulator:
-    """POST /sms with a Bearer key and {"to", "sender", "message"}: 200 {"id"}."""
+    """POST /sms with a Bearer key and {"to", "sender", "message"}: 200 {"id"}; 503 if down."""
 
     def __init__(self, *, api_key: str) -> None:
         self.api_key = api_key
         self.sent: list[Sms] = []
         self.refused: list[str] = []  # why each refused request was refused
+        self.down = False  # True: every request gets 503, as from a gateway that is out
         self.delivered = asyncio.Event()
         self.app = web.Application()
         self.app.router.add_post(PATH, self._send)
@@ -54,6 +55,8 @@ class SmsEmulator:
             await self.delivered.wait()
 
     async def _send(self, request: web.Request) -> web.Response:
+        if self.down:
+            return self._refuse(503, "the gateway is down")
         expected = f"Bearer {self.api_key}".encode()
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, expected):

@@ -112,8 +112,15 @@ async def test_a_reviewer_suspends_and_lifts_an_account(world: LineWorld, tmp_pa
     await world.settle()
     assert await world.directory.check_password("somchai.j", "whatever") is PasswordCheck.LOCKED
     assert "ถูกระงับ" in world.emulator.texts(APPLICANT)[-1]
-    assert "suspended" in sms_sent(tmp_path)[-1]["message"]
+    assert "รับคำสั่งระงับบัญชี somchai.j" in world.emulator.texts(GROUP)[-2]
+    assert "ระงับบัญชี somchai.j ในระบบเรียบร้อยแล้ว" in world.emulator.texts(GROUP)[-1]
 
     await world.emulator.send_text(REVIEWER, "/unsuspend somchai.j", group_id=GROUP)
     await world.settle()
     assert "กลับมาใช้งานได้" in world.emulator.texts(APPLICANT)[-1]
+    assert await world.directory.check_password("somchai.j", "whatever") is PasswordCheck.WRONG
+    texts = [m["message"] for m in sms_sent(tmp_path)[1:]]  # after the credentials
+    assert texts == [
+        "บัญชี somchai.j ถูกระงับชั่วคราวค่ะ สอบถามโทร 0 2203 2751",
+        "บัญชี somchai.j ใช้งานได้ตามปกติแล้วค่ะ",
+    ]
