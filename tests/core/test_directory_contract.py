@@ -76,7 +76,7 @@ MALEE = replace(
 def slapd() -> Iterator[dict[str, str]]:
     """A private slapd for the whole run (0.3 s to start), stopped and deleted at the end."""
     if not Path(SLAPD).exists():
-        reason = "slapd is not installed: run `bash scripts/test-slapd.sh install`"
+        reason = "needs Debian's slapd and ldap-utils (bash scripts/test-slapd.sh install)"
         if os.environ.get("CI"):
             pytest.fail(reason)  # CI installs it: a silent skip there would hide the LDAP half
         pytest.skip(reason)
