@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from core.clock import ManualClock
 from core.crypto import Vault
 from core.db import make_engine, make_sessions, upgrade_database_async
+from tests.watchdog import pytest_enter_pdb, pytest_runtest_protocol
 
+__all__ = ["pytest_enter_pdb", "pytest_runtest_protocol"]  # hooks: a hung run ends, see there
 TEST_DATABASE_URL = "BMABOT_TEST_DATABASE_URL"
 TEST_SECRET_KEY = "test-secret-key-for-the-suite-only-0123456789"
 

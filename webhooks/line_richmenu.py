@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cache
+from importlib import resources
 
 from linebot.v3.messaging import (
     AsyncMessagingApi,
@@ -31,20 +32,14 @@ MAX_CHAT_BAR_TEXT = 14
 SCALE = 2  # drawn twice as large, then scaled down: Pillow's shapes are not anti-aliased
 BACKGROUND, INK, RULE = "#f5f8f6", "#1f2933", "#d3ddd7"
 
-FONT_PACKAGE = "fonts-thai-tlwg"
-FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/tlwg"),
-    Path("/usr/share/fonts/opentype/tlwg"),
-    Path("/usr/local/share/fonts"),
-)
-FONT_NAMES = ("Sarabun-Bold.ttf", "Garuda-Bold.ttf", "Loma-Bold.ttf", "Kinnari-Bold.ttf")
+# The labels are drawn with the font the package ships, never with the machine's: the menu
+# looks the same everywhere and a slim server image needs no Thai font. Sarabun Bold 1.000
+# by Cadson Demak, unmodified from Google Fonts' ofl/sarabun, under the SIL Open Font
+# License 1.1 (fonts/OFL.txt beside it).
+FONT = resources.files("webhooks") / "fonts" / "Sarabun-Bold.ttf"
 
 Point = tuple[float, float]
 Icon = Callable[[ImageDraw.ImageDraw, Point, float, str], None]
-
-
-class ThaiFontMissingError(RuntimeError):
-    """No font with Thai letters is installed, so the menu labels cannot be drawn."""
 
 
 def _draw_apply(draw: ImageDraw.ImageDraw, centre: Point, r: float, accent: str) -> None:
@@ -107,25 +102,18 @@ ITEMS = (
 AREA_WIDTH = WIDTH // len(ITEMS)
 
 
-def find_thai_font(directories: Iterable[Path] = FONT_DIRS) -> Path:
-    folders = list(directories)
-    for name in FONT_NAMES:
-        for folder in folders:
-            if (folder / name).is_file():
-                return folder / name
-    raise ThaiFontMissingError(
-        f"no Thai font ({', '.join(FONT_NAMES)}) in {', '.join(map(str, folders))}: "
-        f"install the Debian package {FONT_PACKAGE} (apt-get install -y {FONT_PACKAGE})"
-    )
+@cache
+def font_bytes() -> bytes:
+    """The bundled Thai font, read once (from the wheel's files, wherever it is installed)."""
+    return FONT.read_bytes()
 
 
-def rich_menu_image(catalog: Catalog, font_path: Path | None = None) -> bytes:
-    font_path = font_path or find_thai_font()
+def rich_menu_image(catalog: Catalog) -> bytes:
     image = Image.new("RGB", (WIDTH * SCALE, HEIGHT * SCALE), BACKGROUND)
     draw = ImageDraw.Draw(image)
     labels = [catalog.text(item.label_key) for item in ITEMS]
     # One size for all four labels, the largest at which the longest still fits its area.
-    label_font = _fitting_font(font_path, labels, (AREA_WIDTH - 80) * SCALE)
+    label_font = _fitting_font(font_bytes(), labels, (AREA_WIDTH - 80) * SCALE)
     for index, (item, label) in enumerate(zip(ITEMS, labels, strict=True)):
         _draw_area(draw, index, item, label, label_font)
     smooth = image.resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS)
@@ -145,12 +133,12 @@ def _draw_area(
     draw.text((middle, 680 * SCALE), label, fill=INK, font=font, anchor="mm")
 
 
-def _fitting_font(path: Path, texts: list[str], width: float) -> ImageFont.FreeTypeFont:
+def _fitting_font(font: bytes, texts: list[str], width: float) -> ImageFont.FreeTypeFont:
     for size in range(100 * SCALE, 40 * SCALE, -4 * SCALE):
-        font = ImageFont.truetype(str(path), size)
-        if max(font.getlength(text) for text in texts) <= width:
-            return font
-    return font  # the smallest size: a catalog text this long needs a shorter word
+        sized = ImageFont.truetype(io.BytesIO(font), size)
+        if max(sized.getlength(text) for text in texts) <= width:
+            return sized
+    return sized  # the smallest size: a catalog text this long needs a shorter word
 
 
 def _png(image: Image.Image) -> bytes:
@@ -187,7 +175,7 @@ async def install_rich_menu(
     api: AsyncMessagingApi, blob: AsyncMessagingApiBlob, catalog: Catalog
 ) -> str:
     request = rich_menu_request(catalog)
-    # Drawing first: a missing font must fail before anything exists on LINE's side.
+    # Drawing first: a label that cannot be drawn fails before anything exists on LINE's side.
     image = await asyncio.to_thread(rich_menu_image, catalog)
     rich_menu_id: str = (await api.create_rich_menu(request)).rich_menu_id
     try:

@@ -434,8 +434,10 @@ class Dispatcher:
             for r in readings
             if r.incoming is not None and not r.incoming.in_group
         ]
+        # The channel's call is made inside _quietly: a round that ends (and cancels this)
+        # before a notice started leaves no coroutine that was never awaited.
         await asyncio.gather(
-            *(_quietly(channel.show_loading(incoming)) for channel, incoming in waiting)
+            *(_quietly(channel.show_loading, incoming) for channel, incoming in waiting)
         )
 
 
@@ -484,6 +486,6 @@ def _replies(event: StoredEvent, incoming: Incoming, replies: list[Rendered]) ->
     )
 
 
-async def _quietly(call: Awaitable[None]) -> None:
+async def _quietly(show: Callable[[Incoming], Awaitable[None]], incoming: Incoming) -> None:
     with contextlib.suppress(Exception):
-        await call
+        await show(incoming)

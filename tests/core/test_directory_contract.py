@@ -76,7 +76,7 @@ MALEE = replace(
 def slapd() -> Iterator[dict[str, str]]:
     """A private slapd for the whole run (0.3 s to start), stopped and deleted at the end."""
     if not Path(SLAPD).exists():
-        reason = "slapd is not installed: run `bash scripts/test-slapd.sh install`"
+        reason = "needs Debian's slapd and ldap-utils (bash scripts/test-slapd.sh install)"
         if os.environ.get("CI"):
             pytest.fail(reason)  # CI installs it: a silent skip there would hide the LDAP half
         pytest.skip(reason)
@@ -87,13 +87,19 @@ def slapd() -> Iterator[dict[str, str]]:
         capture_output=True,
         text=True,
         env=os.environ | tls,
+        timeout=60,
     )
     settings = {}
     for line in started.stdout.splitlines():
         name, _, value = line.removeprefix("export ").partition("=")
         settings[name] = shlex.split(value)[0]
-    yield settings
-    subprocess.run(["bash", str(SCRIPT), "stop", settings["SLAPD_TEST_DIR"]], check=True)
+    try:
+        yield settings
+    finally:
+        # The script waits 10 s for slapd to stop, then kills it.
+        subprocess.run(
+            ["bash", str(SCRIPT), "stop", settings["SLAPD_TEST_DIR"]], check=True, timeout=60
+        )
 
 
 class MemoryHarness:

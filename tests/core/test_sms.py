@@ -179,9 +179,11 @@ async def gateway() -> AsyncIterator[tuple[FakeGateway, TestServer]]:
     app = web.Application()
     app.router.add_post("/sms", fake.handle)
     server = TestServer(app)
-    await server.start_server()
-    yield fake, server
-    await server.close()
+    try:
+        await server.start_server()
+        yield fake, server
+    finally:
+        await server.close()
 
 
 @pytest.fixture

@@ -140,9 +140,11 @@ async def gateway() -> object:
     app = web.Application()
     app.router.add_post("/sms", send)
     server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield server, answers, delivered
-    await server.close()
+    try:
+        await server.start_server()
+        yield server, answers, delivered
+    finally:
+        await server.close()
 
 
 async def test_an_sms_gateway_503_three_times_then_200_delivers_exactly_once(

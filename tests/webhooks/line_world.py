@@ -123,25 +123,27 @@ async def line_world(
     )
     emulator_server = TestServer(emulator.app, host="127.0.0.1")
     await emulator_server.start_server()
-    api_url = str(emulator_server.make_url("")).rstrip("/")
-    settings = Settings(
-        database_url=database_url,
-        data_dir=data_dir,
-        secret_key=TEST_SECRET_KEY,
-        line_channel_secret=CHANNEL_SECRET,
-        line_channel_access_token=ACCESS_TOKEN,
-        line_api_url=api_url,
-        line_data_api_url=api_url,
-        public_url="https://bmabot.test",
-        **settings_overrides,
-    )
-    app = create_app(settings, clock=clock, dispatch=dispatch, work=dispatch)
-    bot_server = TestServer(app, host="127.0.0.1")
-    await bot_server.start_server()
-    emulator.webhook_url = str(bot_server.make_url("/webhooks/line"))
     try:
-        yield LineWorld(emulator, app, clock, str(bot_server.make_url("")))
+        api_url = str(emulator_server.make_url("")).rstrip("/")
+        settings = Settings(
+            database_url=database_url,
+            data_dir=data_dir,
+            secret_key=TEST_SECRET_KEY,
+            line_channel_secret=CHANNEL_SECRET,
+            line_channel_access_token=ACCESS_TOKEN,
+            line_api_url=api_url,
+            line_data_api_url=api_url,
+            public_url="https://bmabot.test",
+            **settings_overrides,
+        )
+        app = create_app(settings, clock=clock, dispatch=dispatch, work=dispatch)
+        bot_server = TestServer(app, host="127.0.0.1")
+        try:
+            await bot_server.start_server()
+            emulator.webhook_url = str(bot_server.make_url("/webhooks/line"))
+            yield LineWorld(emulator, app, clock, str(bot_server.make_url("")))
+        finally:
+            await bot_server.close()
     finally:
-        await bot_server.close()
         await emulator_server.close()
     emulator.assert_no_violations()

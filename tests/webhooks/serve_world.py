@@ -4,6 +4,7 @@ killed at the end."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
@@ -37,8 +38,10 @@ async def emulator() -> AsyncIterator[tuple[LineEmulator, str]]:
     line = LineEmulator(channel_secret=CHANNEL_SECRET, access_token=ACCESS_TOKEN)
     server = TestServer(line.app, host="127.0.0.1")
     await server.start_server()
-    yield line, str(server.make_url("")).rstrip("/")
-    await server.close()
+    try:
+        yield line, str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
     line.assert_no_violations()
 
 
@@ -58,12 +61,23 @@ async def start() -> AsyncIterator[Start]:
         started.append(process)
         return process
 
-    yield launch
+    try:
+        yield launch
+    finally:
+        await _stop(started, reading)
+
+
+async def _stop(
+    started: list[asyncio.subprocess.Process], reading: list[asyncio.Task[None]]
+) -> None:
+    """Kill what still runs; its log is read to the end, but never waited for past 30 s."""
     for process in started:
         if process.returncode is None:
-            process.kill()
-            await process.wait()
-    await asyncio.gather(*reading)
+            with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                process.kill()
+    waiting = [process.wait() for process in started]
+    # A grandchild holding the log pipe open would keep the reading going for ever.
+    await asyncio.wait_for(asyncio.gather(*waiting, *reading), timeout=30)
 
 
 async def _read_to_the_end(stream: asyncio.StreamReader) -> None:
@@ -79,11 +93,19 @@ async def serving(
         str(BMABOT), command, *arguments, env=env, stderr=asyncio.subprocess.PIPE
     )
     assert process.stderr is not None
-    while True:
-        line = await asyncio.wait_for(process.stderr.readline(), timeout=60)
-        assert line, f"bmabot {command} exited before it was ready"
-        if READY[command] in line:
-            return process
+    try:
+        while True:
+            line = await asyncio.wait_for(process.stderr.readline(), timeout=60)
+            assert line, f"bmabot {command} exited before it was ready"
+            if READY[command] in line:
+                return process
+    except BaseException:
+        # Never ready (or the test was stopped meanwhile): it must not outlive the test.
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        await asyncio.wait_for(process.wait(), timeout=30)
+        raise
 
 
 def serve_env(tmp_path: Path, api_url: str, port: int) -> dict[str, str]:

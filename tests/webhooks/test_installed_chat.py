@@ -1,4 +1,5 @@
-"""Installed as a wheel (not editable) in a new virtual environment, `bmabot chat` works."""
+"""Installed as a wheel (not editable) in a new virtual environment, `bmabot chat` works
+and the rich menu is drawn with the font the wheel carries."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ PROJECT = Path(__file__).resolve().parents[2]
     bool(os.environ.get("BMABOT_TEST_DATABASE_URL")),
     reason="installation does not depend on the database: checked once, in the SQLite run",
 )
+@pytest.mark.timeout(600)  # pip installs every dependency: a minute, more on a busy machine
 def test_pip_install_then_piped_chat_completes_an_application(tmp_path: Path) -> None:
     environment = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(environment)
@@ -73,3 +75,26 @@ def test_pip_install_then_piped_chat_completes_an_application(tmp_path: Path) ->
     assert "1103700123458" not in result.stdout
     assert (workplace / "var" / "bmabot.db").exists()
     assert sys.prefix not in str(python)  # it really ran outside the development venv
+
+    # `bmabot line richmenu` draws with the font inside the wheel, whatever the machine has.
+    drawn = subprocess.run(
+        [str(python), "-c", DRAW_RICH_MENU],
+        capture_output=True,
+        text=True,
+        cwd=workplace,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert drawn.returncode == 0, drawn.stderr
+    font, size = drawn.stdout.split()
+    assert Path(font).is_relative_to(environment)  # the wheel's copy, not the source tree's
+    assert Path(font).name == "Sarabun-Bold.ttf"
+    assert 0 < int(size) <= 1024 * 1024
+
+
+DRAW_RICH_MENU = """
+from bot.catalog import Catalog
+from webhooks.line_richmenu import FONT, rich_menu_image
+print(FONT, len(rich_menu_image(Catalog.load())))
+"""

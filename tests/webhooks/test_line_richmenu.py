@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from pathlib import Path
+from importlib import resources
 
 import pytest
 from aiohttp.test_utils import TestServer
+from fontTools.ttLib import TTFont
 from linebot.v3.messaging import (
     ApiException,
     AsyncApiClient,
@@ -21,10 +22,11 @@ from PIL import Image
 from bot.catalog import Catalog, CatalogError
 from tests.emulators.line import LineEmulator, check_rich_menu
 from webhooks.line_richmenu import (
+    FONT,
     HEIGHT,
+    ITEMS,
     WIDTH,
-    ThaiFontMissingError,
-    find_thai_font,
+    font_bytes,
     install_rich_menu,
     rich_menu_image,
     rich_menu_request,
@@ -84,9 +86,21 @@ def test_missing_label_in_the_catalog_is_an_error() -> None:
         rich_menu_image(Catalog({**LABELS, "richmenu.terms": ""}))
 
 
-def test_without_a_thai_font_the_error_names_the_package(tmp_path: Path) -> None:
-    with pytest.raises(ThaiFontMissingError, match="fonts-thai-tlwg"):
-        find_thai_font([tmp_path])
+def test_every_letter_of_the_catalog_labels_is_in_the_bundled_font() -> None:
+    # The package's own font, not the machine's: no Thai font needs to be installed.
+    catalog = Catalog.load()
+    labels = [catalog.text(item.label_key) for item in ITEMS]
+    letters = {letter for label in labels for letter in label if not letter.isspace()}
+    cmap = TTFont(io.BytesIO(font_bytes())).getBestCmap()
+    assert sorted(letter for letter in letters if ord(letter) not in cmap) == []
+    assert any("\u0e00" <= letter <= "\u0e7f" for letter in letters)  # Thai letters indeed
+
+
+def test_the_bundled_font_travels_with_its_licence() -> None:
+    assert FONT.name == "Sarabun-Bold.ttf"
+    licence = (resources.files("webhooks") / "fonts" / "OFL.txt").read_text(encoding="utf-8")
+    assert "The Sarabun Project Authors" in licence
+    assert "SIL OPEN FONT LICENSE Version 1.1" in licence
 
 
 def test_request_has_four_equal_areas_with_menu_postbacks() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -36,20 +37,27 @@ WAIT = 20_000  # milliseconds: the bot answers within a second; a loaded CI mach
 async def demo_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
     settings = demo_settings(tmp_path / "demo").model_copy(update={"database_url": database_url})
     server = TestServer(create_demo_app(settings, secret_key=TEST_SECRET_KEY), host="127.0.0.1")
-    await server.start_server()
-    yield str(server.make_url("/"))
-    await server.close()
+    try:
+        await server.start_server()
+        yield str(server.make_url("/"))
+    finally:
+        await server.close()
 
 
 @pytest.fixture
 async def page(demo_url: str) -> AsyncIterator[Any]:
     playwright_api = pytest.importorskip("playwright.async_api")
+    # Leaving the block stops Playwright's driver, and with it a browser that would not close.
     async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        page = await browser.new_page(viewport={"width": 1280, "height": 1100})
-        await page.goto(demo_url)
-        yield page
-        await browser.close()
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=FLAGS, timeout=WAIT
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 1100})
+            await page.goto(demo_url, timeout=WAIT)
+            yield page
+        finally:
+            await asyncio.wait_for(browser.close(), timeout=WAIT / 1000)
 
 
 async def answer(phone: Any, text: str) -> None:
