@@ -214,8 +214,6 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
 
 async def _chat(settings: Settings, user_id: str, *, review: bool) -> int:
     """The terminal chat, with the job worker in-process: cards, decisions, accounts, SMS."""
-    from webhooks.app import media_links
-
     key = local_secret_key(settings)
     async with (
         open_services(settings, secret_key=key) as services,
@@ -224,8 +222,9 @@ async def _chat(settings: Settings, user_id: str, *, review: bool) -> int:
         handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
         sms = sms_gateway(settings, http, services.clock)
         handler.review.sms = sms
-        links = media_links(settings, key)
-        worker = build_worker(settings, services, links, Dispatcher(handler, {}), sms)
+        worker = build_worker(
+            settings, services, services.media_links, Dispatcher(handler, {}), sms
+        )
         seat = Seat.reviewer(user_id) if review else Seat.applicant(user_id)
 
         async def mail() -> list[Rendered]:

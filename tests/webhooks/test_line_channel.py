@@ -27,6 +27,7 @@ from core.models import Application, AuditEvent, Document, InboxEvent
 from core.organisation import Organisation
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
+from tests.handlers.conftest import MEDIA_LINKS
 from tests.handlers.transcripts import STAFF_FORM
 from tests.webhooks.line_world import LineUser, LineWorld, line_world
 from webhooks.app import healthz
@@ -351,4 +352,5 @@ def _services_on(engine: AsyncEngine, tmp_path: Path) -> Services:
         apply_dialogue(Organisation.load()),
         Catalog.load(),
         Organisation.load(),
+        MEDIA_LINKS,
     )

@@ -45,6 +45,22 @@ async def test_staff_applies_and_is_approved_through_the_web_channel(
     assert not settled[0]["buttons"]
 
 
+async def test_find_answers_the_card_with_its_photos_on_the_web(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        await apply_as_staff(world, "somchai")
+        reviewer = world.reviewer()
+        posted = len(await reviewer.said())
+        await reviewer.post(kind="text", text="/find A69-00001")
+        found = [s for s in (await reviewer.said())[posted:] if s["sender"] == "bot"]
+    card, picture = found
+    assert card["title"] == "คำขอใหม่ A69-00001"
+    assert [data for _, data in card["buttons"]] == ["rv:a:1", "rv:r:1", "rv:t:1"]
+    assert picture["text"] == "A69-00001: สำเนาบัตรประชาชน"
+    assert picture["image_url"].startswith("/media/")
+
+
 async def test_two_applicants_never_see_each_others_messages(
     database_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
