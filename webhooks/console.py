@@ -111,7 +111,11 @@ async def run_console(
     seat = Seat.applicant(seat) if isinstance(seat, str) else seat
     catalog = handler.services.catalog
     out.write(catalog.text("console.banner") + "\n")
-    buttons = show(await handler.resume(CHANNEL, seat.user_id), out)
+    # A reviewer sits in the group: their own draft as an applicant is no business of it.
+    opening = (
+        handler.review.welcome() if seat.in_group else await handler.resume(CHANNEL, seat.user_id)
+    )
+    buttons = show(opening, out)
     while True:
         if mail is not None:
             buttons = show(await mail(), out) or buttons

@@ -40,6 +40,10 @@ class ReviewHandler:
         self.policy = policy
         self.sms: SmsGateway | None = None  # set by the app once its SMS gateway exists
 
+    def welcome(self) -> list[Rendered]:
+        """What a reviewer sees on sitting down in the group: what comes here, what to type."""
+        return render([Text("review.welcome"), Text("review.commands")], self.services.catalog)
+
     def wants(self, incoming: Incoming) -> bool:
         return incoming.in_group or incoming.data.startswith("rv:")
 

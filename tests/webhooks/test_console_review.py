@@ -114,3 +114,19 @@ async def test_find_answers_the_card_with_its_photos_in_the_terminal(
     assert "── คำขอใหม่ A69-00001 ──" in desk
     assert "A69-00001: สำเนาบัตรประชาชน" in desk
     assert "🖼  http://127.0.0.1:8080/media/" in desk
+
+
+async def test_the_reviewers_terminal_greets_a_reviewer_and_keeps_the_applicants_draft_out(
+    terminal: Terminal,
+) -> None:
+    # `bmabot chat` and `bmabot chat --review` both default to the login name
+    await terminal(Seat.applicant("somchai"), STAFF_ANSWERS[:4])  # a draft left half done
+
+    desk = await terminal(Seat.reviewer("somchai"), [])
+
+    assert "กลุ่มผู้ตรวจสอบคำขอ" in desk
+    assert "/pending" in desk
+    assert "/find" in desk
+    assert "ยินดีต้อนรับสู่บริการขอบัญชี" not in desk  # the applicant's greeting
+    assert "กรอกค้างไว้" not in desk  # the applicant's draft
+    assert "[1]" not in desk  # no applicant's buttons to press
