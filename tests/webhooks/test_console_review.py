@@ -130,3 +130,17 @@ async def test_the_reviewers_terminal_greets_a_reviewer_and_keeps_the_applicants
     assert "ยินดีต้อนรับสู่บริการขอบัญชี" not in desk  # the applicant's greeting
     assert "กรอกค้างไว้" not in desk  # the applicant's draft
     assert "[1]" not in desk  # no applicant's buttons to press
+
+
+async def test_after_submitting_in_the_terminal_the_numbers_press_the_new_buttons(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    answers = [*staff_answers(tmp_path), "ถูกต้อง ส่งคำขอ"]
+
+    shown = await terminal(Seat.applicant("somchai"), [*answers, "1", "1"])
+
+    filed = shown.split("ส่งคำขอเรียบร้อยแล้วค่ะ")[1]
+    assert "[1] สถานะคำขอ\n   [2] เมนูหลัก" in filed
+    assert "A69-00001 — รอตรวจสอบ" in filed  # 1: the status, not the summary's old "send"
+    assert "ยังไม่เข้าใจ" not in filed
+    assert "ยินดีต้อนรับ" in filed.split("A69-00001 — รอตรวจสอบ")[1]  # 1 again: the menu

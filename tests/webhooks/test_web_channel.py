@@ -61,6 +61,25 @@ async def test_find_answers_the_card_with_its_photos_on_the_web(
     assert picture["image_url"].startswith("/media/")
 
 
+async def test_after_submitting_the_menu_is_a_tap_away_and_a_stale_send_says_it_is_filed(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        await apply_as_staff(world, "somchai")
+        applicant = world.applicant("somchai")
+        submitted = (await applicant.said())[-1]
+        summary = next(s for s in await applicant.said() if s.get("key") == "apply.summary_title")
+        await applicant.post(kind="button", data="apply:submit", origin=summary["id"])
+        stale = [s for s in await applicant.said() if s["sender"] == "bot"][-2:]
+        await applicant.answer("เมนูหลัก")
+        home = (await applicant.said())[-1]
+    assert [label for label, _ in submitted["buttons"]] == ["สถานะคำขอ", "เมนูหลัก"]
+    assert "ไม่ต้องกดซ้ำ" in stale[0]["text"]
+    assert "A69-00001 — รอตรวจสอบ" in stale[1]["text"]
+    assert [label for label, _ in stale[1]["buttons"]] == ["เมนูหลัก"]
+    assert home["key"] == "menu.greeting"
+
+
 async def test_two_applicants_never_see_each_others_messages(
     database_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
