@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.catalog import Catalog
 from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.rendering import Rendered
@@ -165,6 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.command != "chat":
+            raise
+        # Ctrl-C while the chat was busy (at the prompt the chat ends by itself): the turn
+        # in hand is rolled back, nothing half-saved.
+        print(f"\n{Catalog.load().text('console.goodbye')}")
+        return 130
 
 
 SWITCH_INTERVAL = 0.0005  # seconds
