@@ -24,8 +24,7 @@ from core.clock import Clock
 from core.db import sqlite_threads
 from core.directory import DirectoryUnavailableError
 from core.inbox_writer import InboxWriter
-from core.media_links import MediaLinks
-from core.settings import Settings, SettingsError, require_secret_key
+from core.settings import Settings, SettingsError
 from webhooks.appkeys import (
     DISPATCHER,
     INBOX_WRITER,
@@ -124,7 +123,7 @@ def _resources(
                 send_lease=timedelta(seconds=settings.send_lease_seconds),
                 threads=threads,
             )
-            links = media_links(settings, secret_key)
+            links = services.media_links
             http = await stack.enter_async_context(aiohttp.ClientSession())
             sms = sms_gateway(settings, http, services.clock)
             worker = build_worker(settings, services, links, dispatcher, sms)
@@ -160,13 +159,6 @@ async def _channels(
             telegram_channel(settings, document_reader(services))
         )
     return channels
-
-
-def media_links(settings: Settings, secret_key: str | None) -> MediaLinks:
-    key = secret_key or require_secret_key(settings)
-    return MediaLinks.from_secret(
-        key, settings.public_url or f"http://{settings.host}:{settings.port}"
-    )
 
 
 @web.middleware

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.catalog import Catalog
 from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.rendering import Rendered
@@ -165,6 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.command != "chat":
+            raise
+        # Ctrl-C while the chat was busy (at the prompt the chat ends by itself): the turn
+        # in hand is rolled back, nothing half-saved.
+        print(f"\n{Catalog.load().text('console.goodbye')}")
+        return 130
 
 
 SWITCH_INTERVAL = 0.0005  # seconds
@@ -214,8 +222,6 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
 
 async def _chat(settings: Settings, user_id: str, *, review: bool) -> int:
     """The terminal chat, with the job worker in-process: cards, decisions, accounts, SMS."""
-    from webhooks.app import media_links
-
     key = local_secret_key(settings)
     async with (
         open_services(settings, secret_key=key) as services,
@@ -223,8 +229,9 @@ async def _chat(settings: Settings, user_id: str, *, review: bool) -> int:
     ):
         handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
         sms = sms_gateway(settings, http, services.clock)
-        links = media_links(settings, key)
-        worker = build_worker(settings, services, links, Dispatcher(handler, {}), sms)
+        worker = build_worker(
+            settings, services, services.media_links, Dispatcher(handler, {}), sms
+        )
         seat = Seat.reviewer(user_id) if review else Seat.applicant(user_id)
 
         async def mail() -> list[Rendered]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -99,6 +101,34 @@ def _indent(text: str) -> str:
 Mail = Callable[[], Awaitable[list[Rendered]]]
 
 
+class Keyboard:
+    """A person typing at a terminal: line editing and history from the standard library's
+    readline, and Ctrl-C or Ctrl-D to leave.
+
+    `read` blocks the event loop's thread on purpose. readline edits only a line read on the
+    main thread, and only there does Ctrl-C interrupt the read: a line read on a worker
+    thread could not be edited, and Ctrl-C would leave that thread waiting for a line that
+    never comes. Nothing else runs in the terminal chat while it waits for the person.
+    """
+
+    def __init__(self, prompt: str) -> None:
+        with contextlib.suppress(ImportError):  # not every Python is built with it
+            import readline  # noqa: F401  (importing it is what gives input() line editing)
+        self.prompt = prompt
+
+    def read(self) -> str | None:
+        """The next line, or None when the person leaves with Ctrl-C or Ctrl-D."""
+        # asyncio's own Ctrl-C handler only cancels the running task, which does not end a
+        # read in progress: while reading, Ctrl-C interrupts the read itself.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            return input(self.prompt) + "\n"
+        except (KeyboardInterrupt, EOFError):
+            return None
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
 async def run_console(
     handler: ConversationHandler,
     seat: Seat | str,
@@ -111,13 +141,18 @@ async def run_console(
     seat = Seat.applicant(seat) if isinstance(seat, str) else seat
     catalog = handler.services.catalog
     out.write(catalog.text("console.banner") + "\n")
-    buttons = show(await handler.resume(CHANNEL, seat.user_id), out)
+    # A reviewer sits in the group: their own draft as an applicant is no business of it.
+    opening = (
+        handler.review.welcome() if seat.in_group else await handler.resume(CHANNEL, seat.user_id)
+    )
+    buttons = show(opening, out)
+    keyboard = Keyboard(f"\n{catalog.text('console.you')}: ") if source.isatty() else None
     while True:
         if mail is not None:
             buttons = show(await mail(), out) or buttons
-        line = await asyncio.to_thread(source.readline)
+        line = keyboard.read() if keyboard else await asyncio.to_thread(source.readline)
         if not line or line.strip() in QUIT_WORDS:
-            out.write("\n")
+            out.write(f"\n{catalog.text('console.goodbye')}\n")
             return 0
         if not line.strip():
             continue

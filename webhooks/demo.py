@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
+import socket
+import sys
 import webbrowser
 from pathlib import Path
 
 from aiohttp import web
 
+from bot.catalog import Catalog
 from bot.handlers.media import MemoryMedia
 from core.clock import Clock
 from core.settings import Settings, load_settings
@@ -63,7 +67,14 @@ async def demo_command(port: int, *, open_browser: bool) -> int:
     settings = demo_settings(port=port)
     runner = web.AppRunner(create_demo_app(settings), access_log=None, shutdown_timeout=2)
     await runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port).start()
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+    except OSError as error:
+        await runner.cleanup()
+        if error.errno != errno.EADDRINUSE:
+            raise
+        _say_port_busy(settings.host, port)
+        return 1
     address = f"http://{settings.host}:{settings.port}/"
     print(f"bmabot demo: open {address}  (Ctrl-C stops)", flush=True)
     if open_browser:
@@ -75,3 +86,24 @@ async def demo_command(port: int, *, open_browser: bool) -> int:
     await stop.wait()
     await runner.cleanup()
     return 0
+
+
+def _say_port_busy(host: str, port: int) -> None:
+    """In Thai and English, with a port that is free now to try instead."""
+    free = str(free_port_after(host, port))
+    said = Catalog.load().text("console.port_busy", {"port": str(port), "free": free})
+    print(said, file=sys.stderr)
+    print(f"Port {port} is in use: try  bmabot demo --port {free}", file=sys.stderr)
+
+
+def free_port_after(host: str, port: int) -> int:
+    """The first port after `port` that nothing listens on (or the next one, if none is)."""
+    for candidate in range(port + 1, min(port + 100, 65535) + 1):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+            try:
+                probe.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return port + 1

@@ -16,6 +16,7 @@ from core.crypto import Vault
 from core.db import make_engine, make_sessions, upgrade_database_async
 from core.directory import Directory, MemoryDirectory
 from core.documents import DocumentStore
+from core.media_links import MediaLinks
 from core.organisation import Organisation
 from core.settings import Settings, SettingsError, require_secret_key
 
@@ -67,6 +68,7 @@ async def open_services(
             dialogue=apply_dialogue(org),
             catalog=Catalog.load(),
             organisation=org,
+            media_links=media_links(settings, key),
             policy=ReviewPolicy.from_settings(
                 {
                     "line": settings.line_review_group_id,
@@ -85,6 +87,13 @@ async def open_services(
         )
     finally:
         await engine.dispose()
+
+
+def media_links(settings: Settings, secret_key: str) -> MediaLinks:
+    """Links to document images at BMABOT_PUBLIC_URL, else at the address served here."""
+    return MediaLinks.from_secret(
+        secret_key, settings.public_url or f"http://{settings.host}:{settings.port}"
+    )
 
 
 def make_directory(settings: Settings) -> Directory:

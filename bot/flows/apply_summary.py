@@ -14,6 +14,7 @@ from bot.flows.apply_form import (
 )
 from bot.flows.engine import End, FlowState, Jump, Reply, Retry, Stay, Step, paged
 from bot.flows.incoming import Incoming
+from bot.flows.menu import AFTER_FILING
 from bot.flows.outgoing import (
     ApplicationRefused,
     ApplicationSubmitted,
@@ -64,10 +65,11 @@ def confirm_summary(state: FlowState, incoming: Incoming) -> Reply:
 
 def on_submitted(state: FlowState, outcome: Outcome) -> Reply:
     if isinstance(outcome, ApplicationSubmitted):
-        return End((Text("apply.submitted", {"reference": outcome.reference}),))
+        submitted = Text("apply.submitted", {"reference": outcome.reference}, AFTER_FILING)
+        return End((submitted,))
     if isinstance(outcome, ApplicationRefused):
-        refused = Text(f"apply.refused.{outcome.reason}", {"reference": outcome.reference})
-        return End((refused,))
+        reference = {"reference": outcome.reference}
+        return End((Text(f"apply.refused.{outcome.reason}", reference, AFTER_FILING),))
     raise ValueError(f"unexpected outcome {outcome!r} at the summary")
 
 

@@ -11,6 +11,10 @@ SUPPORT = Choice("menu.support", "menu:support")
 HANDOVER = Choice("menu.handover", "menu:handover")
 RIGHTS = Choice("menu.rights", "menu:rights")
 MAIN_CHOICES = (APPLY, HANDOVER, RIGHTS, SUPPORT)
+STATUS = Choice("menu.status", "menu:status")
+HOME = Choice("menu.home", "menu:home")  # back to the greeting and its main choices
+# Under the words that end a form, so that the next step is never more than a tap away.
+AFTER_FILING = (STATUS, HOME)
 TERMS_BUTTON = "menu:terms"
 
 APPLY_WORDS = frozenset({"สมัคร", "สมัครบัญชี", "ขอบัญชี", "ขอบัญชีผู้ใช้", "ยื่นคำขอ", "apply", "/apply"})
@@ -40,6 +44,12 @@ def wants_rights(incoming: Incoming) -> bool:
     if incoming.kind is Kind.BUTTON:
         return incoming.data == RIGHTS.data
     return bool(typed(incoming) & RIGHTS_WORDS)
+
+
+def wants_greeting(incoming: Incoming) -> bool:
+    if incoming.kind is Kind.BUTTON:
+        return incoming.data == HOME.data
+    return bool(typed(incoming) & GREETING_WORDS)
 
 
 def wants_support(incoming: Incoming) -> bool:

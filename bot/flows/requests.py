@@ -85,11 +85,11 @@ def confirm_step(
 
     def on_outcome(state: FlowState, outcome: Outcome) -> Reply:
         if isinstance(outcome, ApplicationSubmitted):
-            return End((Text("request.submitted", {"reference": outcome.reference}),))
+            reference = {"reference": outcome.reference}
+            return End((Text("request.submitted", reference, menu.AFTER_FILING),))
         if isinstance(outcome, ApplicationRefused):
-            return End(
-                (Text(f"apply.refused.{outcome.reason}", {"reference": outcome.reference}),)
-            )
+            reference = {"reference": outcome.reference}
+            return End((Text(f"apply.refused.{outcome.reason}", reference, menu.AFTER_FILING),))
         raise ValueError(f"unexpected outcome {outcome!r} at the last look")
 
     return Step(ask, answer, on_outcome)

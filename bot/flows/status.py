@@ -10,9 +10,10 @@ from dataclasses import replace
 
 from bot.flows import engine
 from bot.flows.apply_form import FORMS
+from bot.flows.apply_summary import EDIT, SUBMIT
 from bot.flows.engine import Dialogue, FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.menu import APPLY, MAIN_CHOICES, typed
+from bot.flows.menu import APPLY, HOME, MAIN_CHOICES, STATUS, typed
 from bot.flows.outgoing import (
     ApplicationFound,
     ApplicationLookedUp,
@@ -25,11 +26,12 @@ from bot.flows.outgoing import (
     Milestone,
     Text,
 )
+from bot.flows.requests import SEND
 from bot.flows.review import REASONS
 from bot.flows.review_card import REQUEST_KINDS
 from core.validation import parse_reference
 
-STATUS_BUTTON = "menu:status"
+STATUS_BUTTON = STATUS.data
 CONTINUE_BUTTON = "status:continue"
 STATUS_WORDS = frozenset({"สถานะ", "สถานะคำขอ", "ตรวจสอบสถานะ", "status", "/status"})
 NEWEST = 5  # a chat answer stays short: older requests are found by their reference
@@ -38,12 +40,18 @@ KINDS = frozenset({*FORMS, *REQUEST_KINDS})
 CONTINUE = Choice("status.continue", CONTINUE_BUTTON)
 CANCEL_DRAFT = Choice("status.cancel_draft", "nav:cancel")  # the form's cancel: it confirms
 ALL = Choice("status.all", STATUS_BUTTON)
+# The buttons of a form's last look: pressed again once the form is over (sent, or
+# cancelled), they answer with where one's requests stand, never "not understood".
+LAST_LOOK = frozenset({SUBMIT.data, EDIT.data, SEND.data})
 
 
 def answer(dialogue: Dialogue, state: FlowState | None, incoming: Incoming) -> Turn | None:
-    """The status words, a typed reference or the draft's continue button; None for the rest."""
+    """The status words, a typed reference, the draft's continue button, or a last look's
+    button of a form that is over; None for the rest."""
     if wants_status(incoming):
         return Turn(state, (), (LookUpApplications(NEWEST),))
+    if state is None and incoming.kind is Kind.BUTTON and incoming.data in LAST_LOOK:
+        return Turn(None, (Text("status.form_closed"),), (LookUpApplications(NEWEST),))
     reference = typed_reference(incoming, alone=state is None)
     if reference is not None:
         return Turn(state, (), (LookUpApplication(reference),))
@@ -85,26 +93,27 @@ def show(
     if isinstance(found, ApplicationLookedUp):
         return _show_one(found, draft)
     if not found.applications and draft is None:
-        return (Text("status.none", choices=(APPLY,)),)
+        return (Text("status.none", choices=(APPLY, HOME)),)
     lines = [*_draft_lines(draft)]
     for application in found.applications:
         lines.extend(_lines(application))
     if found.total > len(found.applications):
         shown = {"shown": str(len(found.applications)), "total": str(found.total)}
         lines.append(Text("status.more", shown))
-    buttons = (CONTINUE, CANCEL_DRAFT) if draft else ()
+    buttons = (CONTINUE, CANCEL_DRAFT) if draft else (HOME,)
     return (Card(Text("status.title"), tuple(lines), buttons),)
 
 
 def _show_one(looked_up: ApplicationLookedUp, draft: FlowState | None) -> tuple[Message, ...]:
-    going_on = (CONTINUE,) if draft else ()
+    going_on = (CONTINUE,) if draft else (HOME,)
     application = looked_up.application
     if application is None:
         # The same words whether the reference is unknown or someone else's.
         said = Text("status.not_found", {"reference": looked_up.reference}, (ALL, *going_on))
         return (said,)
     title = Text("status.one_title", {"reference": application.reference})
-    return (Card(title, _lines(application), going_on),)
+    buttons = (CONTINUE,) if draft else (ALL, HOME)
+    return (Card(title, _lines(application), buttons),)
 
 
 def _draft_lines(draft: FlowState | None) -> tuple[Text, ...]:

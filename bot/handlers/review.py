@@ -15,7 +15,7 @@ from bot.flows.outgoing import Card, Message, Settled, Text
 from bot.handlers.corrections import start_correction
 from bot.handlers.notify import tell
 from bot.handlers.rendering import Rendered, render
-from bot.handlers.review_cards import card_messages
+from bot.handlers.review_cards import card_messages, picture_links
 from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension
@@ -39,6 +39,10 @@ class ReviewHandler:
         self.services = services
         self.policy = policy
 
+    def welcome(self) -> list[Rendered]:
+        """What a reviewer sees on sitting down in the group: what comes here, what to type."""
+        return render([Text("review.welcome"), Text("review.commands")], self.services.catalog)
+
     def wants(self, incoming: Incoming) -> bool:
         return incoming.in_group or incoming.data.startswith("rv:")
 
@@ -50,7 +54,8 @@ class ReviewHandler:
         state = await load_conversation(session, vault, incoming.channel, key)
         said, state = await self._answer(session, incoming, state)
         await save_conversation(session, vault, incoming.channel, key, state, now)
-        return render(said, self.services.catalog)
+        # /find answers the card with its document photos: pictures need their links
+        return render(said, self.services.catalog, picture_links(self.services.media_links)(now))
 
     async def _answer(
         self, session: AsyncSession, incoming: Incoming, state: dict[str, Any] | None

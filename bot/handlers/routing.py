@@ -59,7 +59,7 @@ def _idle(dialogues: Mapping[str, Dialogue], incoming: Incoming) -> Turn:
     if wanted is not None:
         started = engine.start(dialogues[wanted])
         return Turn(started.state, started.messages, (Record(STARTED[wanted]),))
-    if menu.typed(incoming) & menu.GREETING_WORDS:
+    if menu.wants_greeting(incoming):
         return Turn(None, menu.greeting())
     # Questions are answered only when idle: inside the form, text is the answer to a step.
     return Turn(None, faq.answer(incoming) or menu.main_menu())

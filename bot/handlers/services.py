@@ -16,6 +16,7 @@ from core.clock import Clock
 from core.crypto import Vault
 from core.directory import Directory
 from core.documents import DocumentStore
+from core.media_links import MediaLinks
 from core.organisation import Organisation
 
 
@@ -28,6 +29,7 @@ class Services:
     dialogue: Dialogue
     catalog: Catalog
     organisation: Organisation
+    media_links: MediaLinks  # signed links to document images, for the pictures reviewers see
     policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     directory: Directory | None = None
     job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told

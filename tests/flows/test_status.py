@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.flows import status
+from bot.flows import menu, status
 from bot.flows.engine import FlowState
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import (
@@ -89,4 +89,4 @@ def test_a_rejection_reason_code_has_its_own_words_and_free_text_is_quoted() -> 
 
 def test_an_unknown_reference_offers_the_whole_list() -> None:
     (said,) = status.show(ApplicationLookedUp("A69-00009", None), None)
-    assert said == Text("status.not_found", {"reference": "A69-00009"}, (status.ALL,))
+    assert said == Text("status.not_found", {"reference": "A69-00009"}, (status.ALL, menu.HOME))

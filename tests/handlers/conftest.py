@@ -14,8 +14,12 @@ from bot.handlers.media import MemoryMedia
 from core.clock import ManualClock
 from core.crypto import Vault
 from core.documents import DocumentStore
+from core.media_links import MediaLinks
 from core.organisation import Organisation
+from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import CHANNEL, Chat
+
+MEDIA_LINKS = MediaLinks.from_secret(TEST_SECRET_KEY, "http://127.0.0.1:8080")
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +54,7 @@ def services(
         dialogue=apply_dialogue(organisation),
         catalog=catalog,
         organisation=organisation,
+        media_links=MEDIA_LINKS,
     )
 
 

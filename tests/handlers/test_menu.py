@@ -56,3 +56,49 @@ async def test_anything_else_gets_the_main_menu_never_silence(chat: Chat) -> Non
         await chat.send(text)
         assert chat.reply_keys == ["menu.not_understood"]
         assert chat.button_labels == MAIN_LABELS
+
+
+# --- the menu one tap away, and buttons of a form that is over -------------------------------
+
+AFTER_FILING = ["สถานะคำขอ", "เมนูหลัก"]
+
+
+async def test_after_submitting_the_status_and_the_menu_are_one_tap_away(chat: Chat) -> None:
+    await play(chat, STAFF)
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+    assert chat.reply_keys == ["apply.submitted"]
+    assert chat.button_labels == AFTER_FILING
+
+    await chat.tap("เมนูหลัก")
+    assert chat.reply_keys == ["menu.greeting"]
+    assert chat.button_labels == MAIN_LABELS
+
+
+async def test_every_status_reply_leaves_the_menu_one_tap_away(chat: Chat) -> None:
+    await play(chat, STAFF)
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    await chat.tap("สถานะคำขอ")
+    assert chat.reply_keys == ["status.title"]
+    assert chat.button_labels == ["เมนูหลัก"]
+    await chat.send("A69-00001")
+    assert chat.reply_keys == ["status.one_title"]
+    assert chat.button_labels == ["ดูคำขอทั้งหมด", "เมนูหลัก"]
+    await chat.send("A69-00099")
+    assert chat.reply_keys == ["status.not_found"]
+    assert chat.button_labels == ["ดูคำขอทั้งหมด", "เมนูหลัก"]
+
+
+@pytest.mark.parametrize("stale", ["apply:submit", "apply:edit"])
+async def test_a_summary_button_pressed_after_submitting_says_the_request_is_filed(
+    chat: Chat, stale: str
+) -> None:
+    await play(chat, STAFF)
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    await chat.press(stale)
+
+    assert chat.reply_keys == ["status.form_closed", "status.title"]
+    assert "ไม่ต้องกดซ้ำ" in chat.text
+    assert "A69-00001 — รอตรวจสอบ" in chat.text
+    assert chat.button_labels == ["เมนูหลัก"]

@@ -206,3 +206,18 @@ async def test_the_main_menu_offers_both_requests(chat: Chat) -> None:
     assert "เปลี่ยนผู้รับผิดชอบ" in chat.button_labels
     await chat.tap("ขอสิทธิ์ e-GP/Portal")
     assert chat.reply_keys == ["rights.intro", "request.pdpa"]
+
+
+async def test_after_a_request_is_sent_the_menu_is_one_tap_away_and_send_is_not_pressed_twice(
+    chat: Chat,
+) -> None:
+    await handover_until_photos(chat)
+    await chat.photo()
+    await chat.photo()
+    await chat.tap("📨 ส่งคำขอ")
+    assert chat.button_labels == ["สถานะคำขอ", "เมนูหลัก"]
+
+    await chat.press("req:send")
+
+    assert chat.reply_keys == ["status.form_closed", "status.title"]
+    assert "A69-00001" in chat.text

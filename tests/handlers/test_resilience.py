@@ -24,6 +24,7 @@ from core.models import Application, Document
 from core.organisation import Organisation
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import CHANNEL, Chat, sample_photo
+from tests.handlers.conftest import MEDIA_LINKS
 from tests.handlers.transcripts import STAFF, play, until
 
 
@@ -44,6 +45,7 @@ async def test_a_conversation_survives_a_restart(
             dialogue=apply_dialogue(Organisation.load()),
             catalog=Catalog.load(),
             organisation=Organisation.load(),
+            media_links=MEDIA_LINKS,
         )
         media = MemoryMedia()
         handler = ConversationHandler(services, {CHANNEL: media})

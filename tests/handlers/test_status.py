@@ -102,7 +102,7 @@ def lines(chat: Chat) -> list[str]:
 async def test_status_without_any_request(chat: Chat) -> None:
     await chat.send("สถานะค่ะ")
     assert chat.reply_keys == ["status.none"]
-    assert chat.button_labels == ["ขอบัญชีผู้ใช้ กทม."]
+    assert chat.button_labels == ["ขอบัญชีผู้ใช้ กทม.", "เมนูหลัก"]
 
 
 async def test_requests_are_listed_newest_first_each_with_its_story_in_buddhist_era_dates(
@@ -143,7 +143,7 @@ async def test_requests_are_listed_newest_first_each_with_its_story_in_buddhist_
         "• 25/11/2569 ยื่นคำขอ",
         "• 26/11/2569 ไม่อนุมัติ เหตุผล: รูปเอกสารไม่ชัดหรือไม่ใช่เอกสารที่กำหนด",
     ]
-    assert chat.buttons == ()  # no draft: nothing to go on with
+    assert chat.button_labels == ["เมนูหลัก"]  # no draft to go on with: the menu is a tap away
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -65,3 +66,21 @@ def test_suspending_an_unknown_account_says_so(
 ) -> None:
     assert main(["accounts", "suspend", "nobody.x", "--reason", "test"]) == 1
     assert "no account nobody.x" in capsys.readouterr().out
+
+
+def test_demo_on_a_busy_port_says_so_and_suggests_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the demo keeps its data in ./var/demo
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        assert main(["demo", "--port", str(port)]) == 1
+
+    said = capsys.readouterr().err
+    assert "Traceback" not in said
+    assert f"พอร์ต {port} มีโปรแกรมอื่นใช้อยู่" in said
+    assert f"Port {port} is in use" in said
+    assert "bmabot demo --port " in said

@@ -27,6 +27,7 @@ from core.models import Application, AuditEvent, Document, InboxEvent
 from core.organisation import Organisation
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
+from tests.handlers.conftest import MEDIA_LINKS
 from tests.handlers.transcripts import STAFF_FORM
 from tests.webhooks.line_world import LineUser, LineWorld, line_world
 from webhooks.app import healthz
@@ -56,6 +57,26 @@ async def apply(user: LineUser) -> None:
             await user.tap(value)
         else:
             await user.photo(sample_photo())
+
+
+async def test_after_submitting_the_menu_is_a_tap_away_and_a_stale_send_says_it_is_filed(
+    world: LineWorld,
+) -> None:
+    somchai = world.user("U" + "5" * 32)
+    await apply(somchai)
+    send = somchai.button("ถูกต้อง ส่งคำขอ")
+    await somchai.tap("ถูกต้อง ส่งคำขอ")
+    assert [action["label"] for action in somchai.actions()] == ["สถานะคำขอ", "เมนูหลัก"]
+
+    status, _ = await world.emulator.postback(somchai.user_id, send)  # the summary's old button
+    assert status == 200
+    said = await somchai.answers()
+
+    assert "ไม่ต้องกดซ้ำ" in somchai.texts[0]
+    assert "A69-00001 — รอตรวจสอบ" in str(said[-1]["contents"])
+    assert [action["label"] for action in somchai.actions()] == ["เมนูหลัก"]
+    await somchai.tap("เมนูหลัก")
+    assert "ยินดีต้อนรับ" in somchai.last_text
 
 
 async def count(sessions: async_sessionmaker[AsyncSession], model: type) -> int:
@@ -351,4 +372,5 @@ def _services_on(engine: AsyncEngine, tmp_path: Path) -> Services:
         apply_dialogue(Organisation.load()),
         Catalog.load(),
         Organisation.load(),
+        MEDIA_LINKS,
     )

@@ -192,6 +192,20 @@ async def test_reviewer_commands(world: LineWorld) -> None:
     assert "สถิติ 7 วันที่ผ่านมาค่ะ" in texts[-1]
 
 
+async def test_find_answers_the_card_with_its_photos(world: LineWorld) -> None:
+    await submitted(world)
+    posted = len(group_messages(world))
+
+    await world.emulator.send_text(REVIEWER, "/find A69-00001", group_id=GROUP)
+    await world.settle()
+
+    card, caption, image = group_messages(world)[posted:]
+    assert card["altText"] == "คำขอใหม่ A69-00001"
+    assert postback_data(card) == ["rv:a:1", "rv:r:1", "rv:t:1"]
+    assert caption["text"] == "A69-00001: สำเนาบัตรประชาชน"
+    assert image["originalContentUrl"].startswith("https://bmabot.test/media/")
+
+
 async def test_media_links_refuse_forged_expired_and_deleted(
     world: LineWorld, sessions: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -101,6 +101,29 @@ async def test_a_full_staff_application_over_telegram(
     assert world.emulator.unanswered() == []
 
 
+async def test_after_submitting_the_menu_is_a_tap_away_and_a_stale_send_says_it_is_filed(
+    world: TelegramWorld,
+) -> None:
+    user = world.user(5550009)
+    await fill_in_the_form(user)
+    await user.photo(sample_photo())
+    summary, send = user.button("ถูกต้อง ส่งคำขอ")
+    await user.tap("ถูกต้อง ส่งคำขอ")
+    assert [label for label, _ in world.emulator.buttons(user.replies[-1])] == [
+        "สถานะคำขอ",
+        "เมนูหลัก",
+    ]
+
+    await user._after(world.emulator.tap(summary, send))  # the summary's old button
+
+    assert "ไม่ต้องกดซ้ำ" in user.texts[0]
+    assert "A69-00001 — รอตรวจสอบ" in user.last_text
+    assert [label for label, _ in world.emulator.buttons(user.replies[-1])] == ["เมนูหลัก"]
+    await user.tap("เมนูหลัก")
+    assert "ยินดีต้อนรับ" in user.last_text
+    assert world.emulator.unanswered() == []
+
+
 async def test_the_same_application_by_long_polling(
     database_url: str,
     engine: AsyncEngine,

@@ -137,6 +137,20 @@ async def test_an_approval_creates_the_account_and_settles_the_card(
     assert world.emulator.unanswered() == []
 
 
+async def test_find_answers_the_card_with_its_photos(world: TelegramWorld) -> None:
+    await submitted(world)
+    posted = len(world.emulator.messages(GROUP))
+
+    await world.arrived(await world.emulator.send_text(REVIEWER, "/find A69-00001", chat_id=GROUP))
+    await world.settle()
+
+    card, photo = world.emulator.messages(GROUP)[posted:]
+    assert card["text"].startswith("คำขอใหม่ A69-00001")
+    assert [data for _, data in world.emulator.buttons(card)] == ["rv:a:1", "rv:r:1", "rv:t:1"]
+    assert photo["caption"] == "A69-00001: สำเนาบัตรประชาชน"
+    assert world.emulator.file_content(photo["photo"][-1]["file_id"])[:3] == b"\xff\xd8\xff"
+
+
 async def test_two_reviewers_press_approve_at_once(
     world: TelegramWorld, sessions: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -45,6 +45,41 @@ async def test_staff_applies_and_is_approved_through_the_web_channel(
     assert not settled[0]["buttons"]
 
 
+async def test_find_answers_the_card_with_its_photos_on_the_web(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        await apply_as_staff(world, "somchai")
+        reviewer = world.reviewer()
+        posted = len(await reviewer.said())
+        await reviewer.post(kind="text", text="/find A69-00001")
+        found = [s for s in (await reviewer.said())[posted:] if s["sender"] == "bot"]
+    card, picture = found
+    assert card["title"] == "คำขอใหม่ A69-00001"
+    assert [data for _, data in card["buttons"]] == ["rv:a:1", "rv:r:1", "rv:t:1"]
+    assert picture["text"] == "A69-00001: สำเนาบัตรประชาชน"
+    assert picture["image_url"].startswith("/media/")
+
+
+async def test_after_submitting_the_menu_is_a_tap_away_and_a_stale_send_says_it_is_filed(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        await apply_as_staff(world, "somchai")
+        applicant = world.applicant("somchai")
+        submitted = (await applicant.said())[-1]
+        summary = next(s for s in await applicant.said() if s.get("key") == "apply.summary_title")
+        await applicant.post(kind="button", data="apply:submit", origin=summary["id"])
+        stale = [s for s in await applicant.said() if s["sender"] == "bot"][-2:]
+        await applicant.answer("เมนูหลัก")
+        home = (await applicant.said())[-1]
+    assert [label for label, _ in submitted["buttons"]] == ["สถานะคำขอ", "เมนูหลัก"]
+    assert "ไม่ต้องกดซ้ำ" in stale[0]["text"]
+    assert "A69-00001 — รอตรวจสอบ" in stale[1]["text"]
+    assert [label for label, _ in stale[1]["buttons"]] == ["เมนูหลัก"]
+    assert home["key"] == "menu.greeting"
+
+
 async def test_two_applicants_never_see_each_others_messages(
     database_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
