@@ -64,6 +64,7 @@ class DocumentStore:
         self._root = root
         self._folder = root / "documents"
         self._vault = vault
+        self._made: set[Path] = set()  # folders known to exist
 
     def write(self, content: bytes) -> str:
         name = secrets.token_urlsafe(32)
@@ -78,7 +79,12 @@ class DocumentStore:
         folder = self._path(name).parent
         self._make_folders(folder)
         encrypted = self._vault.encrypt(image.content, context=_context(name))
-        temporary = _write_synced(folder, encrypted)
+        try:
+            temporary = _write_synced(folder, encrypted)
+        except FileNotFoundError:  # the folder was removed behind our back: make it again
+            self._made.discard(folder)
+            self._make_folders(folder)
+            temporary = _write_synced(folder, encrypted)
         size = len(image.content)
         return StagedImage(name, temporary, image.content_type, size, image.width, image.height)
 
@@ -106,9 +112,12 @@ class DocumentStore:
         return removed
 
     def _make_folders(self, folder: Path) -> None:
+        if folder in self._made:  # 4,096 of them at most: no mkdir for every photo
+            return
         self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
         for each in (self._folder, folder):
             each.mkdir(mode=0o700, exist_ok=True)
+        self._made.add(folder)
 
     def read(self, name: str) -> bytes:
         """Raises FileNotFoundError once the document was deleted."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import shutil
 import stat
 import struct
 import time
@@ -326,6 +327,17 @@ def test_a_staged_photo_not_kept_is_discarded_and_crash_leftovers_are_removed_wh
     assert not discarded.temporary.exists()
     assert not left_by_a_crash.temporary.exists()
     assert fresh.temporary.exists()  # a live server's: still on its way into a turn
+
+
+def test_staging_makes_the_folders_again_when_they_were_removed(
+    store: DocumentStore, tmp_path: Path
+) -> None:
+    store.keep(store.stage(checked(photo())))
+    shutil.rmtree(tmp_path / "data")
+
+    name = store.keep(store.stage(checked(photo())))
+
+    assert store.read(name).startswith(b"\xff\xd8")
 
 
 def test_files_and_folders_are_private_to_the_bot(store: DocumentStore, tmp_path: Path) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import platform
 import socket
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from webhooks.cli import main
+from webhooks.cli import main, return_large_buffers
 
 
 def test_db_upgrade_creates_the_tables(
@@ -84,3 +85,10 @@ def test_demo_on_a_busy_port_says_so_and_suggests_another(
     assert f"พอร์ต {port} มีโปรแกรมอื่นใช้อยู่" in said
     assert f"Port {port} is in use" in said
     assert "bmabot demo --port " in said
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt() only")
+def test_serve_has_glibc_give_large_freed_buffers_back_at_once() -> None:
+    # Photos' pixels freed by the threads that checked them must not stay resident
+    # (measured by `python -m bench`: RSS at the end of the c=64 cell).
+    assert return_large_buffers() is True
