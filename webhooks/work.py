@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import aiohttp
 
-from bot.flows.outgoing import Choice, Text
+from bot.flows.outgoing import Text
+from bot.flows.review_buttons import Action, Press
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.notify import tell
@@ -96,7 +97,7 @@ async def _failed(services: Services, job: ClaimedJob, error: str) -> None:
         Text(
             "account.job_failed",
             {"kind": job.kind, "key": job.key, "error": error.split(":")[0], "job": str(job.id)},
-            (Choice("account.retry", f"rv:jr:{job.id}"),),
+            (Press(Action.RETRY_JOB, job.id).choice("account.retry"),),
         )
     ]
     async with services.sessions.begin() as session:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.flows.outgoing import Choice, Message, Text
+from bot.flows.outgoing import Message, Text
+from bot.flows.review_buttons import CANCEL, Action, Press
 from bot.flows.review_card import items_for
 from core.validation import Invalid, parse_free_text
 
 REASONS = ("blurry", "no_certificate", "mismatch", "not_eligible", "duplicate")
-CANCEL = Choice("review.cancel", "rv:x:0")
-
-
-@dataclass(frozen=True, slots=True)
-class Press:
-    """A parsed reviewer button: rv:<action>:<application id>[:<argument>]."""
-
-    action: str
-    application_id: int
-    argument: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,47 +34,65 @@ class Ask:
 ReviewStep = Decide | Ask
 
 
-def parse_press(data: str) -> Press | None:
-    parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != "rv" or not parts[2].isascii():
-        return None
-    if not parts[2].isdigit():
-        return None
-    return Press(parts[1], int(parts[2]), parts[3] if len(parts) == 4 else "")
-
-
 def on_press(press: Press, state: Mapping[str, Any] | None, kind: str) -> ReviewStep:
     """What a press means, given what this reviewer was doing with this application."""
     mine = dict(state) if state and state.get("app") == press.application_id else {}
-    app = press.application_id
-    if press.action == "a":
-        return Decide("approve", app)
-    if press.action == "r":
-        return Ask((_reasons(app),), {"mode": "reason", "app": app})
-    if press.action == "rr" and press.argument in REASONS:
-        return Decide("reject", app, reason=press.argument)
-    if press.action == "ro":
-        return Ask(
-            (Text("review.type_reason", choices=(CANCEL,)),), {"mode": "reason_text", "app": app}
-        )
-    if press.action in ("t", "tf", "td", "tn"):
-        if not items_for(kind):  # a short request has nothing to redo: reject it instead
-            return Ask((Text("review.no_return"),), None)
-        return _returning(press, mine, kind)
+    return PRESSES.get(press.action, _cancelled)(press, mine, kind)
+
+
+def _approve(press: Press, state: dict[str, Any], kind: str) -> ReviewStep:
+    return Decide("approve", press.application_id)
+
+
+def _ask_reason(press: Press, state: dict[str, Any], kind: str) -> ReviewStep:
+    return Ask((_reasons(press.application_id),), {"mode": "reason", "app": press.application_id})
+
+
+def _reason(press: Press, state: dict[str, Any], kind: str) -> ReviewStep:
+    if press.argument not in REASONS:
+        return _cancelled(press, state, kind)
+    return Decide("reject", press.application_id, reason=press.argument)
+
+
+def _ask_typed_reason(press: Press, state: dict[str, Any], kind: str) -> ReviewStep:
+    asked = Text("review.type_reason", choices=(CANCEL,))
+    return Ask((asked,), {"mode": "reason_text", "app": press.application_id})
+
+
+def _return(press: Press, state: dict[str, Any], kind: str) -> ReviewStep:
+    if not items_for(kind):  # a short request has nothing to redo: reject it instead
+        return Ask((Text("review.no_return"),), None)
+    return _returning(press, state, kind)
+
+
+def _cancelled(press: Press, state: dict[str, Any], kind: str) -> ReviewStep:
     return Ask((Text("review.cancelled"),), None)
+
+
+# What each button does; RETRY_JOB is the handler's (it concerns a job, not a card).
+PRESSES: dict[Action, Callable[[Press, dict[str, Any], str], ReviewStep]] = {
+    Action.APPROVE: _approve,
+    Action.REJECT: _ask_reason,
+    Action.REASON: _reason,
+    Action.REASON_OTHER: _ask_typed_reason,
+    Action.RETURN: _return,
+    Action.TOGGLE_ITEM: _return,
+    Action.ITEMS_DONE: _return,
+    Action.NO_NOTE: _return,
+}
 
 
 def _returning(press: Press, state: dict[str, Any], kind: str) -> ReviewStep:
     app, items = press.application_id, list(state.get("items", []))
-    if press.action == "tf" and press.argument in items_for(kind):
+    if press.action is Action.TOGGLE_ITEM and press.argument in items_for(kind):
         items.remove(press.argument) if press.argument in items else items.append(press.argument)
-    if press.action == "td" and items:
-        skip = Choice("review.no_note", f"rv:tn:{app}")
+    if press.action is Action.ITEMS_DONE and items:
+        skip = Press(Action.NO_NOTE, app).choice("review.no_note")
         return Ask(
             (Text("review.ask_note", choices=(skip, CANCEL)),),
             {"mode": "note", "app": app, "items": items},
         )
-    if press.action == "tn" and items:
+    if press.action is Action.NO_NOTE and items:
         return Decide("return", app, items=tuple(items))
     return Ask((_items_menu(app, kind, items),), {"mode": "items", "app": app, "items": items})
 
@@ -103,20 +112,19 @@ def on_text(text: str, state: Mapping[str, Any] | None) -> ReviewStep | None:
 
 def _reasons(application_id: int) -> Text:
     reasons = [
-        Choice(f"review.reason.{code}", f"rv:rr:{application_id}:{code}") for code in REASONS
+        Press(Action.REASON, application_id, code).choice(f"review.reason.{code}")
+        for code in REASONS
     ]
-    other = Choice("review.reason_other", f"rv:ro:{application_id}")
+    other = Press(Action.REASON_OTHER, application_id).choice("review.reason_other")
     return Text("review.pick_reason", choices=(*reasons, other, CANCEL))
 
 
 def _items_menu(application_id: int, kind: str, picked: Sequence[str]) -> Text:
     toggles = [
-        Choice(
-            f"review.item.{item}",
-            f"rv:tf:{application_id}:{item}",
-            {"mark": "✓ " if item in picked else ""},
+        Press(Action.TOGGLE_ITEM, application_id, item).choice(
+            f"review.item.{item}", {"mark": "✓ " if item in picked else ""}
         )
         for item in items_for(kind)
     ]
-    done = Choice("review.items_done", f"rv:td:{application_id}")
+    done = Press(Action.ITEMS_DONE, application_id).choice("review.items_done")
     return Text("review.pick_items", choices=(*toggles, done, CANCEL))

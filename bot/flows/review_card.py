@@ -8,6 +8,7 @@ from typing import Any
 from bot.flows.apply_form import FORMS, clears
 from bot.flows.apply_summary import joined
 from bot.flows.outgoing import Card, Choice, Message, Picture, Text
+from bot.flows.review_buttons import Action, Press
 from core.clock import thai_date_time
 from core.review_views import CardData
 from core.validation import mask_mobile
@@ -80,10 +81,12 @@ def review_card(data: CardData, facts: Facts) -> list[Message]:
 
 def _buttons(application_id: int, *, returnable: bool) -> tuple[Choice, ...]:
     decide = (
-        Choice("review.approve", f"rv:a:{application_id}"),
-        Choice("review.reject", f"rv:r:{application_id}"),
+        Press(Action.APPROVE, application_id).choice("review.approve"),
+        Press(Action.REJECT, application_id).choice("review.reject"),
     )
-    return (*decide, Choice("review.return", f"rv:t:{application_id}")) if returnable else decide
+    if not returnable:
+        return decide
+    return (*decide, Press(Action.RETURN, application_id).choice("review.return"))
 
 
 def _request_lines(data: CardData, facts: Facts) -> list[Text]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.flows import review
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import Card, Message, Settled, Text
+from bot.flows.review_buttons import Action, Press, is_press, parse_press
 from bot.handlers.corrections import start_correction
 from bot.handlers.notify import tell
 from bot.handlers.rendering import Rendered, render
@@ -28,8 +31,9 @@ from core.review_queries import application_id_of, card_data, waiting, week_numb
 from core.suspensions import Origin
 
 logger = logging.getLogger(__name__)
+Command = Callable[[AsyncSession, Incoming, list[str]], Awaitable[list[Message] | None]]
 STATE_PREFIX = "review:"  # a reviewer's own half-made decision, apart from any form they fill
-CARD_ACTIONS = frozenset({"a", "r", "t"})  # the buttons on the card itself
+CARD_ACTIONS = frozenset({Action.APPROVE, Action.REJECT, Action.RETURN})  # on the card itself
 # What approving a request sets going, by kind; an application makes an account.
 APPROVAL_JOBS = {"handover": "handover.apply", "rights": "rights.grant"}
 
@@ -44,7 +48,7 @@ class ReviewHandler:
         return render([Text("review.welcome"), Text("review.commands")], self.services.catalog)
 
     def wants(self, incoming: Incoming) -> bool:
-        return incoming.in_group or incoming.data.startswith("rv:")
+        return incoming.in_group or is_press(incoming.data)
 
     async def turn(self, session: AsyncSession, incoming: Incoming) -> list[Rendered]:
         if not self.policy.may_decide(incoming):
@@ -63,10 +67,10 @@ class ReviewHandler:
         step: review.ReviewStep | None
         card = (state or {}).get("card")
         if incoming.kind is Kind.BUTTON:
-            press = review.parse_press(incoming.data)
+            press = parse_press(incoming.data)
             if press is None:
                 return [], state
-            if press.action == "jr":  # try a failed job again (the id is the job's)
+            if press.action is Action.RETRY_JOB:  # a failed job again (the id is the job's)
                 done = await retry(session, press.application_id, self.services.clock.now())
                 return [Text("review.job_retried" if done else "review.job_not_retried")], state
             data = await card_data(session, self.services.vault, press.application_id)
@@ -175,21 +179,27 @@ class ReviewHandler:
         )
 
     async def _command(self, session: AsyncSession, incoming: Incoming) -> list[Message] | None:
+        """A typed command ("/find A69-00001"); None for text that is not one."""
         words = incoming.text.strip().split()
         if not words or not words[0].startswith("/"):
             return None
-        command = words[0].split("@")[0].lower()
-        if command == "/pending":
-            return await self._pending(session)
-        if command == "/find" and len(words) == 2:
-            return await self._find(session, incoming, words[1])
-        if command == "/stats":
-            return await self._stats(session)
-        if command in ("/suspend", "/unsuspend"):
-            return await self._suspend(session, incoming, words, lift=command == "/unsuspend")
-        return [Text("review.commands")]
+        command = self._commands().get(words[0].split("@")[0].lower())
+        said = None if command is None else await command(session, incoming, words[1:])
+        return said or [Text("review.commands")]  # unknown, or used the wrong way: the list
 
-    async def _pending(self, session: AsyncSession) -> list[Message]:
+    def _commands(self) -> dict[str, Command]:
+        """The reviewers' commands; each answers None when used the wrong way."""
+        return {
+            "/pending": self._pending,
+            "/find": self._find,
+            "/stats": self._stats,
+            "/suspend": partial(self._suspend, lift=False),
+            "/unsuspend": partial(self._suspend, lift=True),
+        }
+
+    async def _pending(
+        self, session: AsyncSession, incoming: Incoming, args: list[str]
+    ) -> list[Message]:
         now = self.services.clock.now()
         queue = await waiting(session)
         if not queue:
@@ -207,9 +217,11 @@ class ReviewHandler:
         return [Card(Text("review.pending_title", {"count": str(len(queue))}), lines)]
 
     async def _find(
-        self, session: AsyncSession, incoming: Incoming, reference: str
-    ) -> list[Message]:
-        application_id = await application_id_of(session, reference)
+        self, session: AsyncSession, incoming: Incoming, args: list[str]
+    ) -> list[Message] | None:
+        if len(args) != 1:
+            return None
+        application_id = await application_id_of(session, args[0])
         application = (
             None if application_id is None else await session.get(Application, application_id)
         )
@@ -217,7 +229,9 @@ class ReviewHandler:
             return [Text("review.not_found")]
         return await card_messages(session, self.services, application.id, ())
 
-    async def _stats(self, session: AsyncSession) -> list[Message]:
+    async def _stats(
+        self, session: AsyncSession, incoming: Incoming, args: list[str]
+    ) -> list[Message]:
         since = self.services.clock.now() - timedelta(days=7)
         counts, median = await week_numbers(session, since)
         lines = tuple(
@@ -232,15 +246,15 @@ class ReviewHandler:
         ]
 
     async def _suspend(
-        self, session: AsyncSession, incoming: Incoming, words: list[str], *, lift: bool
+        self, session: AsyncSession, incoming: Incoming, args: list[str], *, lift: bool
     ) -> list[Message]:
-        if len(words) < (2 if lift else 3):
+        if len(args) < (1 if lift else 2):
             return [Text("suspend.usage")]
-        reason = " ".join(words[2:]) or "-"
+        reason = " ".join(args[1:]) or "-"
         said = await order_suspension(
             session,
             self.services,
-            words[1],
+            args[0],
             reason,
             actor=f"{incoming.channel}:{incoming.user_id}",
             origin=Origin(incoming.channel, incoming.chat_id),
@@ -249,7 +263,7 @@ class ReviewHandler:
         return [said]
 
     async def _refuse(self, session: AsyncSession, incoming: Incoming) -> list[Rendered]:
-        if not incoming.data.startswith("rv:"):
+        if not is_press(incoming.data):
             return []  # talk in a group that is not ours, or by a member: not our business
         audit.record(
             session,
@@ -264,9 +278,7 @@ class ReviewHandler:
         return render([Text("review.not_reviewer")], self.services.catalog)
 
 
-def card_origin(
-    incoming: Incoming, press: review.Press, state: dict[str, Any] | None
-) -> str | None:
+def card_origin(incoming: Incoming, press: Press, state: dict[str, Any] | None) -> str | None:
     """The card this reviewer is deciding, where the channel says which message was pressed."""
     if press.action in CARD_ACTIONS:
         return incoming.origin

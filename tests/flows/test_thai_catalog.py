@@ -45,7 +45,9 @@ FAMILIES = "|".join(
     ]
 )
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
-LABEL_KEY = re.compile(r"""Choice\(\s*["']([a-z_.]+)["']""")
+LABEL_KEY = re.compile(
+    r"""(?:Choice\(|\.choice\()\s*["']([a-z_.]+)["']"""
+)  # Choice(key or Press(...).choice(key
 
 REASONS = {
     "national_id": ("not_digits", "length", "checksum"),
