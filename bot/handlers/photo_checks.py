@@ -47,6 +47,7 @@ class PhotoChecks:
         self._ready = ready  # a photo is ready: its person can be read again
         self._discard = discard
         self._checks: dict[str, _Check] = {}
+        self._fresh = False  # a photo became ready since wait() last answered
         self._at_once = asyncio.Semaphore(at_once)
 
     def waiting(self) -> list[str]:
@@ -71,11 +72,17 @@ class PhotoChecks:
         return check.task.result()
 
     async def wait(self) -> bool:
-        """Until one photo in preparation is ready; False when none was."""
+        """Until a photo is ready that was not when this was last asked; False when none is
+        being prepared (a photo that became ready just before counts: its person was left
+        out of the round that was reading then)."""
+        if self._fresh:
+            self._fresh = False
+            return True
         tasks = [check.task for check in self._checks.values() if not check.task.done()]
         if not tasks:
             return False
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        self._fresh = False
         return True
 
     def forget_unclaimed(self, now: float) -> None:
@@ -105,4 +112,5 @@ class PhotoChecks:
 
     def _done(self, check: _Check) -> None:
         check.ready_at = asyncio.get_running_loop().time()
+        self._fresh = True
         self._ready()
