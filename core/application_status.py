@@ -7,7 +7,7 @@ asking for someone else's reference looks exactly like asking for one that does 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,12 +23,11 @@ DECIDED = {
     "return": "returned",
     "expire": "expired",
 }
-# Milestones that only the audit trail records.
+# Milestones that only the audit trail records; a request kind's "done" action (the job
+# that carries it out records it) is passed in by the caller as `completed`.
 RECORDED = {
     "application.resubmitted": "resubmitted",
     "account.created": "account_created",
-    "handover.done": "completed",  # a unit mailbox's new responsible person is in place
-    "rights.granted": "completed",
 }
 
 
@@ -49,7 +48,12 @@ class StatusReport:
 
 
 async def statuses_of(
-    session: AsyncSession, channel: str, user_id: str, *, limit: int
+    session: AsyncSession,
+    channel: str,
+    user_id: str,
+    *,
+    limit: int,
+    completed: Iterable[str] = (),
 ) -> tuple[list[StatusReport], int]:
     """The person's newest `limit` applications, newest first, and how many they have in all."""
     owned = (Application.channel == channel, Application.user_id == user_id)
@@ -60,11 +64,16 @@ async def statuses_of(
         .order_by(Application.submitted_at.desc(), Application.id.desc())
         .limit(limit)
     )
-    return await _with_history(session, list(rows)), int(total or 0)
+    return await _with_history(session, list(rows), completed), int(total or 0)
 
 
 async def status_of(
-    session: AsyncSession, channel: str, user_id: str, reference: str
+    session: AsyncSession,
+    channel: str,
+    user_id: str,
+    reference: str,
+    *,
+    completed: Iterable[str] = (),
 ) -> StatusReport | None:
     """The person's own application with this reference; None for anyone else's, or none."""
     application = await session.scalar(
@@ -76,16 +85,19 @@ async def status_of(
     )
     if application is None:
         return None
-    (found,) = await _with_history(session, [application])
+    (found,) = await _with_history(session, [application], completed)
     return found
 
 
 async def _with_history(
-    session: AsyncSession, applications: Sequence[Application]
+    session: AsyncSession, applications: Sequence[Application], completed: Iterable[str]
 ) -> list[StatusReport]:
     ids = [application.id for application in applications]
     history: dict[int, list[Milestone]] = defaultdict(list)
-    found = [*await _decisions(session, ids), *await _recorded(session, ids)] if ids else []
+    recorded = {**RECORDED, **dict.fromkeys(completed, "completed")}
+    found = (
+        [*await _decisions(session, ids), *await _recorded(session, ids, recorded)] if ids else []
+    )
     for application_id, milestone in found:
         history[application_id].append(milestone)
     return [
@@ -115,14 +127,16 @@ def _reason(decision: Decision) -> str | None:
     return decision.reason if decision.outcome == "reject" else None
 
 
-async def _recorded(session: AsyncSession, ids: list[int]) -> list[tuple[int, Milestone]]:
+async def _recorded(
+    session: AsyncSession, ids: list[int], recorded: Mapping[str, str]
+) -> list[tuple[int, Milestone]]:
     events = await session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.application_id.in_(ids), AuditEvent.action.in_(list(RECORDED)))
+        .where(AuditEvent.application_id.in_(ids), AuditEvent.action.in_(list(recorded)))
         .order_by(AuditEvent.id)
     )
     return [
-        (event.application_id, Milestone(RECORDED[event.action], event.at))
+        (event.application_id, Milestone(recorded[event.action], event.at))
         for event in events
         if event.application_id is not None  # always, for these ids: for the type checker
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,10 +19,11 @@ from core.db import dialect_insert
 from core.models import (
     PERSONAL_KINDS,
     Application,
-    ApplicationKind,
     Document,
     ReferenceCounter,
 )
+
+KIND_NAME = re.compile(r"[a-z][a-z_]{1,31}")  # "staff", "handover", a new kind's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +104,10 @@ async def _attach_and_record(
 
 def _check_form(form: ApplicationForm) -> None:
     # Messages never include the national ID itself.
-    if form.kind not in set(ApplicationKind):
-        raise ValueError(f"unknown application kind: {form.kind!r}")
+    # The application's kinds (ApplicationKind) and the request kinds the bot registers
+    # (bot.flows.kinds): a name of code, never of input.
+    if not KIND_NAME.fullmatch(form.kind):
+        raise ValueError(f"not a request kind's name: {form.kind!r}")
     if (form.kind in PERSONAL_KINDS) == (form.national_id is None):
         raise ValueError("a national ID is required for personal applications, only for them")
     if form.national_id is not None and not NATIONAL_ID.fullmatch(form.national_id):

@@ -10,6 +10,7 @@ from telegram import Bot, BotCommand
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.catalog import Catalog
+from bot.flows.kinds import KINDS
 from core.settings import Settings, SettingsError
 from webhooks.telegram import PictureSource, TelegramChannel
 from webhooks.telegram_settings import telegram_configured
@@ -19,16 +20,19 @@ __all__ = ["telegram_configured"]  # checked here too, beside the rest of the se
 
 WEBHOOK_PATH = "/webhooks/telegram"
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
-# The command list shown by Telegram's menu button, with its Thai description.
-COMMANDS = {
-    "start": "menu.command.start",
-    "apply": "menu.command.apply",
-    "handover": "menu.command.handover",
-    "rights": "menu.command.rights",
-    "status": "menu.command.status",
-    "help": "menu.command.help",
-    "cancel": "menu.command.cancel",
-}
+
+
+def commands() -> dict[str, str]:
+    """The command list shown by Telegram's menu button, with its Thai description: each
+    request kind (bot.flows.kinds) brings its own "/<name>"."""
+    return {
+        "start": "menu.command.start",
+        "apply": "menu.command.apply",
+        **{kind.name: f"menu.command.{kind.name}" for kind in KINDS},
+        "status": "menu.command.status",
+        "help": "menu.command.help",
+        "cancel": "menu.command.cancel",
+    }
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -78,7 +82,7 @@ async def telegram_channel(
 
 
 def bot_commands(catalog: Catalog) -> list[BotCommand]:
-    return [BotCommand(command, catalog.text(key)) for command, key in COMMANDS.items()]
+    return [BotCommand(command, catalog.text(key)) for command, key in commands().items()]
 
 
 def webhook_url(settings: Settings) -> str:

@@ -10,10 +10,11 @@ import aiohttp
 
 from bot.flows.outgoing import Text
 from bot.flows.review_buttons import Action, Press
+from bot.handlers.accounts import KIND as ACCOUNT_JOB
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.kinds import kind_jobs
 from bot.handlers.notify import tell
-from bot.handlers.request_jobs import HandoverJob, RightsJob
 from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
@@ -44,10 +45,6 @@ def sms_gateway(settings: Settings, http: aiohttp.ClientSession, clock: object) 
     )
 
 
-def rights_groups(settings: Settings) -> dict[str, str]:
-    return {str(right): group for right, group in settings.rights_groups.items()}
-
-
 def build_worker(
     settings: Settings,
     services: Services,
@@ -58,9 +55,8 @@ def build_worker(
     assert services.directory is not None
     handlers: dict[str, JobHandler] = {
         "card.post": CardPoster(services, picture_links(links)),
-        "account.create": AccountMaker(services, services.directory, sms),
-        "handover.apply": HandoverJob(services, services.directory),
-        "rights.grant": RightsJob(services, services.directory, rights_groups(settings)),
+        ACCOUNT_JOB: AccountMaker(services, services.directory, sms),
+        **kind_jobs(services, services.directory, settings),  # handover, rights, ...
         "morning.round": Morning(
             services,
             timedelta(hours=settings.review_remind_hours),

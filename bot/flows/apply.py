@@ -153,6 +153,6 @@ def apply_dialogue(org: Organisation) -> Dialogue:
         NAME,
         steps,
         next_step,
-        cancelled=(Text("apply.cancelled", choices=menu.MAIN_CHOICES),),
+        cancelled=(Text("apply.cancelled", choices=menu.main_choices()),),
         restart_keeps=("terms_accepted",),
     )

@@ -9,7 +9,7 @@ from functools import cache
 from rapidfuzz import fuzz
 
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.menu import MAIN_CHOICES
+from bot.flows.menu import main_choices
 from bot.flows.outgoing import Message, Text
 from bot.flows.reading import PARTICLES, clean
 
@@ -201,4 +201,4 @@ def answer(incoming: Incoming) -> tuple[Message, ...] | None:
     if incoming.kind is not Kind.TEXT:
         return None
     topic = match(incoming.text)
-    return (Text(topic.answer, choices=MAIN_CHOICES),) if topic else None
+    return (Text(topic.answer, choices=main_choices()),) if topic else None

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.flows.engine import Accept, Dialogue, FlowState, Reply, Retry, Step
-from bot.flows.outgoing import SubmitApplication, Text, UserChecked
+from bot.flows.kinds import KINDS, RequestKind
+from bot.flows.outgoing import Choice, SubmitApplication, Text, UserChecked
 from bot.flows.questions import photo_question
 from bot.flows.requests import confirm_step, notice_step, request_dialogue, user_name_question
 
 NAME = "handover"
-KIND = "handover"
+WORDS = frozenset({"เปลี่ยนผู้รับผิดชอบ", "เปลี่ยนผู้รับผิดชอบบัญชี", "เปลี่ยนผู้รับผิดชอบบัญชีหน่วยงาน"})
 
 
 def judge_mailbox(state: FlowState, found: UserChecked) -> Reply:
@@ -49,7 +50,7 @@ def summary_lines(answers: Mapping[str, Any]) -> list[Text]:
 def submission(answers: Mapping[str, Any]) -> SubmitApplication:
     fields = ("mailbox_name", "current_responsible", "responsible_username", "responsible_name")
     return SubmitApplication(
-        kind=KIND,
+        kind=NAME,
         answers={key: answers[key] for key in fields if key in answers},
         national_id=None,
         document_ids={
@@ -71,3 +72,27 @@ def handover_dialogue() -> Dialogue:
         "confirm": confirm_step("handover.summary_title", summary_lines, submission),
     }
     return request_dialogue(NAME, steps)
+
+
+def card_lines(form: Mapping[str, Any]) -> list[Text]:
+    """The reviewers' card: which mailbox, who is responsible now, who will be."""
+    new = f"{form.get('responsible_username', '')} {form.get('responsible_name') or ''}"
+    return [
+        Text("handover.line.mailbox", {"value": str(form.get("mailbox_name", ""))}),
+        Text("handover.line.current", {"value": str(form.get("current_responsible", "-"))}),
+        Text("handover.line.new", {"value": new.strip()}),
+    ]
+
+
+KIND = KINDS.register(
+    RequestKind(
+        name=NAME,
+        dialogue=handover_dialogue,
+        menu=Choice("menu.handover", "menu:handover"),
+        words=WORDS,
+        card_lines=card_lines,
+        documents=("doc_memo", "doc_responsible_id_card"),
+        approval_job="handover.apply",
+        done="handover.done",
+    )
+)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from bot.flows.incoming import Incoming, Kind
+from bot.flows.kinds import KINDS
 from bot.flows.outgoing import Choice, Message, Text
 from bot.flows.reading import readings
 
 APPLY = Choice("menu.apply", "menu:apply")
 SUPPORT = Choice("menu.support", "menu:support")
-HANDOVER = Choice("menu.handover", "menu:handover")
-RIGHTS = Choice("menu.rights", "menu:rights")
-MAIN_CHOICES = (APPLY, HANDOVER, RIGHTS, SUPPORT)
 STATUS = Choice("menu.status", "menu:status")
 HOME = Choice("menu.home", "menu:home")  # back to the greeting and its main choices
 # Under the words that end a form, so that the next step is never more than a tap away.
@@ -19,12 +17,6 @@ TERMS_BUTTON = "menu:terms"
 
 APPLY_WORDS = frozenset({"สมัคร", "สมัครบัญชี", "ขอบัญชี", "ขอบัญชีผู้ใช้", "ยื่นคำขอ", "apply", "/apply"})
 SUPPORT_WORDS = frozenset({"ติดต่อ", "ติดต่อเจ้าหน้าที่", "ช่วยเหลือ", "help", "/help", "support"})
-HANDOVER_WORDS = frozenset(
-    {"เปลี่ยนผู้รับผิดชอบ", "เปลี่ยนผู้รับผิดชอบบัญชี", "เปลี่ยนผู้รับผิดชอบบัญชีหน่วยงาน", "/handover"}
-)
-RIGHTS_WORDS = frozenset(
-    {"ขอสิทธิ์", "ขอสิทธิ", "ขอสิทธิ์ e-gp", "ขอสิทธิ์ egp", "ขอสิทธิ์ web portal", "/rights"}
-)
 GREETING_WORDS = frozenset({"/start", "สวัสดี", "hello", "hi", "เมนู", "menu"})
 
 
@@ -34,16 +26,9 @@ def wants_apply(incoming: Incoming) -> bool:
     return bool(typed(incoming) & (APPLY_WORDS | {"/start apply"}))
 
 
-def wants_handover(incoming: Incoming) -> bool:
-    if incoming.kind is Kind.BUTTON:
-        return incoming.data == HANDOVER.data
-    return bool(typed(incoming) & HANDOVER_WORDS)
-
-
-def wants_rights(incoming: Incoming) -> bool:
-    if incoming.kind is Kind.BUTTON:
-        return incoming.data == RIGHTS.data
-    return bool(typed(incoming) & RIGHTS_WORDS)
+def main_choices() -> tuple[Choice, ...]:
+    """The main menu: apply, every other request kind (bot.flows.kinds), support."""
+    return (APPLY, *KINDS.menu(), SUPPORT)
 
 
 def wants_greeting(incoming: Incoming) -> bool:
@@ -59,11 +44,11 @@ def wants_support(incoming: Incoming) -> bool:
 
 
 def greeting() -> tuple[Message, ...]:
-    return (Text("menu.greeting", choices=MAIN_CHOICES),)
+    return (Text("menu.greeting", choices=main_choices()),)
 
 
 def main_menu() -> tuple[Message, ...]:
-    return (Text("menu.not_understood", choices=MAIN_CHOICES),)
+    return (Text("menu.not_understood", choices=main_choices()),)
 
 
 # Tap to call where the channel can (LINE, the web page); the text gives the numbers too.
@@ -80,7 +65,7 @@ def wants_terms(incoming: Incoming) -> bool:
 
 
 def terms() -> tuple[Message, ...]:
-    return (Text("apply.terms", choices=MAIN_CHOICES),)
+    return (Text("apply.terms", choices=main_choices()),)
 
 
 def typed(incoming: Incoming) -> set[str]:

@@ -107,6 +107,6 @@ def request_dialogue(name: str, steps: Mapping[str, Step]) -> Dialogue:
         name,
         steps,
         next_step,
-        cancelled=(Text("request.cancelled", choices=menu.MAIN_CHOICES),),
+        cancelled=(Text("request.cancelled", choices=menu.main_choices()),),
         restart_keeps=("notice",),
     )

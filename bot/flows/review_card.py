@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.flows.apply_form import FORMS, clears
 from bot.flows.apply_summary import joined
+from bot.flows.kinds import KINDS, RequestKind
 from bot.flows.outgoing import Card, Choice, Message, Picture, Text
 from bot.flows.review_buttons import Action, Press
 from core.clock import thai_date_time
@@ -32,9 +33,6 @@ ITEMS: dict[str, tuple[str, ...]] = {
     "doc_memo": ("doc_memo",),
     "doc_responsible_id_card": ("doc_responsible_id_card",),
 }
-REQUEST_DOCUMENTS = {"handover": ("doc_memo", "doc_responsible_id_card"), "rights": ()}
-# The short requests: no form to return for correction, only approve or reject.
-REQUEST_KINDS = frozenset({"handover", "rights"})
 SLOT_STEPS = {
     "id_card": "doc_id_card",
     "work_certificate": "doc_work_certificate",
@@ -63,8 +61,9 @@ def items_for(kind: str) -> list[str]:
 
 
 def review_card(data: CardData, facts: Facts) -> list[Message]:
-    short = data.kind in REQUEST_KINDS
-    lines = _request_lines(data, facts) if short else _lines(data, facts)
+    request = KINDS.named(data.kind)  # a short request: approve or reject, nothing to return
+    short = request is not None
+    lines = _lines(data, facts) if request is None else _request_lines(data, request)
     card = Card(
         Text("review.card_title", {"reference": data.reference}),
         (*lines, *_warnings(data, facts)),
@@ -89,27 +88,13 @@ def _buttons(application_id: int, *, returnable: bool) -> tuple[Choice, ...]:
     return (*decide, Press(Action.RETURN, application_id).choice("review.return"))
 
 
-def _request_lines(data: CardData, facts: Facts) -> list[Text]:
-    """A handover or rights request: what is asked, for which mailbox or account."""
-    form: dict[str, Any] = data.form
-    lines = [Text(f"apply.line.kind.{data.kind}")]
-    if data.kind == "handover":
-        new = f"{form.get('responsible_username', '')} {form.get('responsible_name') or ''}"
-        lines += [
-            Text("handover.line.mailbox", {"value": str(form.get("mailbox_name", ""))}),
-            Text("handover.line.current", {"value": str(form.get("current_responsible", "-"))}),
-            Text("handover.line.new", {"value": new.strip()}),
-        ]
-    else:
-        account = f"{form.get('user_name', '')} {form.get('account_name') or ''}"
-        lines += [
-            Text("rights.line.account", {"value": account.strip()}),
-            Text(f"rights.line.right.{form.get('right', 'egp')}"),
-            Text("rights.line.purpose", {"value": str(form.get("purpose", ""))}),
-            Text("review.line.mobile", {"value": mask_mobile(str(form.get("mobile", "")))}),
-        ]
-    lines.append(Text("review.line.submitted", {"value": thai_date_time(data.submitted_at)}))
-    return lines
+def _request_lines(data: CardData, request: RequestKind) -> list[Text]:
+    """A short request (bot.flows.kinds): its kind, its own section, when it was sent."""
+    return [
+        Text(f"apply.line.kind.{data.kind}"),
+        *request.card_lines(data.form),
+        Text("review.line.submitted", {"value": thai_date_time(data.submitted_at)}),
+    ]
 
 
 def _lines(data: CardData, facts: Facts) -> list[Text]:
@@ -189,6 +174,7 @@ def _warnings(data: CardData, facts: Facts) -> list[Text]:
 
 
 def _document_steps(kind: str) -> set[str]:
-    if kind in REQUEST_DOCUMENTS:
-        return set(REQUEST_DOCUMENTS[kind])
+    request = KINDS.named(kind)
+    if request is not None:
+        return set(request.documents)
     return {step.value for step in FORMS.get(kind, ())}

@@ -9,14 +9,15 @@ from typing import Any
 
 from bot.flows.engine import Accept, Dialogue, FlowState, Reply, Retry, Step
 from bot.flows.incoming import Incoming, Kind
+from bot.flows.kinds import KINDS, RequestKind
 from bot.flows.outgoing import Choice, Message, SubmitApplication, Text, UserChecked
 from bot.flows.questions import NAVIGATION, text_question
 from bot.flows.reading import clean
 from bot.flows.requests import confirm_step, notice_step, request_dialogue, user_name_question
-from core.validation import format_mobile, parse_free_text, parse_mobile
+from core.validation import format_mobile, mask_mobile, parse_free_text, parse_mobile
 
 NAME = "rights"
-KIND = "rights"
+WORDS = frozenset({"ขอสิทธิ์", "ขอสิทธิ", "ขอสิทธิ์ e-gp", "ขอสิทธิ์ egp", "ขอสิทธิ์ web portal"})
 RIGHTS = ("egp", "webportal")
 # What people type for each right: "e-GP", "อีจีพี", "web portal", "เว็บพอร์ทัล" ...
 TYPED = {
@@ -69,7 +70,7 @@ def summary_lines(answers: Mapping[str, Any]) -> list[Text]:
 def submission(answers: Mapping[str, Any]) -> SubmitApplication:
     fields = ("user_name", "account_name", "right", "purpose", "mobile")
     return SubmitApplication(
-        kind=KIND,
+        kind=NAME,
         answers={key: answers[key] for key in fields if key in answers},
         national_id=None,
         document_ids={},
@@ -90,3 +91,29 @@ def rights_dialogue() -> Dialogue:
         "confirm": confirm_step("rights.summary_title", summary_lines, submission),
     }
     return request_dialogue(NAME, steps)
+
+
+def card_lines(form: Mapping[str, Any]) -> list[Text]:
+    """The reviewers' card: which account, which right and why; the mobile masked."""
+    account = f"{form.get('user_name', '')} {form.get('account_name') or ''}"
+    return [
+        Text("rights.line.account", {"value": account.strip()}),
+        Text(f"rights.line.right.{form.get('right', 'egp')}"),
+        Text("rights.line.purpose", {"value": str(form.get("purpose", ""))}),
+        Text("review.line.mobile", {"value": mask_mobile(str(form.get("mobile", "")))}),
+    ]
+
+
+KIND = KINDS.register(
+    RequestKind(
+        name=NAME,
+        dialogue=rights_dialogue,
+        menu=Choice("menu.rights", "menu:rights"),
+        words=WORDS,
+        card_lines=card_lines,
+        documents=(),
+        approval_job="rights.grant",
+        done="rights.granted",
+        review_chat="rights",  # decided by the Program System Section, in its own group
+    )
+)

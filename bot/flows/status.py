@@ -13,7 +13,8 @@ from bot.flows.apply_form import FORMS
 from bot.flows.apply_summary import EDIT, SUBMIT
 from bot.flows.engine import Dialogue, FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.menu import APPLY, HOME, MAIN_CHOICES, STATUS, typed
+from bot.flows.kinds import KINDS as REQUEST_KINDS
+from bot.flows.menu import APPLY, HOME, STATUS, main_choices, typed
 from bot.flows.outgoing import (
     ApplicationFound,
     ApplicationLookedUp,
@@ -28,15 +29,12 @@ from bot.flows.outgoing import (
 )
 from bot.flows.requests import SEND
 from bot.flows.review import REASONS
-from bot.flows.review_card import REQUEST_KINDS
 from core.validation import parse_reference
 
 STATUS_BUTTON = STATUS.data
 CONTINUE_BUTTON = "status:continue"
 STATUS_WORDS = frozenset({"สถานะ", "สถานะคำขอ", "ตรวจสอบสถานะ", "status", "/status"})
 NEWEST = 5  # a chat answer stays short: older requests are found by their reference
-# The kinds of request with a Thai name in the answer (status.kind.<kind>).
-KINDS = frozenset({*FORMS, *REQUEST_KINDS})
 CONTINUE = Choice("status.continue", CONTINUE_BUTTON)
 CANCEL_DRAFT = Choice("status.cancel_draft", "nav:cancel")  # the form's cancel: it confirms
 ALL = Choice("status.all", STATUS_BUTTON)
@@ -82,7 +80,7 @@ def typed_reference(incoming: Incoming, *, alone: bool) -> str | None:
 
 def go_on(dialogue: Dialogue, state: FlowState | None) -> Turn:
     if state is None:
-        return Turn(None, (Text("status.no_draft", choices=MAIN_CHOICES),))
+        return Turn(None, (Text("status.no_draft", choices=main_choices()),))
     # A cancel left unconfirmed is dropped, or the next "yes" would end the form.
     return engine.ask(dialogue, replace(state, pending=None))
 
@@ -135,7 +133,12 @@ def _lines(application: ApplicationFound) -> tuple[Text, ...]:
 
 
 def _kind(kind: str) -> tuple[Text, ...]:
-    return (Text(f"status.kind.{kind}"),) if kind in KINDS else ()
+    return (Text(f"status.kind.{kind}"),) if kind in kinds_named() else ()
+
+
+def kinds_named() -> frozenset[str]:
+    """The kinds of request with a Thai name in the answer (status.kind.<kind>)."""
+    return frozenset({*FORMS, *(kind.name for kind in REQUEST_KINDS)})
 
 
 def _milestone(milestone: Milestone) -> Text:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.incoming import Incoming
+from bot.flows.kinds import KINDS
 from bot.flows.outgoing import (
     ApplicationFound,
     ApplicationLookedUp,
@@ -21,7 +22,7 @@ async def applications_found(
     session: AsyncSession, incoming: Incoming, effect: LookUpApplications
 ) -> ApplicationsFound:
     reports, total = await statuses_of(
-        session, incoming.channel, incoming.user_id, limit=effect.newest
+        session, incoming.channel, incoming.user_id, limit=effect.newest, completed=_completed()
     )
     return ApplicationsFound(tuple(_found(report) for report in reports), total)
 
@@ -30,8 +31,15 @@ async def application_looked_up(
     session: AsyncSession, incoming: Incoming, effect: LookUpApplication
 ) -> ApplicationLookedUp:
     # Owner only: another person's reference is answered like one that does not exist.
-    report = await status_of(session, incoming.channel, incoming.user_id, effect.reference)
+    report = await status_of(
+        session, incoming.channel, incoming.user_id, effect.reference, completed=_completed()
+    )
     return ApplicationLookedUp(effect.reference, None if report is None else _found(report))
+
+
+def _completed() -> list[str]:
+    """What each request kind's job records once it carried the request out."""
+    return [kind.done for kind in KINDS]
 
 
 def _found(report: StatusReport) -> ApplicationFound:

@@ -12,13 +12,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.flows import handover, rights
 from bot.flows.outgoing import Text
+from bot.handlers.kinds import KindUnit, register
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
 from core.directory import Directory, DirectoryError
 from core.fulfilment import complete_request, grant_right
 from core.jobs import ClaimedJob, PermanentJobError
 from core.models import Application, ApplicationStatus
+from core.settings import Settings
 
 
 class RequestJob:
@@ -70,7 +73,7 @@ class RequestJob:
 class HandoverJob(RequestJob):
     """handover.apply: the unit mailbox's `manager` becomes the new responsible person."""
 
-    action = "handover.done"
+    action = handover.KIND.done
 
     async def carry_out(self, form: Mapping[str, Any]) -> dict[str, str]:
         mailbox, person = str(form["mailbox_name"]), str(form["responsible_username"])
@@ -87,7 +90,7 @@ class HandoverJob(RequestJob):
 class RightsJob(RequestJob):
     """rights.grant: the right is recorded, and the account joins its directory group if any."""
 
-    action = "rights.granted"
+    action = rights.KIND.done
 
     def __init__(
         self, services: Services, directory: Directory, groups: Mapping[str, str]
@@ -120,3 +123,16 @@ class RightsJob(RequestJob):
             Text(f"request.done.rights.{right}", params),
             Text(f"request.done_in_group.rights.{right}", params),
         )
+
+
+def _handover_job(services: Services, directory: Directory, settings: Settings) -> HandoverJob:
+    return HandoverJob(services, directory)
+
+
+def _rights_job(services: Services, directory: Directory, settings: Settings) -> RightsJob:
+    groups = {str(right): group for right, group in settings.rights_groups.items()}
+    return RightsJob(services, directory, groups)
+
+
+register(KindUnit(handover.KIND, _handover_job))
+register(KindUnit(rights.KIND, _rights_job))

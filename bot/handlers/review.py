@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows import review
 from bot.flows.incoming import Incoming, Kind
+from bot.flows.kinds import KINDS
 from bot.flows.outgoing import Card, Message, Settled, Text
 from bot.flows.review_buttons import Action, Press, is_press, parse_press
+from bot.handlers.accounts import KIND as ACCOUNT_JOB
 from bot.handlers.corrections import start_correction
 from bot.handlers.notify import tell
 from bot.handlers.rendering import Rendered, render
@@ -34,8 +36,6 @@ logger = logging.getLogger(__name__)
 Command = Callable[[AsyncSession, Incoming, list[str]], Awaitable[list[Message] | None]]
 STATE_PREFIX = "review:"  # a reviewer's own half-made decision, apart from any form they fill
 CARD_ACTIONS = frozenset({Action.APPROVE, Action.REJECT, Action.RETURN})  # on the card itself
-# What approving a request sets going, by kind; an application makes an account.
-APPROVAL_JOBS = {"handover": "handover.apply", "rights": "rights.grant"}
 
 
 class ReviewHandler:
@@ -148,8 +148,9 @@ class ReviewHandler:
         kind = await session.scalar(
             select(Application.kind).where(Application.id == decided.application_id)
         )
+        request = KINDS.named(str(kind))  # a short request (bot.flows.kinds), or None
         if decided.outcome == "approve":
-            job = APPROVAL_JOBS.get(str(kind), "account.create")
+            job = ACCOUNT_JOB if request is None else request.approval_job
             await enqueue(
                 session,
                 kind=job,
@@ -160,8 +161,8 @@ class ReviewHandler:
             )
         if decided.outcome == "return":
             said = await start_correction(session, self.services, decided, step.items, step.note)
-        elif kind in APPROVAL_JOBS:
-            said = [self._request_news(decided, step, str(kind))]
+        elif request is not None:
+            said = [self._request_news(decided, step, request.name)]
         else:
             said = [_applicant_news(decided, step)]
         await tell(session, self.services, decided.channel, decided.user_id, said)

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.flows.incoming import Incoming
-
-RIGHTS_KIND = "rights"  # decided by the Program System Section, in its own group if it has one
+from bot.flows.kinds import KINDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +30,9 @@ class ReviewPolicy:
 
     def chat_for(self, channel: str, kind: str) -> str | None:
         """Where a request of this kind is reviewed: rights in the rights group if any."""
-        if kind == RIGHTS_KIND and channel in self.rights_chats:
-            return self.rights_chats[channel]
+        request = KINDS.named(kind)
+        if request is not None and request.review_chat == "rights":
+            return self.rights_chats.get(channel) or self.review_chats.get(channel)
         return self.review_chats.get(channel)
 
     def is_review_chat(self, incoming: Incoming) -> bool:

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from bot.flows import engine, faq, menu, status
 from bot.flows.engine import Dialogue, FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
+from bot.flows.kinds import KINDS
 from bot.flows.outgoing import Record, Text
 
-STARTS: dict[str, Callable[[Incoming], bool]] = {
-    "apply": menu.wants_apply,
-    "handover": menu.wants_handover,
-    "rights": menu.wants_rights,
-}
-STARTED = {
-    "apply": "application.started",
-    "handover": "handover.started",
-    "rights": "rights.started",
-}
+APPLY, APPLY_STARTED = "apply", "application.started"  # the account application's dialogue
 
 
 def route(dialogues: Mapping[str, Dialogue], state: FlowState | None, incoming: Incoming) -> Turn:
@@ -26,7 +18,7 @@ def route(dialogues: Mapping[str, Dialogue], state: FlowState | None, incoming: 
 
     `dialogues` are every dialogue by name; "apply" is the application form.
     """
-    dialogue = dialogues[state.flow] if state else dialogues["apply"]
+    dialogue = dialogues[state.flow] if state else dialogues[APPLY]
     if incoming.in_group or incoming.kind is Kind.JOIN:
         return Turn(state)  # groups are the reviewers' business (a later issue)
     if incoming.kind is Kind.UNFOLLOW:
@@ -49,16 +41,20 @@ def route(dialogues: Mapping[str, Dialogue], state: FlowState | None, incoming: 
     return engine.handle(dialogue, state, incoming)
 
 
-def _wanted(incoming: Incoming) -> str | None:
-    """The dialogue this event asks to start, if any."""
-    return next((name for name, wants in STARTS.items() if wants(incoming)), None)
+def _wanted(incoming: Incoming) -> tuple[str, str] | None:
+    """The dialogue this event asks to start, if any, and the audit action of its start."""
+    if menu.wants_apply(incoming):
+        return APPLY, APPLY_STARTED
+    kind = KINDS.wanted(incoming)
+    return None if kind is None else (kind.name, kind.started)
 
 
 def _idle(dialogues: Mapping[str, Dialogue], incoming: Incoming) -> Turn:
     wanted = _wanted(incoming)
     if wanted is not None:
-        started = engine.start(dialogues[wanted])
-        return Turn(started.state, started.messages, (Record(STARTED[wanted]),))
+        name, recorded = wanted
+        started = engine.start(dialogues[name])
+        return Turn(started.state, started.messages, (Record(recorded),))
     if menu.wants_greeting(incoming):
         return Turn(None, menu.greeting())
     # Questions are answered only when idle: inside the form, text is the answer to a step.

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.catalog import Catalog
 from bot.flows.engine import Dialogue, FlowState
-from bot.flows.handover import handover_dialogue
-from bot.flows.rights import rights_dialogue
+from bot.flows.kinds import KINDS
 from bot.handlers.review_policy import ReviewPolicy
 from core.clock import Clock
 from core.crypto import Vault
@@ -33,15 +31,10 @@ class Services:
     policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     directory: Directory | None = None
     job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
-    others: Mapping[str, Dialogue] = field(default_factory=lambda: request_dialogues())
 
     def dialogues(self) -> dict[str, Dialogue]:
         """Every dialogue by name: the application (`dialogue`) and the short requests."""
-        return {self.dialogue.name: self.dialogue, **self.others}
+        return {self.dialogue.name: self.dialogue, **KINDS.dialogues()}
 
     def dialogue_for(self, state: FlowState) -> Dialogue:
-        return self.others.get(state.flow, self.dialogue)
-
-
-def request_dialogues() -> dict[str, Dialogue]:
-    return {dialogue.name: dialogue for dialogue in (handover_dialogue(), rights_dialogue())}
+        return KINDS.dialogues().get(state.flow, self.dialogue)

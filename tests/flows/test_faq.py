@@ -84,7 +84,7 @@ def test_the_answer_offers_the_main_choices() -> None:
     (message,) = said
     assert isinstance(message, Text)
     assert message.key == "faq.forgot_password"
-    assert message.choices == faq.MAIN_CHOICES
+    assert message.choices == faq.main_choices()
 
 
 def test_a_tap_is_never_a_question() -> None:

@@ -10,10 +10,11 @@ import pytest
 from bot.catalog import Catalog, CatalogError
 from bot.flows.apply_form import FORMS, ApplyStep
 from bot.flows.engine import CONFIRMATIONS
+from bot.flows.kinds import KINDS, RequestKind
 from bot.flows.review import REASONS as REJECT_REASONS
 from bot.flows.review_card import ITEMS
 from bot.flows.rights import RIGHTS
-from bot.flows.status import KINDS as STATUS_KINDS
+from bot.flows.status import kinds_named
 from core.application_status import DECIDED, RECORDED
 from core.decisions import OUTCOMES
 from core.models import ApplicationStatus
@@ -97,13 +98,31 @@ def keys_the_bot_uses() -> set[str]:
     keys |= review_keys()
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
     keys |= status_keys()
-    return keys
+    return keys | {key for kind in KINDS for key in kind_keys(kind)}
+
+
+def kind_keys(kind: RequestKind) -> set[str]:
+    """The words every request kind brings (bot.flows.kinds): how it is started and named."""
+    return {
+        kind.menu.label,
+        f"menu.command.{kind.name}",
+        f"apply.line.kind.{kind.name}",
+        f"status.kind.{kind.name}",
+        f"request.applicant.approved.{kind.name}",
+        f"request.applicant.rejected.{kind.name}",
+    }
+
+
+def test_every_request_kind_has_its_words() -> None:
+    for kind in KINDS:
+        assert kind_keys(kind) <= set(CATALOG.messages), kind.name
 
 
 def status_keys() -> set[str]:
     """The status answer's lines chosen by kind, milestone and reason of a rejection."""
-    milestones = {"submitted", *DECIDED.values(), *RECORDED.values()}
-    keys = {f"status.kind.{kind}" for kind in STATUS_KINDS}
+    # "completed": what a request kind's job records once done (bot.flows.kinds)
+    milestones = {"submitted", "completed", *DECIDED.values(), *RECORDED.values()}
+    keys = {f"status.kind.{kind}" for kind in kinds_named()}
     keys |= {f"status.event.{what}" for what in milestones}
     return keys | {f"status.event.rejected.{code}" for code in REJECT_REASONS}
 

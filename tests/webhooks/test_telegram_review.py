@@ -27,7 +27,7 @@ from tests.webhooks.telegram_world import TelegramUser, TelegramWorld, telegram_
 from tests.webhooks.test_line_channel import apply as apply_on_line
 from tests.webhooks.test_telegram_channel import APPLY_AS_STAFF, fill_in_the_form
 from webhooks.appkeys import SERVICES
-from webhooks.telegram_setup import COMMANDS
+from webhooks.telegram_setup import commands as telegram_commands
 
 GROUP = -1001234567890
 REVIEWER, SECOND, OUTSIDER = 777, 778, 779
@@ -248,7 +248,7 @@ async def test_polling_sets_the_thai_command_list(
     async with telegram_world(database_url, tmp_path / "data", clock, polling=True) as world:
         await world.user(5551002).say("/start")
         commands = world.emulator.commands[("default", "")]
-    assert [c["command"] for c in commands] == list(COMMANDS)
+    assert [c["command"] for c in commands] == list(telegram_commands())
     assert all(any("\u0e00" <= ch <= "\u0e7f" for ch in c["description"]) for c in commands)
 
 
