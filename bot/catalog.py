@@ -9,6 +9,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
+from core.plain_text import escape_hidden
+
 LANGUAGE = "th"
 
 
@@ -50,9 +52,18 @@ class Catalog:
         if not template:
             raise CatalogError(f"no Thai text for {key!r}")
         try:
-            return template.format_map(dict(params or {}))
+            return template.format_map(_shown(params or {}))
         except (KeyError, IndexError, ValueError) as error:
             raise CatalogError(f"{key!r} needs {error} to be given") from None
 
     def placeholders(self, key: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(self.messages[key]) if name}
+
+
+def _shown(params: Mapping[str, str]) -> dict[str, str]:
+    # An answer stored before answers were checked may hold ESC or a bidi override: a card
+    # or a terminal shows it escaped instead of obeying it. Some values are lists, one per line.
+    return {
+        name: escape_hidden(value, keep="\n") if isinstance(value, str) else value
+        for name, value in params.items()
+    }

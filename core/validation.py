@@ -5,6 +5,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from core.plain_text import ZERO_WIDTH, has_hidden, has_markup
+
 NAME_MAX_LENGTH = 60
 EMAIL_MAX_LENGTH = 254
 
@@ -18,7 +20,7 @@ class Invalid:
 
 
 # Invisible characters that copied Thai text often carries (ZWSP is Thai's word break).
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))
 _THAI_MARK = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"  # combining: may not start a word
 # Small Thai fixes (as pythainlp.util.normalize does) that only repair invisible typing
 # slips; pythainlp's other rules (dropping leading marks, ๅ -> า) would silently change a name.
@@ -208,11 +210,14 @@ def _national_mobile(e164: str) -> str:
 def parse_email(text: str) -> str | Invalid:
     """Return the address trimmed, local part as typed and domain in lower case.
 
-    Reasons: `format` (not one '@', spaces, a bad or empty local part, over 254
+    Reasons: `hidden` (control, format, bidi or private-use characters: see plain_text),
+    `format` (not one '@', spaces, a bad or empty local part, over 254
     characters), `thai_script` (Thai characters: usually the Thai keyboard layout; the
     suggestion is the same keys on the English layout when that is a valid address),
     `domain` (the part after '@' is not a domain with a dot, valid labels and a TLD).
     """
+    if has_hidden(text):
+        return Invalid("hidden")
     address = normalize_text(text)
     if _THAI_BLOCK.search(address):
         return Invalid("thai_script", _english_layout_guess(text, _check_email))
@@ -237,10 +242,11 @@ def _check_email(address: str) -> str | Invalid:
 def parse_thai_name(text: str) -> str | Invalid:
     """Return one Thai name field (first or last name), NFC, words joined by one space.
 
-    Reasons: `empty`, `not_thai` (Latin or other non-Thai letters; the suggestion is the
-    same keys on the Thai layout when that is a valid name), `digits` (Thai or other
-    digits), `symbols` (punctuation, ฿ ๏ ๚ ๛, emoji...), `mark_first` (a vowel or tone
-    mark starts a word), `too_long` (over 60 characters).
+    Reasons: `empty`, `hidden` (control, format or bidi characters), `not_thai` (Latin or
+    other non-Thai letters; the suggestion is the same keys on the Thai layout when that is
+    a valid name), `digits` (Thai or other digits), `symbols` (punctuation, ฿ ๏ ๚ ๛,
+    emoji...), `mark_first` (a vowel or tone mark starts a word), `too_long` (over 60
+    characters).
     """
     result = _check_thai_name(text)
     if isinstance(result, Invalid) and result.reason == "not_thai":
@@ -257,6 +263,8 @@ def _thai_layout_guess(text: str) -> str | None:
 
 
 def _check_thai_name(text: str) -> str | Invalid:
+    if has_hidden(text):
+        return Invalid("hidden")
     name = normalize_text(text)
     if not name:
         return Invalid("empty")
@@ -285,7 +293,7 @@ def parse_english_name(text: str) -> str | Invalid:
     """Return one English name field; all-lower or all-upper input is title-cased.
 
     Allowed: A-Z a-z, single spaces, and ' or - between letters (’ counts as ').
-    Reasons: `empty`, `thai_script` (Thai characters; the suggestion is the same keys on
+    Reasons: `empty`, `hidden`, `thai_script` (Thai characters; the suggestion is the same keys on
     the English layout when that is a valid name), `digits`, `symbols` (any other
     character, accented letters included, or ' - not between letters), `too_long`.
     """
@@ -298,6 +306,8 @@ def parse_english_name(text: str) -> str | Invalid:
 
 
 def _check_english_name(text: str) -> str | Invalid:
+    if has_hidden(text):
+        return Invalid("hidden")
     name = normalize_text(text).translate(_TYPOGRAPHIC)
     if not name:
         return Invalid("empty")
@@ -314,8 +324,18 @@ def _check_english_name(text: str) -> str | Invalid:
 
 
 def parse_free_text(text: str, *, min_length: int = 2, max_length: int = 200) -> str | Invalid:
-    """Return the normalised text. Reasons: `too_short` (also empty), `too_long`."""
+    """Return the text NFC-normalised, zero-width characters gone, spaces collapsed.
+
+    Reasons: `hidden` (control characters such as ESC or BEL, format characters such as
+    bidi overrides, private-use characters), `markup` (an HTML tag or character reference:
+    no field of ours is shown as HTML, so such text is a mistake or an attack),
+    `too_short` (also empty), `too_long`.
+    """
+    if has_hidden(text):
+        return Invalid("hidden")
     cleaned = normalize_text(text)
+    if has_markup(cleaned):
+        return Invalid("markup")
     if len(cleaned) < min_length:
         return Invalid("too_short")
     if len(cleaned) > max_length:

@@ -19,6 +19,7 @@ from core.application_records import (
 from core.clock import BANGKOK
 from core.models import ApplicationKind, ApplicationStatus
 from core.organisation import Organisation
+from core.plain_text import escape_hidden
 from core.settings import Settings
 from core.validation import format_mobile
 from webhooks.admin_export import export_command
@@ -81,7 +82,8 @@ async def applications_command(settings: Settings, args: argparse.Namespace) -> 
                 print(f"no application {args.reference}")
                 return 1
             lines = show_lines(details, services.organisation)
-    print("\n".join(lines))
+    # Each line once more: whatever a stored row holds, no ESC or BEL reaches the terminal.
+    print("\n".join(escape_hidden(line) for line in lines))
     return 0
 
 
@@ -89,7 +91,7 @@ def list_lines(found: Sequence[ApplicationListing], organisation: Organisation) 
     rows = [
         [a.reference, a.kind, a.status, _when(a.submitted_at), _unit(organisation, a.form), name]
         for a in found
-        for name in (_name(a.form),)
+        for name in (escape_hidden(_name(a.form)),)
     ]
     header = ["REFERENCE", "KIND", "STATUS", "SUBMITTED", "UNIT", "NAME"]
     return [*(table([header, *rows]) if rows else []), f"{len(rows)} application(s)"]
@@ -103,7 +105,8 @@ def show_lines(details: ApplicationDetails, organisation: Organisation) -> list[
         f"updated    {_when(details.updated_at)}",
         "form:",
     ]
-    fields = [(k, _field(k, details, organisation)) for k in _field_order(details)]
+    # Escaped before the table measures them, so that the columns still line up.
+    fields = [(k, escape_hidden(_field(k, details, organisation))) for k in _field_order(details)]
     lines += ["  " + line for line in table([[f"{k}:", v] for k, v in fields])]
     lines.append("decisions:" if details.decisions else "decisions: none")
     for d in details.decisions:
@@ -144,7 +147,7 @@ def _field(key: str, details: ApplicationDetails, organisation: Organisation) ->
 
 
 def _unit(organisation: Organisation, form: Mapping[str, Any]) -> str:
-    return unit_path_text(organisation, form) or "-"
+    return escape_hidden(unit_path_text(organisation, form)) or "-"
 
 
 def _name(form: Mapping[str, Any]) -> str:

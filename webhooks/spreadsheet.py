@@ -15,12 +15,14 @@ from bot.flows.unit import unit_path_text
 from core.application_export import ExportRow
 from core.clock import BANGKOK
 from core.organisation import Organisation
+from core.plain_text import escape_hidden
 from core.validation import format_mobile
 
 Cell = str | datetime | None
 DATE_FORMAT = "%Y-%m-%d %H:%M"  # Gregorian and sortable: Excel reads it as a date and time
 XLSX_DATE_FORMAT = "yyyy-mm-dd hh:mm"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such text
+EXCEL_CELL_MAX = 32_767  # characters (UTF-16 code units) a cell holds; Excel repairs longer
 
 # Column id and the catalog key of its Thai header; form columns reuse the question names.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -123,7 +125,7 @@ class XlsxSheet:
 
         row = []
         for value in values:
-            cell = WriteOnlyCell(self._sheet, value=_safe(value))
+            cell = WriteOnlyCell(self._sheet, value=_fitted(_safe(value)))
             if isinstance(value, datetime):
                 cell.number_format = XLSX_DATE_FORMAT
             if self._rows == 0:
@@ -164,7 +166,19 @@ def _csv_text(value: Cell) -> str:
 
 
 def _safe(value: Cell) -> Cell:
-    """Text that a spreadsheet would take for a formula is kept as text (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text shown as stored, never obeyed: hidden characters escaped (openpyxl refuses control
+    characters, a bidi override would reorder the cell), and text that a spreadsheet would
+    take for a formula kept as text (CSV injection)."""
+    if not isinstance(value, str):
+        return value
+    value = escape_hidden(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _fitted(value: Cell) -> Cell:
+    """Text cut to what a cell holds: only an answer stored before the checks is that long."""
+    if not isinstance(value, str) or len(value) <= EXCEL_CELL_MAX // 2:
+        return value
+    units = len(value.encode("utf-16-le")) // 2
+    # Each character beyond the BMP takes two units: cut that many more characters.
+    return value if units <= EXCEL_CELL_MAX else value[: EXCEL_CELL_MAX - (units - len(value))]

@@ -108,7 +108,7 @@ def apply_dialogue(org: Organisation) -> Dialogue:
         S.TITLE_TH: text_question(
             "apply.ask_title_th",
             "title_th",
-            _checked(parse_thai_title, "format"),
+            parse_thai_title,
             picks=lambda state: TITLES_TH,
         ),
         S.FIRST_NAME_TH: text_question(
@@ -120,7 +120,7 @@ def apply_dialogue(org: Organisation) -> Dialogue:
         S.TITLE_EN: text_question(
             "apply.ask_title_en",
             "title_en",
-            _checked(parse_english_title, "format"),
+            parse_english_title,
             picks=english_titles,
         ),
         S.FIRST_NAME_EN: text_question(

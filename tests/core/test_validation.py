@@ -1,11 +1,14 @@
 """What applicants may type for their ID, mobile, e-mail and names, and what they get back."""
 
 import re
+import unicodedata
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.plain_text import has_markup, is_hidden
 from core.validation import (
     Invalid,
     eng_to_thai,
@@ -531,6 +534,68 @@ def test_rejects_free_text_too_long() -> None:
 def test_free_text_limits_can_be_changed() -> None:
     assert parse_free_text("ก", min_length=1) == "ก"
     assert parse_free_text("กขค", max_length=2) == Invalid("too_long")
+
+
+def test_free_text_is_nfc_normalised() -> None:
+    assert parse_free_text("Cafe\u0301 ฝ่ายบริหาร") == "Caf\u00e9 ฝ่ายบริหาร"
+
+
+def test_free_text_keeps_a_copied_word_break_out_without_refusing_it() -> None:
+    assert parse_free_text("นักวิชาการ\u200bคอมพิวเตอร์\u2060") == "นักวิชาการคอมพิวเตอร์"
+
+
+def test_free_text_typed_on_several_lines_becomes_one() -> None:
+    typed = "นักวิชาการคอมพิวเตอร์\r\nปฏิบัติการ"
+    assert parse_free_text(typed) == "นักวิชาการคอมพิวเตอร์ ปฏิบัติการ"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "\x07\x1b[31mred",  # bell and an ANSI colour: a clerk's terminal would obey them
+        "นักวิชาการ\x00",
+        "นักวิชาการ\u202eการปฏิบัติ",  # right-to-left override: shows another text
+        "นักวิชาการ\u2066คอม\u2069",  # bidi isolate
+        "นักวิชาการ\u200fคอม",  # right-to-left mark
+        "นัก\u00adวิชาการ",  # soft hyphen
+        "นักวิชาการ\U000e0041",  # tag character: hides text from readers
+        "นักวิชาการ\uf70a",  # private use
+    ],
+)
+def test_rejects_free_text_with_control_format_or_bidi_characters(typed: str) -> None:
+    assert parse_free_text(typed) == Invalid("hidden")
+
+
+@pytest.mark.parametrize(
+    "typed", ["<script>", "<script>alert(1)</script>", "นักวิชาการ <b>คอม</b>", "&lt;b&gt;"]
+)
+def test_rejects_free_text_with_markup(typed: str) -> None:
+    assert parse_free_text(typed) == Invalid("markup")
+
+
+@pytest.mark.parametrize("typed", ["ฝ่าย IT <-> ฝ่ายทะเบียน", "อายุ < 60 ปี", "R&D"])
+def test_free_text_may_hold_a_bracket_or_ampersand_that_is_no_markup(typed: str) -> None:
+    assert parse_free_text(typed) == typed
+
+
+@given(st.text())
+def test_accepted_free_text_is_nfc_without_hidden_characters_or_markup(typed: str) -> None:
+    value = parse_free_text(typed, min_length=0, max_length=10_000)
+    if isinstance(value, str):
+        assert unicodedata.is_normalized("NFC", value)
+        assert not any(is_hidden(char) for char in value)
+        assert not has_markup(value)
+
+
+@pytest.mark.parametrize(
+    "parse", [parse_thai_name, parse_english_name, parse_email], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("hidden", ["\x1b[31m", "\x07", "\u202e", "\u2067", "\ue000"])
+def test_names_and_email_with_hidden_characters_get_their_own_reason(
+    parse: Callable[[str], str | Invalid], hidden: str
+) -> None:
+    typed = {parse_thai_name: "สมชาย", parse_english_name: "Somchai"}.get(parse, "s@bma.go.th")
+    assert parse(typed + hidden) == Invalid("hidden")
 
 
 # --- references -----------------------------------------------------------------------------

@@ -50,18 +50,19 @@ LABEL_KEY = re.compile(
     r"""(?:Choice\(|\.choice\()\s*["']([a-z_.]+)["']"""
 )  # Choice(key or Press(...).choice(key
 
+FREE_TEXT_REASONS = ("hidden", "markup", "too_short", "too_long")
 REASONS = {
     "national_id": ("not_digits", "length", "checksum"),
     "mobile": ("not_digits", "length", "not_mobile", "country"),
-    "email": ("format", "thai_script", "domain"),
-    "thai_name": ("empty", "not_thai", "digits", "symbols", "mark_first", "too_long"),
-    "english_name": ("empty", "thai_script", "digits", "symbols", "too_long"),
-    "position": ("too_short", "too_long"),
-    "nationality": ("too_short", "too_long"),
-    "purpose": ("too_short", "too_long"),
-    "unit_note": ("too_short", "too_long"),
-    "title_th": ("format",),
-    "title_en": ("format",),
+    "email": ("hidden", "format", "thai_script", "domain"),
+    "thai_name": ("empty", "hidden", "not_thai", "digits", "symbols", "mark_first", "too_long"),
+    "english_name": ("empty", "hidden", "thai_script", "digits", "symbols", "too_long"),
+    "position": FREE_TEXT_REASONS,
+    "nationality": FREE_TEXT_REASONS,
+    "purpose": FREE_TEXT_REASONS,
+    "unit_note": FREE_TEXT_REASONS,
+    "title_th": ("hidden", "format", "marks"),
+    "title_en": ("hidden", "format"),
     "mailbox_name": ("format",),
     "responsible_username": ("format",),
     "user_name": ("format",),
@@ -145,7 +146,7 @@ def review_keys() -> set[str]:
     keys |= {f"review.already.{outcome}" for outcome in OUTCOMES}
     keys |= {f"review.already.{status.value}" for status in ApplicationStatus}
     keys |= {f"review.stats.{status.value}" for status in ApplicationStatus}
-    keys |= {"review.text_too_short", "review.text_too_long"}
+    keys |= {f"review.text_{reason}" for reason in FREE_TEXT_REASONS}
     keys |= {
         f"suspend.{kind}_{action}"
         for kind in ("user", "done")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from tests.webhooks.admin_world import (
 )
 from webhooks.admin_export import NATIONAL_ID_EXPORTED
 from webhooks.cli import main
-from webhooks.spreadsheet import STATUS_KEYS
+from webhooks.spreadsheet import EXCEL_CELL_MAX, STATUS_KEYS
 
 __all__ = ["admin"]
 
@@ -183,6 +184,98 @@ async def test_text_that_looks_like_a_formula_stays_text(
 
     rows = list(load_workbook(output).active.iter_rows(values_only=True))
     assert "'" + trap in rows[1]
+
+
+# A row stored before answers were checked (issue 15's probe): escapes, bidi, HTML, a bare mark.
+HOSTILE_FORM = {
+    **SOMSRI_FORM,
+    "position": "\x07\x1b[31mred",
+    "nationality": "<script>alert(1)</script>",
+    "first_name_th": "สม\u202eศรี",
+    "title_th": "\u0e48",
+    "unit_note": "ฝ่าย\x1b]0;owned\x07",
+}
+RAW_CONTROLS = ("\x07", "\x1b", "\u202e")
+
+
+async def test_xlsx_export_succeeds_over_a_stored_row_with_control_characters(
+    admin: Path, sessions: Sessions, vault: Vault, clock: ManualClock, tmp_path: Path
+) -> None:
+    await submit(sessions, vault, clock)
+    await submit(sessions, vault, clock, fields=HOSTILE_FORM, national_id=SOMSRI, user_id="U2")
+    output = tmp_path / "applications.xlsx"
+
+    assert await bmabot("applications", "export", "--format", "xlsx", "--output", str(output)) == 0
+
+    _header, somchai, hostile = list(load_workbook(output).active.iter_rows(values_only=True))
+    assert "สมชาย" in somchai  # everyone else's row is there as before
+    assert "\\x07\\x1b[31mred" in hostile  # shown as escapes, not obeyed
+    assert "สม\\u202eศรี" in hostile
+    assert "<script>alert(1)</script>" in hostile  # a spreadsheet cell is plain text
+
+
+async def test_csv_export_shows_a_stored_row_escaped(
+    admin: Path, sessions: Sessions, vault: Vault, clock: ManualClock, tmp_path: Path
+) -> None:
+    await submit(sessions, vault, clock, fields=HOSTILE_FORM, national_id=SOMSRI)
+    output = tmp_path / "applications.csv"
+
+    assert await bmabot("applications", "export", "--format", "csv", "--output", str(output)) == 0
+
+    text = output.read_text(encoding="utf-8-sig")
+    assert not any(control in text for control in RAW_CONTROLS)
+    hostile = next(csv.DictReader(io.StringIO(text)))
+    assert hostile["ตำแหน่ง"] == "\\x07\\x1b[31mred"
+
+
+async def test_xlsx_export_cuts_a_stored_answer_longer_than_a_cell_holds(
+    admin: Path, sessions: Sessions, vault: Vault, clock: ManualClock, tmp_path: Path
+) -> None:
+    fields = {**SOMSRI_FORM, "position": "ก" * 40_000, "nationality": "😀" * 20_000}
+    await submit(sessions, vault, clock, fields=fields, national_id=SOMSRI)
+    output = tmp_path / "applications.xlsx"
+
+    assert await bmabot("applications", "export", "--format", "xlsx", "--output", str(output)) == 0
+
+    _header, row = list(load_workbook(output).active.iter_rows(values_only=True))
+    assert "ก" * EXCEL_CELL_MAX in row
+    emoji = next(cell for cell in row if isinstance(cell, str) and cell.startswith("😀"))
+    assert len(emoji.encode("utf-16-le")) // 2 <= EXCEL_CELL_MAX
+
+
+async def test_show_prints_a_stored_row_escaped_never_its_terminal_controls(
+    admin: Path,
+    sessions: Sessions,
+    vault: Vault,
+    clock: ManualClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    submitted = await submit(sessions, vault, clock, fields=HOSTILE_FORM, national_id=SOMSRI)
+    await decide_now(sessions, clock, submitted.application_id, "reject", reason="\x1b[2Jgone")
+
+    assert await bmabot("applications", "show", submitted.reference) == 0
+
+    out = capsys.readouterr().out
+    assert not any(control in out for control in RAW_CONTROLS)
+    assert re.search(r"position: +\\x07\\x1b\[31mred\n", out)
+    assert "\\x1b[2Jgone" in out
+    assert "ฝ่าย\\x1b]0;owned\\x07" in out
+
+
+async def test_list_prints_a_stored_name_escaped(
+    admin: Path,
+    sessions: Sessions,
+    vault: Vault,
+    clock: ManualClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    await submit(sessions, vault, clock, fields=HOSTILE_FORM, national_id=SOMSRI)
+
+    assert await bmabot("applications", "list") == 0
+
+    out = capsys.readouterr().out
+    assert not any(control in out for control in RAW_CONTROLS)
+    assert "สม\\u202eศรี ร." in out
 
 
 async def test_export_names_its_file_by_date_when_no_output_is_given(
