@@ -28,6 +28,11 @@ from core import sqlite_inline
 if TYPE_CHECKING:  # alembic is imported only when a migration runs: 10 MB the server saves
     from alembic.config import Config
 
+# What the handlers are given, by these names: they never import SQLAlchemy themselves.
+Session = AsyncSession  # a unit of work (sessions.begin()) or a read (sessions())
+SessionMaker = async_sessionmaker[AsyncSession]
+SyncConnection = Connection  # the hot path's storage functions run on one
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 T = TypeVar("T")
 

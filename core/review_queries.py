@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.applications import national_id_of
 from core.crypto import Vault
-from core.models import Application, Decision, Document
+from core.models import Application, Decision, Document, GrantedRight
 from core.review_views import CardData, DocumentView, Waiting
 from core.validation import mask_national_id
 
@@ -92,3 +92,28 @@ async def week_numbers(
     hours = [(done - sent).total_seconds() / 3600 for sent, done in decided]
     median = statistics.median(hours) if hours else None
     return {status: int(n) for status, n in counts}, median
+
+
+async def kind_of(session: AsyncSession, application_id: int) -> str | None:
+    """The kind of a request ("staff", "handover", ...); None when there is no such request."""
+    kind = await session.scalar(select(Application.kind).where(Application.id == application_id))
+    return None if kind is None else str(kind)
+
+
+async def right_held(session: AsyncSession, uid: str, right: str) -> bool:
+    """Whether an earlier request already gave this account this right."""
+    held = await session.scalar(
+        select(GrantedRight.id).where(GrantedRight.uid == uid, GrantedRight.name == right)
+    )
+    return held is not None
+
+
+async def kept_documents(session: AsyncSession, application_id: int) -> list[Document]:
+    """The request's photos that are not deleted, oldest first."""
+    return list(
+        await session.scalars(
+            select(Document)
+            .where(Document.application_id == application_id, Document.deleted_at.is_(None))
+            .order_by(Document.id)
+        )
+    )

@@ -7,8 +7,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows import engine, menu, status
 from bot.flows.engine import FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
@@ -21,6 +19,7 @@ from bot.handlers.review import ReviewHandler
 from bot.handlers.routing import route
 from bot.handlers.services import Services
 from core.conversations import load_conversation, save_conversation
+from core.db import Session
 from core.documents import Photo, StagedImage
 from core.images import MAX_UPLOAD_BYTES, ImageRefused, check_image
 
@@ -74,7 +73,7 @@ class ConversationHandler:
 
     async def turn(
         self,
-        session: AsyncSession,
+        session: Session,
         incoming: Incoming,
         photo: Photo,
     ) -> list[Rendered]:
@@ -98,7 +97,7 @@ class ConversationHandler:
 
     async def step(
         self,
-        session: AsyncSession,
+        session: Session,
         incoming: Incoming,
         photo: Photo,
         saved: dict[str, Any] | None,
@@ -122,7 +121,7 @@ class ConversationHandler:
 
     async def carry_through(
         self,
-        session: AsyncSession,
+        session: Session,
         incoming: Incoming,
         photo: Photo,
         turn: Turn,

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows import engine
 from bot.flows.apply_form import next_step
 from bot.flows.engine import FlowState
@@ -16,12 +13,14 @@ from bot.flows.review_card import ITEMS
 from bot.handlers.services import Services
 from core.applications import national_id_of
 from core.conversations import load_conversation, save_conversation
+from core.db import Session
 from core.decisions import Decided
-from core.models import Application, Document
+from core.models import Application
+from core.review_queries import kept_documents
 
 
 async def start_correction(
-    session: AsyncSession,
+    session: Session,
     services: Services,
     decided: Decided,
     items: Sequence[str],
@@ -50,9 +49,7 @@ async def start_correction(
     return [told, *engine.ask(services.dialogue, state).messages]
 
 
-async def _answers_of(
-    session: AsyncSession, services: Services, application_id: int
-) -> dict[str, Any]:
+async def _answers_of(session: Session, services: Services, application_id: int) -> dict[str, Any]:
     application = await session.get(Application, application_id)
     assert application is not None
     answers: dict[str, Any] = {
@@ -65,13 +62,8 @@ async def _answers_of(
     national_id = national_id_of(application, services.vault)
     if national_id is not None:
         answers["national_id"] = national_id
-    documents = await session.scalars(
-        select(Document).where(
-            Document.application_id == application_id, Document.deleted_at.is_(None)
-        )
-    )
     kept = []
-    for document in documents:
+    for document in await kept_documents(session, application_id):
         answers[f"doc_{document.slot}"] = document.id
         kept.append(document.id)
     answers["kept_documents"] = kept

@@ -23,9 +23,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows.engine import Turn
 from bot.flows.incoming import Incoming
 from bot.handlers.channels import Channel
@@ -34,7 +31,7 @@ from bot.handlers.photo_checks import NOT_READY, PhotoChecks
 from bot.handlers.rendering import Rendered, to_json
 from bot.handlers.sender import Observer, Sender, Unobserved
 from core.conversations import Person, load_sealed, load_sealed_on, unseal
-from core.db import SqliteThreads, on_connection
+from core.db import Session, SqliteThreads, SyncConnection, on_connection
 from core.documents import Photo
 from core.inbox import (
     FAILED,
@@ -296,7 +293,7 @@ class Dispatcher:
         del self.sender.sent[: len(sent)]
         self._after_commit(stored, readings, plans)
 
-    async def _reading(self, work: Callable[[Connection], T]) -> T:
+    async def _reading(self, work: Callable[[SyncConnection], T]) -> T:
         if self._threads is not None:
             return await self._threads.read(work)
         async with self._services.sessions() as session:
@@ -304,7 +301,7 @@ class Dispatcher:
 
     async def _play_round(
         self,
-        session: AsyncSession,
+        session: Session,
         readings: list[Reading],
         plans: Mapping[Reading, Plan],
         read: Mapping[Person, bytes | None],
@@ -355,7 +352,7 @@ class Dispatcher:
         return incoming is not None and not self.handler.wants_review(incoming)
 
     async def _turn(
-        self, session: AsyncSession, reading: Reading, plan: Plan | None, result: Round
+        self, session: Session, reading: Reading, plan: Plan | None, result: Round
     ) -> None:
         incoming = reading.incoming
         if (plan is not None and plan.settled is not None) or incoming is None:
@@ -442,7 +439,7 @@ class Dispatcher:
 
 
 def _store_settled(
-    connection: Connection,
+    connection: SyncConnection,
     ids: list[int],
     expected: dict[Person, bytes | None],
     sealed: SealedRound,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows import engine
 from bot.flows.engine import FlowState
 from bot.flows.outgoing import Text
@@ -17,6 +15,7 @@ from core.conversations import (
     replace_state_quietly,
     save_conversation,
 )
+from core.db import Session
 from core.documents import delete_draft_documents
 
 REMIND_AFTER = timedelta(hours=24)
@@ -26,7 +25,7 @@ EXPIRE_AFTER = timedelta(days=30)
 REMINDED = "reminded"
 
 
-async def tidy_drafts(session: AsyncSession, services: Services, now: datetime) -> None:
+async def tidy_drafts(session: Session, services: Services, now: datetime) -> None:
     for draft in await quiet_conversations(session, services.vault, before=now - REMIND_AFTER):
         if draft.updated_at <= now - EXPIRE_AFTER:
             await _expire(session, services, draft, now)
@@ -34,7 +33,7 @@ async def tidy_drafts(session: AsyncSession, services: Services, now: datetime) 
             await _remind(session, services, draft)
 
 
-async def _remind(session: AsyncSession, services: Services, draft: QuietConversation) -> None:
+async def _remind(session: Session, services: Services, draft: QuietConversation) -> None:
     state = FlowState.from_json(draft.state)
     asked = engine.ask(services.dialogue_for(state), state).messages
     await tell(session, services, draft.channel, draft.user_id, [Text("draft.reminder"), *asked])
@@ -44,7 +43,7 @@ async def _remind(session: AsyncSession, services: Services, draft: QuietConvers
 
 
 async def _expire(
-    session: AsyncSession, services: Services, draft: QuietConversation, now: datetime
+    session: Session, services: Services, draft: QuietConversation, now: datetime
 ) -> None:
     await delete_draft_documents(
         session, services.documents, channel=draft.channel, user_id=draft.user_id, now=now

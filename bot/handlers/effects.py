@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows.incoming import Incoming
 from bot.flows.outgoing import (
     ApplicationRefused,
@@ -31,6 +29,7 @@ from core.applications import (
 from core.clock import Clock
 from core.corrections import resubmit_application
 from core.crypto import Vault
+from core.db import Session
 from core.directory import Directory, DirectoryUnavailableError
 from core.documents import DocumentStore, Photo, save_document
 from core.images import ImageRefused
@@ -39,7 +38,7 @@ from core.jobs import enqueue
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    session: AsyncSession
+    session: Session
     vault: Vault
     documents: DocumentStore
     clock: Clock

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows.incoming import Incoming
 from bot.flows.kinds import KINDS
 from bot.flows.outgoing import (
@@ -16,10 +14,11 @@ from bot.flows.outgoing import (
 )
 from core.application_status import StatusReport, status_of, statuses_of
 from core.clock import thai_date
+from core.db import Session
 
 
 async def applications_found(
-    session: AsyncSession, incoming: Incoming, effect: LookUpApplications
+    session: Session, incoming: Incoming, effect: LookUpApplications
 ) -> ApplicationsFound:
     reports, total = await statuses_of(
         session, incoming.channel, incoming.user_id, limit=effect.newest, completed=_completed()
@@ -28,7 +27,7 @@ async def applications_found(
 
 
 async def application_looked_up(
-    session: AsyncSession, incoming: Incoming, effect: LookUpApplication
+    session: Session, incoming: Incoming, effect: LookUpApplication
 ) -> ApplicationLookedUp:
     # Owner only: another person's reference is answered like one that does not exist.
     report = await status_of(

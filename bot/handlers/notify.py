@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows.outgoing import Message
 from bot.handlers.rendering import PictureLinks, render, to_json
 from bot.handlers.services import Services
+from core.db import Session
 from core.outbox import add_outgoing
 
 
 async def tell(
-    session: AsyncSession,
+    session: Session,
     services: Services,
     channel: str,
     chat_id: str,

@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows import handover, rights
 from bot.flows.outgoing import Text
 from bot.handlers.kinds import KindUnit, register
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
+from core.db import Session
 from core.directory import Directory, DirectoryError
 from core.fulfilment import complete_request, grant_right
 from core.jobs import ClaimedJob, PermanentJobError
@@ -47,7 +46,7 @@ class RequestJob:
     async def carry_out(self, form: Mapping[str, Any]) -> dict[str, str]:
         raise NotImplementedError
 
-    async def record(self, session: AsyncSession, application: Application) -> None:
+    async def record(self, session: Session, application: Application) -> None:
         """What else to keep in the same transaction as "completed"."""
 
     def news(self, reference: str, detail: Mapping[str, str]) -> tuple[Text, Text]:
@@ -105,7 +104,7 @@ class RightsJob(RequestJob):
             await self.directory.add_to_group(uid, group)
         return {"uid": uid, "right": right, "group": group or ""}
 
-    async def record(self, session: AsyncSession, application: Application) -> None:
+    async def record(self, session: Session, application: Application) -> None:
         form = application.form
         await grant_right(
             session,

@@ -8,9 +8,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows import review
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.kinds import KINDS
@@ -26,14 +23,15 @@ from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension
 from core import audit
 from core.conversations import load_conversation, save_conversation
+from core.db import Session
 from core.decisions import AlreadyDecided, Decided, decide
 from core.jobs import enqueue, retry
 from core.models import Application
-from core.review_queries import application_id_of, card_data, waiting, week_numbers
+from core.review_queries import application_id_of, card_data, kind_of, waiting, week_numbers
 from core.suspensions import Origin
 
 logger = logging.getLogger(__name__)
-Command = Callable[[AsyncSession, Incoming, list[str]], Awaitable[list[Message] | None]]
+Command = Callable[[Session, Incoming, list[str]], Awaitable[list[Message] | None]]
 STATE_PREFIX = "review:"  # a reviewer's own half-made decision, apart from any form they fill
 CARD_ACTIONS = frozenset({Action.APPROVE, Action.REJECT, Action.RETURN})  # on the card itself
 
@@ -50,7 +48,7 @@ class ReviewHandler:
     def wants(self, incoming: Incoming) -> bool:
         return incoming.in_group or is_press(incoming.data)
 
-    async def turn(self, session: AsyncSession, incoming: Incoming) -> list[Rendered]:
+    async def turn(self, session: Session, incoming: Incoming) -> list[Rendered]:
         if not self.policy.may_decide(incoming):
             return await self._refuse(session, incoming)
         key = STATE_PREFIX + incoming.user_id
@@ -62,7 +60,7 @@ class ReviewHandler:
         return render(said, self.services.catalog, picture_links(self.services.media_links)(now))
 
     async def _answer(
-        self, session: AsyncSession, incoming: Incoming, state: dict[str, Any] | None
+        self, session: Session, incoming: Incoming, state: dict[str, Any] | None
     ) -> tuple[list[Message], dict[str, Any] | None]:
         step: review.ReviewStep | None
         card = (state or {}).get("card")
@@ -95,7 +93,7 @@ class ReviewHandler:
         return await self._decide(session, incoming, step, card), None
 
     async def _decide(
-        self, session: AsyncSession, incoming: Incoming, step: review.Decide, card: str | None
+        self, session: Session, incoming: Incoming, step: review.Decide, card: str | None
     ) -> list[Message]:
         reviewer = f"{incoming.channel}:{incoming.user_id}"
         now = self.services.clock.now()
@@ -123,7 +121,7 @@ class ReviewHandler:
 
     async def _settled(
         self,
-        session: AsyncSession,
+        session: Session,
         application_id: int,
         line: Text,
         card: str | None,
@@ -142,12 +140,10 @@ class ReviewHandler:
         return settled
 
     async def _follow_up(
-        self, session: AsyncSession, decided: Decided, step: review.Decide, now: datetime
+        self, session: Session, decided: Decided, step: review.Decide, now: datetime
     ) -> None:
         """Tell the applicant, and start what the decision sets going."""
-        kind = await session.scalar(
-            select(Application.kind).where(Application.id == decided.application_id)
-        )
+        kind = await kind_of(session, decided.application_id)
         request = KINDS.named(str(kind))  # a short request (bot.flows.kinds), or None
         if decided.outcome == "approve":
             job = ACCOUNT_JOB if request is None else request.approval_job
@@ -179,7 +175,7 @@ class ReviewHandler:
             {"reference": decided.reference, "reason": reason},
         )
 
-    async def _command(self, session: AsyncSession, incoming: Incoming) -> list[Message] | None:
+    async def _command(self, session: Session, incoming: Incoming) -> list[Message] | None:
         """A typed command ("/find A69-00001"); None for text that is not one."""
         words = incoming.text.strip().split()
         if not words or not words[0].startswith("/"):
@@ -199,7 +195,7 @@ class ReviewHandler:
         }
 
     async def _pending(
-        self, session: AsyncSession, incoming: Incoming, args: list[str]
+        self, session: Session, incoming: Incoming, args: list[str]
     ) -> list[Message]:
         now = self.services.clock.now()
         queue = await waiting(session)
@@ -218,7 +214,7 @@ class ReviewHandler:
         return [Card(Text("review.pending_title", {"count": str(len(queue))}), lines)]
 
     async def _find(
-        self, session: AsyncSession, incoming: Incoming, args: list[str]
+        self, session: Session, incoming: Incoming, args: list[str]
     ) -> list[Message] | None:
         if len(args) != 1:
             return None
@@ -230,9 +226,7 @@ class ReviewHandler:
             return [Text("review.not_found")]
         return await card_messages(session, self.services, application.id, ())
 
-    async def _stats(
-        self, session: AsyncSession, incoming: Incoming, args: list[str]
-    ) -> list[Message]:
+    async def _stats(self, session: Session, incoming: Incoming, args: list[str]) -> list[Message]:
         since = self.services.clock.now() - timedelta(days=7)
         counts, median = await week_numbers(session, since)
         lines = tuple(
@@ -247,7 +241,7 @@ class ReviewHandler:
         ]
 
     async def _suspend(
-        self, session: AsyncSession, incoming: Incoming, args: list[str], *, lift: bool
+        self, session: Session, incoming: Incoming, args: list[str], *, lift: bool
     ) -> list[Message]:
         if len(args) < (1 if lift else 2):
             return [Text("suspend.usage")]
@@ -263,7 +257,7 @@ class ReviewHandler:
         )
         return [said]
 
-    async def _refuse(self, session: AsyncSession, incoming: Incoming) -> list[Rendered]:
+    async def _refuse(self, session: Session, incoming: Incoming) -> list[Rendered]:
         if not is_press(incoming.data):
             return []  # talk in a group that is not ours, or by a member: not our business
         audit.record(

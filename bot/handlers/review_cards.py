@@ -8,9 +8,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows.outgoing import Message
 from bot.flows.review_card import Facts, review_card
 from bot.flows.unit import unit_path_text
@@ -18,18 +15,18 @@ from bot.handlers.notify import tell
 from bot.handlers.rendering import PictureLinks
 from bot.handlers.services import Services
 from core import audit
+from core.db import Session
 from core.directory import Directory, DirectoryUnavailableError
 from core.jobs import ClaimedJob
 from core.media_links import MediaLinks
-from core.models import GrantedRight
-from core.review_queries import card_data
+from core.review_queries import card_data, right_held
 from core.review_views import CardData
 
 logger = logging.getLogger(__name__)
 
 
 async def card_messages(
-    session: AsyncSession, services: Services, application_id: int, changed: Sequence[str]
+    session: Session, services: Services, application_id: int, changed: Sequence[str]
 ) -> list[Message]:
     data = await card_data(session, services.vault, application_id)
     if data is None:
@@ -44,14 +41,11 @@ async def card_messages(
 
 
 async def _with_account(
-    session: AsyncSession, directory: Directory, facts: Facts, data: CardData
+    session: Session, directory: Directory, facts: Facts, data: CardData
 ) -> Facts:
     """For a rights request: is the account there, is the mobile its own, is the right held."""
     uid, right = str(data.form.get("user_name", "")), str(data.form.get("right", ""))
-    held = await session.scalar(
-        select(GrantedRight.id).where(GrantedRight.uid == uid, GrantedRight.name == right)
-    )
-    facts = replace(facts, right_held=held is not None)
+    facts = replace(facts, right_held=await right_held(session, uid, right))
     try:
         account = await directory.find_user(uid)
     except DirectoryUnavailableError:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows.outgoing import Card, Text
 from bot.handlers.drafts import tidy_drafts
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
 from core.clock import BANGKOK
+from core.db import Session
 from core.decisions import Decided, decide
 from core.jobs import ClaimedJob, enqueue
 from core.review_queries import waiting
@@ -25,7 +24,7 @@ def next_morning(now: datetime) -> datetime:
     return today if local < today else today + timedelta(days=1)
 
 
-async def plan_next_morning(session: AsyncSession, now: datetime) -> None:
+async def plan_next_morning(session: Session, now: datetime) -> None:
     """One morning job a day, whoever plans it: the key is the date."""
     morning = next_morning(now)
     await enqueue(
@@ -54,7 +53,7 @@ class Morning:
             await tidy_drafts(session, services, now)
             await plan_next_morning(session, now + timedelta(minutes=1))
 
-    async def _expire(self, session: AsyncSession, now: datetime) -> None:
+    async def _expire(self, session: Session, now: datetime) -> None:
         for late in await waiting(session, submitted_before=now - self.expire_after):
             decided = await decide(
                 session,
@@ -67,7 +66,7 @@ class Morning:
                 told = Text("review.applicant.expired", {"reference": decided.reference})
                 await tell(session, self.services, decided.channel, decided.user_id, [told])
 
-    async def _remind(self, session: AsyncSession, now: datetime) -> None:
+    async def _remind(self, session: Session, now: datetime) -> None:
         late = await waiting(session, submitted_before=now - self.remind_after)
         policy = self.services.policy
         chats = {(channel, chat) for channel, chat in policy.review_chats.items()}

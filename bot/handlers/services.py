@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.catalog import Catalog
 from bot.flows.engine import Dialogue, FlowState
 from bot.flows.kinds import KINDS
 from bot.handlers.review_policy import ReviewPolicy
 from core.clock import Clock
 from core.crypto import Vault
+from core.db import SessionMaker
 from core.directory import Directory
 from core.documents import DocumentStore
 from core.media_links import MediaLinks
@@ -20,7 +19,7 @@ from core.organisation import Organisation
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: SessionMaker
     vault: Vault
     documents: DocumentStore
     clock: Clock

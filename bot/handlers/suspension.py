@@ -12,11 +12,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.flows.outgoing import Text
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
+from core.db import Session
 from core.directory import Directory, DirectoryError, DirectoryUnavailableError
 from core.jobs import ClaimedJob, PermanentJobError
 from core.sms import SmsGateway, SmsPermanentError
@@ -63,7 +62,7 @@ SMS_TEXT = {
 
 
 async def order_suspension(
-    session: AsyncSession,
+    session: Session,
     services: Services,
     uid: str,
     reason: str,
