@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from core import audit_chain
 from core.models import AuditEvent
 
 
@@ -20,13 +21,15 @@ def record(
     application_id: int | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    """Add an event to the session: it is written with the change it describes, or not at all."""
-    session.add(
-        AuditEvent(
-            at=at,
-            actor=actor,
-            action=action,
-            application_id=application_id,
-            detail=dict(detail or {}),
-        )
+    """Record an event in the session's transaction: it is written at the commit, chained to
+    the rows before (core.audit_chain), with the change it describes, or not at all."""
+    if isinstance(session.bind, AsyncEngine):
+        audit_chain.key_of(session.bind)  # no key: fail here, where the caller is
+    row = AuditEvent(
+        at=at,
+        actor=actor,
+        action=action,
+        application_id=application_id,
+        detail=dict(detail or {}),
     )
+    audit_chain.queue(session.sync_session, row)

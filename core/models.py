@@ -174,7 +174,13 @@ class Document(Base):
 
 
 class AuditEvent(Base):
-    """Who did what and when; detail never holds personal data."""
+    """Who did what and when; detail never holds personal data.
+
+    Each row is a link of a hash chain (core.audit_chain): chain_hash is the HMAC of its
+    fields and previous_hash, the chain_hash of the row before. Rows from before migration
+    0008 have neither. A trigger moves AuditChain's head on every insert: a migration that
+    rebuilds this table (SQLite batch mode) must create the trigger again.
+    """
 
     __tablename__ = "audit_events"
 
@@ -184,6 +190,24 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    previous_hash: Mapped[str | None] = mapped_column(String(64))
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of the audit chain, one row: the newest row and where the chain starts.
+
+    Writers lock this row to take turns; rows up to start_id were written before the chain
+    (migration 0008) and cannot be checked.
+    """
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    start_id: Mapped[int]
+    last_id: Mapped[int | None]
+    last_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ReferenceCounter(Base):

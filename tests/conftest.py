@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.audit_chain import sign_with
 from core.clock import ManualClock
 from core.crypto import Vault
 from core.db import make_engine, make_sessions, upgrade_database_async
@@ -26,6 +27,8 @@ from tests.watchdog import pytest_enter_pdb, pytest_runtest_protocol
 __all__ = ["pytest_enter_pdb", "pytest_runtest_protocol"]  # hooks: a hung run ends, see there
 TEST_DATABASE_URL = "BMABOT_TEST_DATABASE_URL"
 TEST_SECRET_KEY = "test-secret-key-for-the-suite-only-0123456789"
+# The audit chain's head as migration 0008 leaves a database without audit rows.
+AUDIT_CHAIN_AT_START = "INSERT INTO audit_chain (id, start_id) VALUES (1, 0)"
 
 
 @pytest.fixture(scope="session")
@@ -45,6 +48,7 @@ async def database_url(shared_database_url: str | None, tmp_path: Path) -> str:
     if shared_database_url is None:
         return f"sqlite+aiosqlite:///{tmp_path / 'var' / 'bmabot.db'}"
     await _on_each_table(shared_database_url, "TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    await _execute(shared_database_url, AUDIT_CHAIN_AT_START)
     return shared_database_url
 
 
@@ -53,6 +57,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on database_url after the migrations (already at head on PostgreSQL)."""
     await upgrade_database_async(database_url)
     engine = make_engine(database_url)
+    sign_with(engine, TEST_SECRET_KEY)  # as the composition root does: audit rows are chained
     yield engine
     await engine.dispose()
 
@@ -76,6 +81,15 @@ def clock() -> ManualClock:
 async def _recreate_tables(url: str) -> None:
     await _on_each_table(url, "DROP TABLE {tables} CASCADE", keep_alembic_version=False)
     await upgrade_database_async(url)
+
+
+async def _execute(url: str, statement: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
 
 
 async def _on_each_table(url: str, statement: str, *, keep_alembic_version: bool = True) -> None:

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension, suspension_jobs
+from core.audit_chain import ChainKey
+from core.audit_verify import ChainBroken, ChainIntact, verify_chain
 from core.directory import DirectoryUnavailableError
 from core.jobs import FAILED, PENDING, RUNNING, list_jobs, retry
 from core.models import Application, AuditEvent
@@ -65,6 +67,33 @@ async def audit_command(settings: Settings, reference: str) -> int:
                 f"{event.detail or ''}"
             )
     return 0
+
+
+async def audit_verify_command(settings: Settings) -> int:
+    """Check the whole audit chain: one line, exit 0 if intact, 1 at the first broken link."""
+    key = local_secret_key(settings)
+    async with open_services(settings, secret_key=key) as services, services.sessions() as session:
+        verdict = await verify_chain(session, [ChainKey(key)])
+    print(describe_verdict(verdict))
+    return 0 if isinstance(verdict, ChainIntact) else 1
+
+
+def describe_verdict(verdict: ChainIntact | ChainBroken) -> str:
+    if isinstance(verdict, ChainBroken):
+        where = f"at row {verdict.row_id}" if verdict.row_id is not None else "at its head"
+        return (
+            f"audit trail broken {where}: {verdict.problem} "
+            f"({verdict.checked} row(s) before it intact)"
+        )
+    said = f"audit trail intact: {verdict.checked} row(s) checked"
+    if verdict.newest_id is not None and verdict.newest_hash is not None:
+        said += f", the newest is row {verdict.newest_id} (hash {verdict.newest_hash[:16]})"
+    if verdict.before_chain:
+        said += (
+            f"; {verdict.before_chain} older row(s) from before the chain (migration 0008) "
+            "carry no hash and are not checked"
+        )
+    return said
 
 
 CLI_ANSWERS = {

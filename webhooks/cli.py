@@ -22,7 +22,13 @@ from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.rendering import Rendered
 from core.db import upgrade_database
 from core.settings import Settings, SettingsError, load_settings, require_secret_key
-from webhooks.admin import accounts_command, audit_command, jobs_command, worker_command
+from webhooks.admin import (
+    accounts_command,
+    audit_command,
+    audit_verify_command,
+    jobs_command,
+    worker_command,
+)
 from webhooks.admin_applications import add_applications_parser, applications_command
 from webhooks.admin_org import add_org_parser, org_command
 from webhooks.admin_stats import add_stats_parser, stats_command
@@ -82,8 +88,11 @@ def parser() -> argparse.ArgumentParser:
     jobs.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
     jobs.add_argument("job_id", nargs="?", type=int, help="the job to retry")
     jobs.add_argument("--all", action="store_true", help="running jobs too")
-    audit = commands.add_parser("audit", help="the audit trail of one application")
-    audit.add_argument("--ref", required=True, help="the reference, such as A69-00042")
+    audit = commands.add_parser(
+        "audit", help="the audit trail of one application (show), or check its hash chain"
+    )
+    audit.add_argument("action", nargs="?", choices=["show", "verify"], default="show")
+    audit.add_argument("--ref", help="show: the reference, such as A69-00042")
     accounts = commands.add_parser("accounts", help="suspend or lift an account (rule 2.9)")
     accounts.add_argument("action", choices=["suspend", "unsuspend"])
     accounts.add_argument("uid", help="the user name, such as somchai.j")
@@ -133,7 +142,9 @@ COMMANDS: dict[str, Command] = {
     "jobs": lambda s, a: jobs_command(
         s, retry_id=a.job_id if a.action == "retry" else None, show_all=a.all
     ),
-    "audit": lambda s, a: audit_command(s, a.ref),
+    "audit": lambda s, a: (
+        audit_verify_command(s) if a.action == "verify" else audit_command(s, a.ref)
+    ),
     "accounts": lambda s, a: accounts_command(s, a.uid, a.reason, lift=a.action == "unsuspend"),
     "applications": applications_command,
     "org": org_command,
@@ -160,6 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "jobs" and args.action == "retry" and args.job_id is None:
         print(
             "bmabot jobs retry needs a job id, for example: bmabot jobs retry 42", file=sys.stderr
+        )
+        return 2
+    if args.command == "audit" and args.action == "show" and args.ref is None:
+        print(
+            "bmabot audit needs --ref, for example: bmabot audit --ref A69-00042", file=sys.stderr
         )
         return 2
     try:

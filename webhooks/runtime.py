@@ -11,6 +11,7 @@ from bot.catalog import Catalog
 from bot.flows.apply import apply_dialogue
 from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.services import Services
+from core.audit_chain import sign_with
 from core.clock import Clock, SystemClock
 from core.crypto import Vault
 from core.db import make_engine, make_sessions, upgrade_database_async
@@ -57,6 +58,7 @@ async def open_services(
     key = secret_key or require_secret_key(settings)
     await upgrade_database_async(settings.database_url)
     engine = make_engine(settings.database_url)
+    sign_with(engine, key)  # the audit rows written through it are chained under this key
     vault = Vault(key)
     org = Organisation.load(organisation_file(settings))
     try:

@@ -27,12 +27,14 @@ from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.drafts import tidy_drafts
 from bot.handlers.media import MemoryMedia
+from core.audit_chain import sign_with
 from core.clock import ManualClock
 from core.conversations import load_states
 from core.db import READ_ONLY, make_engine, make_sessions, sqlite_threads
 from core.inbox import NewEvent
 from core.inbox_writer import InboxWriter
 from core.models import InboxEvent
+from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import Chat
 from tests.handlers.memory_channel import CHANNEL, MemoryChannel, text_event
 
@@ -61,6 +63,7 @@ async def ours(
 async def other(database_url: str, services: Services) -> AsyncIterator[Services]:
     """A second server's services: an engine and sessions of its own on the same database."""
     engine = make_engine(database_url)
+    sign_with(engine, TEST_SECRET_KEY)
     yield replace(services, sessions=make_sessions(engine))
     await engine.dispose()
 

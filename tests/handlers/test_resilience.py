@@ -15,6 +15,7 @@ from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MemoryMedia
+from core.audit_chain import sign_with
 from core.clock import ManualClock
 from core.conversations import load_conversation
 from core.crypto import Vault
@@ -35,6 +36,7 @@ async def test_a_conversation_survives_a_restart(
     await engine.dispose()  # the process is gone: engine, services and handler with it
 
     restarted = make_engine(database_url)
+    sign_with(restarted, TEST_SECRET_KEY)
     try:
         vault = Vault(TEST_SECRET_KEY)
         services = Services(

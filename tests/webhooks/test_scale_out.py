@@ -23,9 +23,12 @@ from ldap3 import SUBTREE
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.audit_chain import ChainKey
+from core.audit_verify import ChainIntact, verify_chain
 from core.directory import PasswordCheck
 from core.models import Application, Decision, InboxEvent, Job, OutboxMessage
 from core.validation import national_id_check_digit
+from tests.conftest import TEST_SECRET_KEY
 from tests.core.test_directory_contract import LdapHarness, slapd
 from tests.emulators.line import LineEmulator
 from tests.emulators.sms import SmsEmulator, sms_gateway
@@ -278,6 +281,11 @@ async def check_database(
     }
     by_worker = Counter(worker for *_, worker in ran)
     assert set(by_worker) == set(workers), by_worker
+    # The audit rows of four processes, written at once, form one chain.
+    async with sessions() as session:
+        chain = await verify_chain(session, [ChainKey(TEST_SECRET_KEY)])
+    assert isinstance(chain, ChainIntact), chain
+    assert chain.checked >= 2 * APPLICANTS  # each request's submission and decision at least
 
 
 async def check_accounts(ldap: LdapHarness, sms: SmsEmulator, references: dict[str, str]) -> None:
