@@ -147,6 +147,7 @@ def worker_env(
         "BMABOT_DATA_DIR": str(folder / "data"),
         "BMABOT_SECRET_KEY": secrets.token_urlsafe(36),
         "BMABOT_LINE_REVIEW_GROUP_ID": REVIEW_GROUP,
+        "BMABOT_REVIEWERS": f"line:{REVIEWER}",  # the preparation presses approve as them
         "BMABOT_DIRECTORY": "ldap",
         "BMABOT_LDAP_URL": slapd.url,
         "BMABOT_LDAP_BIND_DN": slapd.bind_dn,

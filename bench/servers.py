@@ -101,6 +101,7 @@ def bmabot_command(
         "BMABOT_SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
         "BMABOT_LINE_CHANNEL_SECRET": line.channel_secret,
         "BMABOT_LINE_CHANNEL_ACCESS_TOKEN": line.access_token,
+        "BMABOT_REVIEWERS": "group:any",  # serve needs a list; the load decides nothing
         "BMABOT_LINE_API_URL": line.api_url,
         "BMABOT_LINE_DATA_API_URL": line.api_url,
         "BMABOT_HOST": "127.0.0.1",

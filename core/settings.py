@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.secret_strength import MIN_LENGTH, secret_weakness
+
 PREFIX = "BMABOT_"
+MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+ANY_MEMBER = "group:any"  # BMABOT_REVIEWERS: every member of the review group may decide
+REVIEWER = re.compile(r"[a-z]+:[^\s:,]+")  # channel:user id, such as line:U123 or telegram:456
+LINE_CHANNEL_SECRET = re.compile(r"[0-9a-fA-F]{32}")  # as the LINE Developers console shows it
+TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
 class SettingsError(Exception):
@@ -22,7 +30,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/bmabot.db"
     data_dir: Path = Path("var/data")
-    secret_key: SecretStr | None = Field(default=None, min_length=32)
+    secret_key: SecretStr | None = None
     public_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -67,6 +75,60 @@ class Settings(BaseSettings):
     sms_sender: str = Field(default="BMA mail", max_length=11)
     sms_outbox: Path = Path("var/sms-outbox.jsonl")
 
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_key(cls, key: SecretStr | None) -> SecretStr | None:
+        weakness = None if key is None else secret_weakness(key.get_secret_value())
+        if weakness is not None:
+            raise ValueError(f"too weak ({weakness}); make a strong one with: {MAKE_A_KEY}")
+        return key
+
+    @field_validator("line_channel_secret")
+    @classmethod
+    def _line_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is None:
+            return None
+        if not LINE_CHANNEL_SECRET.fullmatch(secret.get_secret_value()):
+            raise ValueError(
+                "a LINE channel secret is 32 hexadecimal characters: copy it from the LINE "
+                "Developers console (your channel, Basic settings, Channel secret)"
+            )
+        weakness = secret_weakness(secret.get_secret_value())
+        if weakness is not None:
+            raise ValueError(
+                f"too weak ({weakness}); issue a new one in the LINE Developers console"
+            )
+        return secret
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is None:
+            return None
+        value = secret.get_secret_value()
+        if not TELEGRAM_SECRET.fullmatch(value):
+            raise ValueError(
+                "Telegram takes 1-256 characters of A-Z a-z 0-9 _ - only; "
+                f"make one with: {MAKE_A_KEY}"
+            )
+        weakness = secret_weakness(value)
+        if weakness is not None:
+            raise ValueError(f"too weak ({weakness}); make a strong one with: {MAKE_A_KEY}")
+        return secret
+
+    @field_validator("reviewers")
+    @classmethod
+    def _reviewer_list(cls, reviewers: str) -> str:
+        items = [item.strip() for item in reviewers.split(",") if item.strip()]
+        if ANY_MEMBER in items and len(items) > 1:
+            raise ValueError(f"{ANY_MEMBER} stands alone: every member decides, or the list")
+        if not all(REVIEWER.fullmatch(item) for item in items):
+            raise ValueError(
+                "a comma list of channel:user-id, such as line:U4af4980629...,telegram:123456, "
+                f"or {ANY_MEMBER} alone"
+            )
+        return ",".join(items)  # " " is no list: serve refuses it as unset
+
 
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning pydantic's report into one message naming each variable."""
@@ -74,16 +136,39 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         problems = [
-            f"{PREFIX}{'_'.join(str(part) for part in issue['loc']).upper()}: {issue['msg']}"
+            f"{PREFIX}{'_'.join(str(part) for part in issue['loc']).upper()}: "
+            + issue["msg"].removeprefix("Value error, ")
             for issue in error.errors()
         ]
         raise SettingsError("Invalid settings:\n  " + "\n  ".join(problems)) from None
 
 
-def require_secret_key(settings: Settings) -> str:
-    if settings.secret_key is None:
+REQUIRED = {
+    "secret_key": (
+        "required: it encrypts the stored national IDs, photos and conversations "
+        f"(at least {MIN_LENGTH} random characters, the same for every bmabot process); "
+        f"make one with: {MAKE_A_KEY}"
+    ),
+    "reviewers": (
+        "required: who may decide requests, as channel:user-id, such as "
+        "line:U4af4980629...,telegram:123456 (the reviewers' LINE or Telegram user ids), "
+        f"or {ANY_MEMBER} to let every member of the review group decide"
+    ),
+}
+
+
+def require(settings: Settings, *names: str) -> None:
+    """Refuse when any of these settings (keys of REQUIRED) is unset, naming each at once."""
+    absent = [name for name in names if not getattr(settings, name)]
+    if absent:
         raise SettingsError(
-            f"Invalid settings:\n  {PREFIX}SECRET_KEY: required (at least 32 characters), "
-            "for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            "Invalid settings:\n  "
+            + "\n  ".join(f"{PREFIX}{name.upper()}: {REQUIRED[name]}" for name in absent)
         )
+
+
+def require_secret_key(settings: Settings) -> str:
+    """The configured key; every command on stored data needs it and none makes one up."""
+    require(settings, "secret_key")
+    assert settings.secret_key is not None
     return settings.secret_key.get_secret_value()

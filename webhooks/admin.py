@@ -19,16 +19,16 @@ from core.audit_verify import ChainBroken, ChainIntact, verify_chain
 from core.directory import DirectoryUnavailableError
 from core.jobs import FAILED, PENDING, RUNNING, list_jobs, retry
 from core.models import Application, AuditEvent
-from core.settings import Settings
+from core.settings import Settings, require_secret_key
 from core.worker import Worker
-from webhooks.runtime import local_secret_key, open_services
+from webhooks.runtime import open_services
 from webhooks.work import sms_gateway
 
 logger = logging.getLogger("bmabot")
 
 
 async def jobs_command(settings: Settings, *, retry_id: int | None, show_all: bool) -> int:
-    async with open_services(settings, secret_key=local_secret_key(settings)) as services:
+    async with open_services(settings, secret_key=require_secret_key(settings)) as services:
         if retry_id is not None:
             async with services.sessions.begin() as session:
                 done = await retry(session, retry_id, services.clock.now())
@@ -48,7 +48,7 @@ async def jobs_command(settings: Settings, *, retry_id: int | None, show_all: bo
 
 
 async def audit_command(settings: Settings, reference: str) -> int:
-    key = local_secret_key(settings)
+    key = require_secret_key(settings)
     async with open_services(settings, secret_key=key) as services, services.sessions() as session:
         application_id = await session.scalar(
             select(Application.id).where(Application.reference == reference.upper())
@@ -71,7 +71,7 @@ async def audit_command(settings: Settings, reference: str) -> int:
 
 async def audit_verify_command(settings: Settings) -> int:
     """Check the whole audit chain: one line, exit 0 if intact, 1 at the first broken link."""
-    key = local_secret_key(settings)
+    key = require_secret_key(settings)
     async with open_services(settings, secret_key=key) as services, services.sessions() as session:
         verdict = await verify_chain(session, [ChainKey(key)])
     print(describe_verdict(verdict))
@@ -108,7 +108,7 @@ CLI_ANSWERS = {
 
 async def accounts_command(settings: Settings, uid: str, reason: str, *, lift: bool) -> int:
     """Record the change, then run its jobs now; what cannot be done now waits for a retry."""
-    key = local_secret_key(settings)
+    key = require_secret_key(settings)
     async with (
         open_services(settings, secret_key=key) as services,
         aiohttp.ClientSession() as http,
@@ -147,13 +147,13 @@ async def worker_command(settings: Settings) -> int:
     """The job worker alone, for scale-out; webhooks and delivery stay with `bmabot serve`."""
     from webhooks.app import create_app
 
-    app = create_app(settings, secret_key=local_secret_key(settings), dispatch=False, work=True)
+    app = create_app(settings, secret_key=require_secret_key(settings), dispatch=False, work=True)
     runner = web.AppRunner(app)
     await runner.setup()  # starts the worker; no HTTP site is opened
-    logger.info("bmabot worker running")
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    logger.info("bmabot worker running")  # once a SIGTERM stops it gracefully
     await stop.wait()
     await runner.cleanup()
     return 0

@@ -20,11 +20,11 @@ from core.clock import BANGKOK
 from core.models import ApplicationKind, ApplicationStatus
 from core.organisation import Organisation
 from core.plain_text import escape_hidden
-from core.settings import Settings
+from core.settings import Settings, require_secret_key
 from core.validation import format_mobile
 from webhooks.admin_export import export_command
 from webhooks.arguments import positive_int
-from webhooks.runtime import local_secret_key, open_services
+from webhooks.runtime import open_services
 from webhooks.text_table import table
 
 HIDDEN_FIELDS = frozenset({"unit_done", "unit_note", "terms_accepted"})  # shown in unit or not
@@ -69,7 +69,7 @@ async def applications_command(settings: Settings, args: argparse.Namespace) -> 
             output=args.output,
             include_national_id=args.include_national_id,
         )
-    key = local_secret_key(settings)
+    key = require_secret_key(settings)
     async with open_services(settings, secret_key=key) as services, services.sessions() as session:
         if args.action == "list":
             found = await list_applications(

@@ -13,8 +13,8 @@ from bot.handlers.services import Services
 from core import audit
 from core.application_export import count_applications, export_rows
 from core.clock import BANGKOK
-from core.settings import Settings
-from webhooks.runtime import local_secret_key, open_services
+from core.settings import Settings, require_secret_key
+from webhooks.runtime import open_services
 from webhooks.spreadsheet import cells, headers, open_sheet
 
 NATIONAL_ID_EXPORTED = "applications.exported_with_national_id"
@@ -31,7 +31,7 @@ def cli_actor() -> str:
 async def export_command(
     settings: Settings, *, file_format: str, output: Path | None, include_national_id: bool
 ) -> int:
-    async with open_services(settings, secret_key=local_secret_key(settings)) as services:
+    async with open_services(settings, secret_key=require_secret_key(settings)) as services:
         today = services.clock.now().astimezone(BANGKOK)
         target = output or Path(f"applications-{today:%Y%m%d}.{file_format}")
         part = target.with_name(target.name + ".part")

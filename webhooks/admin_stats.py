@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import BANGKOK
-from core.settings import Settings
+from core.settings import Settings, require_secret_key
 from core.statistics import ServiceStatistics, service_statistics, window
 from webhooks.arguments import day, positive_int
-from webhooks.runtime import local_secret_key, open_services
+from webhooks.runtime import open_services
 from webhooks.text_table import table
 
 BAR_WIDTH = 40  # characters of the longest bar of the per-day table
@@ -31,7 +31,7 @@ def add_stats_parser(commands: Any) -> None:
 
 
 async def stats_command(settings: Settings, args: argparse.Namespace) -> int:
-    key = local_secret_key(settings)
+    key = require_secret_key(settings)
     async with open_services(settings, secret_key=key) as services, services.sessions() as session:
         last_day = args.until or services.clock.now().astimezone(BANGKOK).date()
         numbers = await service_statistics(session, *window(last_day, args.days))

@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,7 +22,7 @@ from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.rendering import Rendered
 from core.db import upgrade_database
-from core.settings import Settings, SettingsError, load_settings, require_secret_key
+from core.settings import Settings, SettingsError, load_settings
 from webhooks.admin import (
     accounts_command,
     audit_command,
@@ -34,10 +35,16 @@ from webhooks.admin_org import add_org_parser, org_command
 from webhooks.admin_stats import add_stats_parser, stats_command
 from webhooks.console import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.line_setup import install_rich_menu_command
-from webhooks.runtime import local_secret_key, open_services
+from webhooks.runtime import (
+    open_services,
+    serving_settings,
+    trial_secret_key,
+    trial_settings,
+)
 from webhooks.work import build_worker, sms_gateway
 
 logger = logging.getLogger("bmabot")
+CHAT_DIR = Path("var/chat")  # the terminal chat's own database, photos, key and SMS outbox
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 
@@ -135,7 +142,9 @@ COMMANDS: dict[str, Command] = {
     ),
     "worker": lambda s, a: worker_command(s),
     "demo": lambda s, a: _demo(a.port, open_browser=a.open),
-    "chat": lambda s, a: _chat(s, a.user or getpass.getuser(), review=a.review),
+    "chat": lambda s, a: _chat(
+        trial_settings(CHAT_DIR), a.user or getpass.getuser(), review=a.review
+    ),
     "db": _db,
     "line": lambda s, a: install_rich_menu_command(s),
     "telegram": lambda s, a: _telegram(s, a.action),
@@ -226,15 +235,14 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
     """Serve until SIGTERM or SIGINT, then stop gracefully: nothing half-handled is lost."""
     from webhooks.app import create_app
 
+    key = serving_settings(settings)  # nothing starts without the key and the reviewers
     # On SQLite the hot path's units of work run on threads of their own (core.db's
     # SqliteThreads): each waits for the interpreter lock at least once. The default 5 ms
     # turn of a busy event loop made each hand-off cost milliseconds under load; a shorter
     # turn keeps it quick.
     sys.setswitchinterval(SWITCH_INTERVAL)
     return_large_buffers()
-    app = create_app(
-        settings, secret_key=require_secret_key(settings), dispatch=dispatch, work=work
-    )
+    app = create_app(settings, secret_key=key, dispatch=dispatch, work=work)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -244,11 +252,12 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
     # and pauses the event loop for tens of milliseconds.
     gc.collect()
     gc.freeze()
-    logger.info("bmabot serving on http://%s:%s", settings.host, settings.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    # Said once a SIGTERM stops it gracefully: a supervisor may send one at once.
+    logger.info("bmabot serving on http://%s:%s", settings.host, settings.port)
     await stop.wait()
     logger.info("bmabot stopping: finishing the events in hand")
     await runner.cleanup()
@@ -256,8 +265,11 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
 
 
 async def _chat(settings: Settings, user_id: str, *, review: bool) -> int:
-    """The terminal chat, with the job worker in-process: cards, decisions, accounts, SMS."""
-    key = local_secret_key(settings)
+    """The terminal chat, with the job worker in-process: cards, decisions, accounts, SMS.
+
+    Its data stays in ./var/chat (trial_settings), shared by `bmabot chat --review`.
+    """
+    key = trial_secret_key(settings)
     async with (
         open_services(settings, secret_key=key) as services,
         aiohttp.ClientSession() as http,

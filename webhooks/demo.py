@@ -15,9 +15,9 @@ from aiohttp import web
 from bot.catalog import Catalog
 from bot.handlers.media import MemoryMedia
 from core.clock import Clock
-from core.settings import Settings, load_settings
+from core.settings import Settings
 from webhooks.app import ExtraChannels, create_app
-from webhooks.runtime import local_secret_key
+from webhooks.runtime import trial_secret_key, trial_settings
 from webhooks.web import CHANNEL, WEB_REVIEW_CHAT, WebChannel, add_web_routes
 from webhooks.web_hub import ChatHub
 from webhooks.web_panes import add_page_routes
@@ -27,20 +27,7 @@ DEMO_DIR = Path("var/demo")
 
 def demo_settings(root: Path = DEMO_DIR, port: int = 8080) -> Settings:
     """Everything embedded under root; no LINE, Telegram, LDAP or SMS gateway is asked for."""
-    return load_settings(
-        database_url=f"sqlite+aiosqlite:///{root / 'bmabot.db'}",
-        data_dir=root / "data",
-        host="127.0.0.1",
-        port=port,
-        public_url=f"http://127.0.0.1:{port}",
-        directory="memory",
-        sms="outbox",
-        sms_outbox=root / "sms-outbox.jsonl",
-        line_channel_secret=None,
-        line_channel_access_token=None,
-        telegram_bot_token=None,
-        reviewers="",
-    )
+    return trial_settings(root, host="127.0.0.1", port=port, public_url=f"http://127.0.0.1:{port}")
 
 
 def create_demo_app(
@@ -53,7 +40,7 @@ def create_demo_app(
     """The production app plus the web channel and its page; `serve` never has these."""
     channel = WebChannel(ChatHub(), MemoryMedia())
     extra = ExtraChannels({CHANNEL: channel}, {CHANNEL: WEB_REVIEW_CHAT})
-    key = secret_key or local_secret_key(settings)
+    key = secret_key or trial_secret_key(settings)
     app = create_app(
         settings, secret_key=key, clock=clock, dispatch=run_loops, work=run_loops, extra=extra
     )

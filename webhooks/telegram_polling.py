@@ -14,8 +14,9 @@ from telegram import Bot
 from telegram.error import Conflict, NetworkError, TelegramError
 
 from core.inbox import NewEvent
-from core.settings import Settings, SettingsError, require_secret_key
+from core.settings import Settings, SettingsError
 from webhooks.appkeys import DISPATCHER, SERVICES
+from webhooks.runtime import serving_settings
 from webhooks.telegram import TelegramChannel, take_update
 from webhooks.telegram_setup import ALLOWED_UPDATES, bot_commands, telegram_configured
 from webhooks.telegram_updates import CHANNEL, telegram_event
@@ -74,7 +75,8 @@ async def poll_command(settings: Settings) -> int:
 
     if not telegram_configured(settings, polling=True):
         raise SettingsError("Invalid settings:\n  BMABOT_TELEGRAM_BOT_TOKEN: required to poll")
-    app = create_app(settings, secret_key=require_secret_key(settings), telegram_polling=True)
+    key = serving_settings(settings)  # it decides requests, as `bmabot serve` does
+    app = create_app(settings, secret_key=key, telegram_polling=True)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:

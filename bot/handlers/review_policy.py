@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 from bot.flows.incoming import Incoming
 from bot.flows.kinds import KINDS
+from core.settings import ANY_MEMBER
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewPolicy:
     review_chats: Mapping[str, str] = field(default_factory=dict)  # channel -> group chat id
-    reviewers: frozenset[str] = frozenset()  # "line:U123"; empty: every member of the group
+    # "line:U123", or ANY_MEMBER for every member of the group; empty: nobody decides
+    reviewers: frozenset[str] = frozenset()
     rights_chats: Mapping[str, str] = field(default_factory=dict)  # channel -> rights group
 
     @classmethod
@@ -42,7 +44,8 @@ class ReviewPolicy:
     def may_decide(self, incoming: Incoming) -> bool:
         if not self.is_review_chat(incoming):
             return False
-        return not self.reviewers or f"{incoming.channel}:{incoming.user_id}" in self.reviewers
+        allowed = self.reviewers
+        return ANY_MEMBER in allowed or f"{incoming.channel}:{incoming.user_id}" in allowed
 
     def decides_here(self, incoming: Incoming, kind: str) -> bool:
         """A request is decided only in the group it was posted to."""

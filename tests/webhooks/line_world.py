@@ -20,7 +20,7 @@ from tests.emulators.line import LineEmulator
 from webhooks.app import create_app
 from webhooks.appkeys import DISPATCHER, SERVICES, WORKER
 
-CHANNEL_SECRET = "test-line-channel-secret"
+CHANNEL_SECRET = "9c9364b93bcee3886c6215bac64b9161"  # the shape LINE gives: 32 hex characters
 ACCESS_TOKEN = "test-line-access-token"
 
 

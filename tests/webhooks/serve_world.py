@@ -19,6 +19,7 @@ from tests.emulators.line import LineEmulator
 from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET
 
 BMABOT = Path(sys.executable).parent / "bmabot"
+REVIEWER = "U" + "a1" * 16  # the one person BMABOT_REVIEWERS lets decide (serve needs a list)
 # The log line each command writes once it is ready.
 READY = {"serve": b"bmabot serving on", "worker": b"bmabot worker running"}
 
@@ -114,6 +115,7 @@ def serve_env(tmp_path: Path, api_url: str, port: int) -> dict[str, str]:
         "BMABOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bmabot.db'}",
         "BMABOT_DATA_DIR": str(tmp_path / "data"),
         "BMABOT_SECRET_KEY": TEST_SECRET_KEY,
+        "BMABOT_REVIEWERS": f"line:{REVIEWER}",
         "BMABOT_PORT": str(port),
         "BMABOT_LINE_CHANNEL_SECRET": CHANNEL_SECRET,
         "BMABOT_LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,

@@ -26,7 +26,7 @@ from webhooks.telegram_limits import PATIENCE, FloodLimits, Throttle
 from webhooks.telegram_polling import poll
 
 TOKEN = "7000000001:test-telegram-bot-token"
-WEBHOOK_SECRET = "test-telegram-webhook-secret"
+WEBHOOK_SECRET = "test-telegram-webhook-secret-1WG-r20i3cPJy699S3Mi"
 # Flood windows a hundred times shorter: a second becomes 10 ms, for the bot and the emulator
 # alike, so that the limits are kept and checked without slowing the tests down.
 TIME_SCALE = 0.01

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_SECRET_KEY
 from webhooks.cli import main, return_large_buffers
 
 
@@ -42,6 +43,7 @@ def local_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BMABOT_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
     monkeypatch.setenv("BMABOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("BMABOT_SMS_OUTBOX", str(tmp_path / "sms.jsonl"))
+    monkeypatch.setenv("BMABOT_SECRET_KEY", TEST_SECRET_KEY)
     return database
 
 

@@ -19,7 +19,7 @@ from core.clock import ManualClock
 from core.directory import MemoryDirectory
 from core.media_links import MediaLinks
 from core.models import Application, GrantedRight
-from core.settings import Settings
+from core.settings import ANY_MEMBER, Settings
 from core.sms import OutboxSms
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
@@ -44,7 +44,9 @@ async def directory() -> MemoryDirectory:
 def terminal(services: Services, directory: MemoryDirectory, tmp_path: Path) -> Terminal:
     """Type lines into a terminal seat and read what it printed (jobs run in between)."""
     services = dataclasses.replace(
-        services, policy=ReviewPolicy({CHANNEL: CONSOLE_REVIEW_CHAT}), directory=directory
+        services,
+        policy=ReviewPolicy({CHANNEL: CONSOLE_REVIEW_CHAT}, frozenset({ANY_MEMBER})),
+        directory=directory,
     )
     handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
     links = MediaLinks.from_secret(TEST_SECRET_KEY, "http://127.0.0.1:8080")

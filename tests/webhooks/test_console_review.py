@@ -15,7 +15,7 @@ from bot.handlers.rendering import Rendered
 from bot.handlers.review_policy import ReviewPolicy
 from core.directory import MemoryDirectory
 from core.media_links import MediaLinks
-from core.settings import Settings
+from core.settings import ANY_MEMBER, Settings
 from core.sms import OutboxSms
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
@@ -29,7 +29,9 @@ async def test_apply_in_one_terminal_and_approve_in_another(
     services: Services, tmp_path: Path
 ) -> None:
     services = dataclasses.replace(
-        services, policy=ReviewPolicy({CHANNEL: CONSOLE_REVIEW_CHAT}), directory=MemoryDirectory()
+        services,
+        policy=ReviewPolicy({CHANNEL: CONSOLE_REVIEW_CHAT}, frozenset({ANY_MEMBER})),
+        directory=MemoryDirectory(),
     )
     handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
     sms = OutboxSms(tmp_path / "sms.jsonl")
@@ -75,7 +77,9 @@ Terminal = Callable[[Seat, list[str]], Awaitable[str]]
 def terminal(services: Services, tmp_path: Path) -> Terminal:
     """Type lines into a terminal seat and read what it printed (jobs run in between)."""
     services = dataclasses.replace(
-        services, policy=ReviewPolicy({CHANNEL: CONSOLE_REVIEW_CHAT}), directory=MemoryDirectory()
+        services,
+        policy=ReviewPolicy({CHANNEL: CONSOLE_REVIEW_CHAT}, frozenset({ANY_MEMBER})),
+        directory=MemoryDirectory(),
     )
     handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
     links = MediaLinks.from_secret(TEST_SECRET_KEY, "http://127.0.0.1:8080")

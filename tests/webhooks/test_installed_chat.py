@@ -73,7 +73,7 @@ def test_pip_install_then_piped_chat_completes_an_application(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert re.search(r"ส่งคำขอเรียบร้อยแล้วค่ะ เลขที่คำขอ A\d\d-00001", result.stdout)
     assert "1103700123458" not in result.stdout
-    assert (workplace / "var" / "bmabot.db").exists()
+    assert (workplace / "var" / "chat" / "bmabot.db").exists()  # its own folder
     assert sys.prefix not in str(python)  # it really ran outside the development venv
 
     # `bmabot line richmenu` draws with the font inside the wheel, whatever the machine has.

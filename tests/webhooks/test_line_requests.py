@@ -34,6 +34,7 @@ async def world(
         line_review_group_id=REVIEW_GROUP,
         line_rights_group_id=RIGHTS_GROUP,
         rights_groups={"webportal": PORTAL_GROUP},
+        reviewers=f"line:{CLERK},line:{PROGRAMMER}",
     ) as running:
         await seed(running.directory)
         running.directory.groups[PORTAL_GROUP] = set()

@@ -25,13 +25,14 @@ from core.clock import ManualClock
 from core.db import make_sessions
 from core.models import Application, AuditEvent, Document, InboxEvent
 from core.outbox import Outgoing
-from core.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError, load_settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.telegram import TelegramEmulator
 from tests.handlers.chat import sample_photo
 from tests.handlers.transcripts import STAFF_FORM
 from tests.webhooks.telegram_world import (
     TOKEN,
+    WEBHOOK_SECRET,
     TelegramUser,
     TelegramWorld,
     ptb_timedelta,
@@ -541,13 +542,12 @@ def test_a_telegram_token_needs_the_webhook_secret() -> None:
 
 @pytest.mark.parametrize("secret", ["has space", "ก" * 8, "x" * 257])
 def test_a_webhook_secret_telegram_would_refuse_fails_at_start(secret: str) -> None:
-    settings = Settings(telegram_bot_token=TOKEN, telegram_webhook_secret=secret)  # type: ignore[call-arg]
     with pytest.raises(SettingsError, match="BMABOT_TELEGRAM_WEBHOOK_SECRET"):
-        telegram_configured(settings)
+        load_settings(telegram_bot_token=TOKEN, telegram_webhook_secret=secret)
 
 
 def test_a_secret_without_a_token_is_refused() -> None:
-    settings = Settings(telegram_webhook_secret="abc")  # type: ignore[call-arg]
+    settings = Settings(telegram_webhook_secret=WEBHOOK_SECRET)  # type: ignore[call-arg]
     with pytest.raises(SettingsError, match="BMABOT_TELEGRAM_BOT_TOKEN"):
         telegram_configured(settings)
 
@@ -567,13 +567,13 @@ async def test_set_webhook_registers_the_public_url_secret_and_thai_commands(
         async with TestServer(telegram.app, host="127.0.0.1") as server:
             settings = Settings(  # type: ignore[call-arg]
                 telegram_bot_token=TOKEN,
-                telegram_webhook_secret="the-webhook-secret",
+                telegram_webhook_secret=WEBHOOK_SECRET,
                 telegram_api_url=str(server.make_url("")).rstrip("/"),
                 public_url="https://bmabot.example.go.th/",
             )
             assert await set_webhook_command(settings) == 0
     assert telegram.webhook_url == "https://bmabot.example.go.th/webhooks/telegram"
-    assert telegram.webhook_secret == "the-webhook-secret"
+    assert telegram.webhook_secret == WEBHOOK_SECRET
     assert telegram.allowed_updates == ["message", "callback_query", "my_chat_member"]
     commands = telegram.commands[("default", "")]
     assert [c["command"] for c in commands] == [
@@ -593,7 +593,7 @@ def test_set_webhook_without_a_public_https_address_names_the_setting(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("BMABOT_TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("BMABOT_TELEGRAM_WEBHOOK_SECRET", "abc")
+    monkeypatch.setenv("BMABOT_TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
     monkeypatch.setenv("BMABOT_PUBLIC_URL", "http://bmabot.example.go.th")
     assert main(["telegram", "set-webhook"]) == 2
     assert "BMABOT_PUBLIC_URL" in capsys.readouterr().err
@@ -603,7 +603,7 @@ def test_poll_without_a_token_names_the_setting(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("BMABOT_TELEGRAM_BOT_TOKEN", raising=False)
-    monkeypatch.setenv("BMABOT_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("BMABOT_SECRET_KEY", TEST_SECRET_KEY)
     assert main(["telegram", "poll"]) == 2
     assert "BMABOT_TELEGRAM_BOT_TOKEN" in capsys.readouterr().err
 
@@ -641,6 +641,7 @@ def _polling_env(tmp_path: Path, api_url: str) -> dict[str, str]:
         "BMABOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bmabot.db'}",
         "BMABOT_DATA_DIR": str(tmp_path / "data"),
         "BMABOT_SECRET_KEY": TEST_SECRET_KEY,
+        "BMABOT_REVIEWERS": "telegram:777",  # polling decides requests: a list, as serve
         "BMABOT_TELEGRAM_BOT_TOKEN": TOKEN,
         "BMABOT_TELEGRAM_API_URL": api_url,
     }

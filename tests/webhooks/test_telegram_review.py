@@ -287,7 +287,8 @@ async def both_worlds(
             line_data_api_url=line_api,
             line_review_group_id=LINE_GROUP,
             public_url="https://bmabot.test",
-            **review_settings(tmp_path) | {"reviewers": ""},
+            **review_settings(tmp_path)
+            | {"reviewers": f"telegram:{REVIEWER},line:{LINE_REVIEWER}"},
         ) as telegram:
             telegram.emulator.add_group(GROUP)
             line.webhook_url = f"{telegram.url}/webhooks/line"
