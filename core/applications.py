@@ -43,6 +43,7 @@ class Submitted:
 @dataclass(frozen=True, slots=True)
 class AlreadyActive:
     reference: str  # the active application or account of the same national ID
+    owned: bool  # filed from this same chat: only then may its reference be shown
 
 
 def format_reference(year_be: int, number: int) -> str:
@@ -72,10 +73,10 @@ async def submit_application(
         async with session.begin_nested():  # on a duplicate, the reference number is not used
             await _insert_application(session, vault, application, form.national_id)
     except IntegrityError:
-        reference = await _active_reference(session, digest)
-        if reference is None:
+        active = await _active_one(session, digest, channel, user_id)
+        if active is None:
             raise
-        return AlreadyActive(reference)
+        return active
     await _attach_and_record(session, application, documents, f"{channel}:{user_id}", form, now)
     return Submitted(application.reference, application.id)
 
@@ -178,12 +179,21 @@ async def _next_number(session: AsyncSession, year: int) -> int:
     return (await session.execute(upsert)).scalar_one()
 
 
-async def _active_reference(session: AsyncSession, digest: str | None) -> str | None:
+async def _active_one(
+    session: AsyncSession, digest: str | None, channel: str, user_id: str
+) -> AlreadyActive | None:
     if digest is None:
         return None
-    return await session.scalar(
-        select(Application.reference).where(Application.active_national_id_digest == digest)
-    )
+    row = (
+        await session.execute(
+            select(Application.reference, Application.channel, Application.user_id).where(
+                Application.active_national_id_digest == digest
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return AlreadyActive(row.reference, (row.channel, row.user_id) == (channel, user_id))
 
 
 def national_id_of(application: Application, vault: Vault) -> str | None:

@@ -61,7 +61,7 @@ async def resubmit_application(
             _apply(application, form, vault, now)
             await session.flush()
     except IntegrityError:
-        return AlreadyActive(reference)
+        return AlreadyActive(reference, owned=True)  # its own request's reference
     await _replace_documents(session, application.id, documents, now)
     audit.record(
         session,

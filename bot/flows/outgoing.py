@@ -135,8 +135,8 @@ class ApplicationSubmitted:
 
 @dataclass(frozen=True, slots=True)
 class ApplicationRefused:
-    reason: str  # "already_active"
-    reference: str
+    reason: str  # already_active (this chat's own request) | already_held (someone's) | ...
+    reference: str  # shown only for this chat's own request
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,7 @@ async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
         now=now,
     )
     if isinstance(result, AlreadyActive):
-        return ApplicationRefused("already_active", result.reference)
+        return _refused(result)
     await _post_card(context, result.application_id, (), 1)
     return ApplicationSubmitted(result.reference)
 
@@ -128,9 +128,17 @@ async def _resubmit(reference: str, form: ApplicationForm, context: Context) -> 
     if result is None:
         return ApplicationRefused("not_returned", reference)
     if isinstance(result, AlreadyActive):
-        return ApplicationRefused("already_active", result.reference)
+        return _refused(result)
     await _post_card(context, result.application_id, result.changed, None)
     return ApplicationSubmitted(result.reference)
+
+
+def _refused(active: AlreadyActive) -> ApplicationRefused:
+    """One person, one account: the reference is shown only to the chat that filed it, so a
+    national ID typed by someone else reveals nobody's request (PDPA; issue 15)."""
+    if active.owned:
+        return ApplicationRefused("already_active", active.reference)
+    return ApplicationRefused("already_held", "")
 
 
 async def _post_card(

@@ -152,8 +152,10 @@ async def test_a_second_active_application_of_the_same_person_gets_the_first_ref
     first = await submit(sessions, vault, staff_form(SOMCHAI), clock.now(), user_id="U1")
 
     again = await submit(sessions, vault, staff_form(SOMCHAI), clock.now(), user_id="U2")
+    mine = await submit(sessions, vault, staff_form(SOMCHAI), clock.now(), user_id="U1")
 
-    assert again == AlreadyActive(first.reference)
+    assert again == AlreadyActive(first.reference, owned=False)  # someone else's: not shown
+    assert mine == AlreadyActive(first.reference, owned=True)
 
 
 async def test_a_refused_duplicate_does_not_use_up_a_reference_number(
@@ -251,7 +253,7 @@ async def test_simultaneous_submissions_of_one_person_make_one_application(
 
     submitted = [result for result in results if isinstance(result, Submitted)]
     assert len(submitted) == 1
-    assert set(results) - set(submitted) == {AlreadyActive(submitted[0].reference)}
+    assert set(results) - set(submitted) == {AlreadyActive(submitted[0].reference, owned=False)}
 
 
 async def test_submitting_attaches_the_users_documents(

@@ -95,7 +95,7 @@ def keys_the_bot_uses() -> set[str]:
         f"apply.line.kind.{kind}" for kind in FORMS
     }
     keys |= {f"apply.line.{step.value}" for step in steps if step.value.startswith("doc_")}
-    keys |= {"apply.refused.already_active", "apply.refused.not_returned"}
+    keys |= {f"apply.refused.{why}" for why in ("already_active", "already_held", "not_returned")}
     keys |= review_keys()
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
     keys |= status_keys()

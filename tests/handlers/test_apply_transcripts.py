@@ -96,8 +96,22 @@ async def test_a_second_application_with_the_same_national_id_is_refused(chat: C
     await play(other, TRANSCRIPTS["staff"])
     await other.tap("ถูกต้อง ส่งคำขอ")
 
-    assert other.reply_keys == ["apply.refused.already_active"]
-    assert "A69-00001" in other.text
+    assert other.reply_keys == ["apply.refused.already_held"]
+    assert "A69-00001" not in other.text  # someone else's request is not revealed (PDPA)
+    assert "0 2203 2751" in other.text
+
+
+async def test_applying_again_from_the_same_chat_names_the_request_already_filed(
+    chat: Chat,
+) -> None:
+    await play(chat, TRANSCRIPTS["staff"])
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    await play(chat, TRANSCRIPTS["staff"])
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    assert chat.reply_keys == ["apply.refused.already_active"]
+    assert "A69-00001" in chat.text  # their own
 
 
 async def test_pressing_submit_twice_submits_once(
