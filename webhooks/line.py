@@ -27,12 +27,12 @@ from bot.handlers.channels import DeliveryError, UnreadableEventError
 from bot.handlers.media import MediaFetchError
 from core.inbox import NewEvent
 from core.outbox import Outgoing
+from core.security_log import Event, security_event
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
 from webhooks.json_body import read_json
 from webhooks.line_messages import LineLimitError, chunks, line_json
 
 logger = logging.getLogger(__name__)
-security = logging.getLogger("bmabot.security")
 
 CHANNEL = "line"
 MESSAGE_KINDS = {
@@ -303,7 +303,7 @@ async def line_webhook(request: web.Request) -> web.Response:
     body = await request.read()
     signature = request.headers.get("X-Line-Signature")
     if secret is None or not verify_line_signature(secret.get_secret_value(), body, signature):
-        security.warning("LINE webhook refused: bad or missing signature from %s", request.remote)
+        security_event(Event.SIGNATURE_REFUSED, channel=CHANNEL, remote=request.remote or "-")
         metrics.count("bmabot_webhook_requests_total", channel=CHANNEL, outcome="bad_signature")
         return web.json_response({"message": "invalid signature"}, status=401)
     try:

@@ -28,13 +28,13 @@ from bot.handlers.media import MediaFetchError
 from bot.handlers.rendering import from_json
 from core.inbox import NewEvent
 from core.outbox import Outgoing
+from core.security_log import Event, security_event
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
 from webhooks.telegram_limits import FloodWaitError, Throttle
 from webhooks.telegram_messages import TelegramLimitError, TelegramMessage, to_telegram_messages
 from webhooks.telegram_updates import CHANNEL, parse_telegram_update, to_incoming
 
 logger = logging.getLogger(__name__)
-security = logging.getLogger("bmabot.security")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # A stored document's bytes (None once deleted), and the chat it is shown in, for the audit.
@@ -246,7 +246,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     secret = request.app[SETTINGS].telegram_webhook_secret
     given = request.headers.get(SECRET_HEADER)
     if secret is None or not secret_matches(secret.get_secret_value(), given):
-        security.warning("Telegram webhook refused: bad or missing secret from %s", request.remote)
+        security_event(Event.SIGNATURE_REFUSED, channel=CHANNEL, remote=request.remote or "-")
         metrics.count("bmabot_webhook_requests_total", channel=CHANNEL, outcome="bad_secret")
         return web.json_response({"message": "unauthorized"}, status=401)
     try:

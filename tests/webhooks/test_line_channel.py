@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -168,6 +169,18 @@ async def test_bad_requests_get_4xx_and_store_nothing(
 
     assert got == status
     assert await count(sessions_of, InboxEvent) == 0
+
+
+async def test_a_bad_signature_is_one_line_in_the_security_log(
+    world: LineWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    event = world.emulator.make_text_event("U" + "6" * 32, "สมัคร")
+    raw = json.dumps({"events": [event]}).encode()
+    with caplog.at_level(logging.INFO, logger="bmabot.security"):
+        got = await world.emulator.post_events([], signature="bm90IGEgc2lnbmF0dXJl", raw=raw)
+    assert got == 401
+    lines = [r.getMessage() for r in caplog.records if r.name == "bmabot.security"]
+    assert lines == ["security event=signature_refused channel=line remote=127.0.0.1"]
 
 
 async def test_a_five_megabyte_body_is_refused_without_a_crash(world: LineWorld) -> None:
