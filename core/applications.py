@@ -179,6 +179,13 @@ async def _next_number(session: AsyncSession, year: int) -> int:
     return (await session.execute(upsert)).scalar_one()
 
 
+async def holder_of(
+    session: AsyncSession, vault: Vault, national_id: str, channel: str, user_id: str
+) -> AlreadyActive | None:
+    """The active request or account of this national ID, if any (checked while typing)."""
+    return await _active_one(session, vault.national_id_digest(national_id), channel, user_id)
+
+
 async def _active_one(
     session: AsyncSession, digest: str | None, channel: str, user_id: str
 ) -> AlreadyActive | None:

@@ -8,9 +8,9 @@ from functools import partial
 from bot.flows import menu
 from bot.flows.apply_form import KINDS, ApplyStep, next_step
 from bot.flows.apply_summary import edit_menu_step, summary_step
-from bot.flows.engine import Accept, Dialogue, FlowState, Reply, Retry, Step
+from bot.flows.engine import Accept, Dialogue, End, FlowState, Reply, Retry, Stay, Step
 from bot.flows.incoming import Incoming, Kind
-from bot.flows.outgoing import Choice, Message, Text
+from bot.flows.outgoing import CheckNationalId, Choice, Message, NationalIdChecked, Outcome, Text
 from bot.flows.questions import NAVIGATION, photo_question, text_question
 from bot.flows.reading import Intent, read_intent
 from bot.flows.unit import unit_step
@@ -50,6 +50,35 @@ def accept_terms(state: FlowState, incoming: Incoming) -> Reply:
     if incoming.data == "apply:accept" or read_intent(incoming) is Intent.YES:
         return Accept({"terms_accepted": True})
     return Retry((Text("apply.terms_needed"),))
+
+
+def national_id_step() -> Step:
+    """The ID, checked at once against active requests and accounts (rule 2.1).
+
+    Someone else's: the same words whoever holds it, so typing IDs reveals nobody's
+    request; the typist may correct a typo or call the support line. This chat's own: its
+    reference, and the draft ends (one person, one account).
+    """
+    typed = text_question("apply.ask_national_id", "national_id", parse_national_id)
+
+    def answer(state: FlowState, incoming: Incoming) -> Reply:
+        reply = typed.answer(state, incoming)
+        if not isinstance(reply, Accept):
+            return reply
+        resubmits = state.answers.get("resubmits")
+        return Stay(effects=(CheckNationalId(reply.values["national_id"], resubmits),))
+
+    def on_outcome(state: FlowState, outcome: Outcome) -> Reply:
+        if not isinstance(outcome, NationalIdChecked):
+            raise ValueError(f"unexpected outcome {outcome!r} at the national ID")
+        if not outcome.held:
+            return Accept({"national_id": outcome.national_id})
+        if outcome.own_reference is None:
+            return Retry((Text("apply.refused.already_held"),))
+        reference = {"reference": outcome.own_reference}
+        return End((Text("apply.refused.already_active", reference, menu.AFTER_FILING),))
+
+    return Step(typed.ask, answer, on_outcome)
 
 
 def ask_kind(state: FlowState) -> list[Message]:
@@ -129,7 +158,7 @@ def apply_dialogue(org: Organisation) -> Dialogue:
         S.LAST_NAME_EN: text_question(
             "apply.ask_last_name_en", "last_name_en", parse_english_name, field="english_name"
         ),
-        S.NATIONAL_ID: text_question("apply.ask_national_id", "national_id", parse_national_id),
+        S.NATIONAL_ID: national_id_step(),
         S.NATIONALITY: text_question(
             "apply.ask_nationality",
             "nationality",

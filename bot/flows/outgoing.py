@@ -111,8 +111,22 @@ class CheckUser:
     uid: str
 
 
+@dataclass(frozen=True, slots=True)
+class CheckNationalId:
+    """Whether a national ID already has an active request or account (rule 2.1)."""
+
+    national_id: str
+    resubmits: str | None = None  # the request being corrected holds it rightly
+
+
 Effect = (
-    StoreDocument | SubmitApplication | Record | LookUpApplications | LookUpApplication | CheckUser
+    StoreDocument
+    | SubmitApplication
+    | Record
+    | LookUpApplications
+    | LookUpApplication
+    | CheckUser
+    | CheckNationalId
 )
 
 
@@ -183,8 +197,18 @@ class UserChecked:
     responsible_uid: str | None = None  # unit mailboxes: who answers for it now
 
 
+@dataclass(frozen=True, slots=True)
+class NationalIdChecked:
+    """Free, or held; the holder's reference only when this chat filed it (never another's)."""
+
+    national_id: str
+    held: bool = False
+    own_reference: str | None = None
+
+
 Outcome = (
-    UserChecked
+    NationalIdChecked
+    | UserChecked
     | DocumentStored
     | DocumentRefused
     | ApplicationSubmitted

@@ -8,12 +8,14 @@ from bot.flows.incoming import Incoming
 from bot.flows.outgoing import (
     ApplicationRefused,
     ApplicationSubmitted,
+    CheckNationalId,
     CheckUser,
     DocumentRefused,
     DocumentStored,
     Effect,
     LookUpApplication,
     LookUpApplications,
+    NationalIdChecked,
     Outcome,
     StoreDocument,
     SubmitApplication,
@@ -24,6 +26,7 @@ from core import audit
 from core.applications import (
     AlreadyActive,
     ApplicationForm,
+    holder_of,
     submit_application,
 )
 from core.clock import Clock
@@ -62,6 +65,8 @@ async def carry_out(effect: Effect, context: Context) -> Outcome | None:
         return await application_looked_up(context.session, context.incoming, effect)
     if isinstance(effect, CheckUser):
         return await check_user(context.directory, effect.uid)
+    if isinstance(effect, CheckNationalId):
+        return await _check_national_id(effect, context)
     audit.record(
         context.session,
         effect.action,
@@ -153,6 +158,18 @@ async def _post_card(
         payload={"application_id": application_id, "changed": list(changed)},
         now=context.clock.now(),
     )
+
+
+async def _check_national_id(effect: CheckNationalId, context: Context) -> NationalIdChecked:
+    """Held or free; the holder's reference is told only to the chat that filed it."""
+    incoming = context.incoming
+    holder = await holder_of(
+        context.session, context.vault, effect.national_id, incoming.channel, incoming.user_id
+    )
+    if holder is None or holder.reference == effect.resubmits:
+        return NationalIdChecked(effect.national_id)
+    own = holder.reference if holder.owned else None
+    return NationalIdChecked(effect.national_id, held=True, own_reference=own)
 
 
 async def check_user(directory: Directory | None, uid: str) -> UserChecked:

@@ -10,7 +10,7 @@ from core.applications import national_id_context
 from core.crypto import Vault
 from core.models import Application, AuditEvent, Document
 from tests.handlers.chat import Chat
-from tests.handlers.transcripts import NATIONAL_ID, TRANSCRIPTS, play
+from tests.handlers.transcripts import NATIONAL_ID, TRANSCRIPTS, Turn, play
 
 
 @pytest.mark.parametrize("kind", list(TRANSCRIPTS))
@@ -88,30 +88,53 @@ async def test_submission_is_recorded_in_the_audit_trail(
     assert actions[-1] == "application.submitted"
 
 
-async def test_a_second_application_with_the_same_national_id_is_refused(chat: Chat) -> None:
-    await play(chat, TRANSCRIPTS["staff"])
-    await chat.tap("ถูกต้อง ส่งคำขอ")
-    other = Chat(chat.handler, chat.media, user_id="U2002")
-
-    await play(other, TRANSCRIPTS["staff"])
-    await other.tap("ถูกต้อง ส่งคำขอ")
-
-    assert other.reply_keys == ["apply.refused.already_held"]
-    assert "A69-00001" not in other.text  # someone else's request is not revealed (PDPA)
-    assert "0 2203 2751" in other.text
+def _up_to_the_national_id(kind: str = "staff") -> list[Turn]:
+    turns = TRANSCRIPTS[kind]
+    asked = next(i for i, turn in enumerate(turns) if turn.then == "apply.ask_national_id")
+    return turns[: asked + 1]
 
 
-async def test_applying_again_from_the_same_chat_names_the_request_already_filed(
+async def test_someone_elses_national_id_is_caught_at_its_own_step_naming_nobody(
     chat: Chat,
 ) -> None:
     await play(chat, TRANSCRIPTS["staff"])
     await chat.tap("ถูกต้อง ส่งคำขอ")
+    other = Chat(chat.handler, chat.media, user_id="U2002")
+    await play(other, _up_to_the_national_id())
 
+    await other.send("1 1037 00123 45 8")  # the first applicant's
+
+    assert other.reply_keys == ["apply.refused.already_held"]
+    assert "A69-00001" not in other.text  # someone else's request is not revealed (PDPA)
+    assert "สมชาย" not in other.text
+    assert "0 2203 2751" in other.text
+    await other.send("3 1012 00456 78 9")  # a typo corrected: the form goes on
+    assert other.last_key == "apply.ask_nationality"
+
+
+async def test_ones_own_national_id_again_names_the_request_already_filed(chat: Chat) -> None:
     await play(chat, TRANSCRIPTS["staff"])
     await chat.tap("ถูกต้อง ส่งคำขอ")
+    await play(chat, _up_to_the_national_id())
+
+    await chat.send("1 1037 00123 45 8")
 
     assert chat.reply_keys == ["apply.refused.already_active"]
     assert "A69-00001" in chat.text  # their own
+
+
+async def test_an_id_filed_by_another_while_the_form_was_open_is_refused_at_submission(
+    chat: Chat,
+) -> None:
+    other = Chat(chat.handler, chat.media, user_id="U2002")
+    await play(other, TRANSCRIPTS["staff"])  # at the summary, not sent yet
+    await play(chat, TRANSCRIPTS["staff"])
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    await other.tap("ถูกต้อง ส่งคำขอ")
+
+    assert other.reply_keys == ["apply.refused.already_held"]
+    assert "A69-00001" not in other.text
 
 
 async def test_pressing_submit_twice_submits_once(
