@@ -343,6 +343,50 @@ def parse_free_text(text: str, *, min_length: int = 2, max_length: int = 200) ->
     return cleaned
 
 
+# Nationalities as Thai people write them, ไทย first (the button); a few English spellings
+# are read as the Thai word. BMA staff are Thai citizens but for some contract staff.
+NATIONALITIES = (
+    *("ไทย", "ลาว", "กัมพูชา", "เมียนมา", "พม่า", "เวียดนาม", "มาเลเซีย", "สิงคโปร์"),
+    *("อินโดนีเซีย", "ฟิลิปปินส์", "บรูไน", "ติมอร์-เลสเต", "จีน", "ไต้หวัน", "ฮ่องกง"),
+    *("ญี่ปุ่น", "เกาหลีใต้", "เกาหลี", "อินเดีย", "เนปาล", "ภูฏาน", "บังกลาเทศ"),
+    *("ปากีสถาน", "ศรีลังกา", "อเมริกัน", "แคนาดา", "อังกฤษ", "บริติช", "ไอร์แลนด์"),
+    *("ฝรั่งเศส", "เยอรมัน", "อิตาลี", "สเปน", "โปรตุเกส", "ดัตช์", "เบลเยียม", "สวิส"),
+    *("ออสเตรีย", "สวีเดน", "นอร์เวย์", "เดนมาร์ก", "ฟินแลนด์", "รัสเซีย", "ยูเครน"),
+    *("โปแลนด์", "ออสเตรเลีย", "นิวซีแลนด์", "อิหร่าน", "อิสราเอล", "ตุรกี", "อียิปต์"),
+)
+_NATIONALITY_IN_ENGLISH = {"thai": "ไทย", "thailand": "ไทย", "lao": "ลาว", "laos": "ลาว"}
+_NATIONALITY_PREFIX = re.compile(r"^(?:สัญชาติ|ชาว)\s*")
+_LETTER = re.compile("[A-Za-z\u0e01-\u0e2e]")
+
+
+def parse_nationality(text: str) -> str | Invalid:
+    """A nationality from NATIONALITIES ("สัญชาติไทย" and "Thai" read as ไทย).
+
+    Reasons: `hidden`, `markup`, `digits` (an ID or a phone number typed here by mistake),
+    `unknown` (not a nationality on the list).
+    """
+    if has_hidden(text):
+        return Invalid("hidden")
+    said = _NATIONALITY_PREFIX.sub("", normalize_text(text))
+    if has_markup(said):
+        return Invalid("markup")
+    if _has_digit(said):
+        return Invalid("digits")
+    said = _NATIONALITY_IN_ENGLISH.get(said.lower(), said)
+    return said if said in NATIONALITIES else Invalid("unknown")
+
+
+def parse_position(text: str) -> str | Invalid:
+    """A job title: free text (parse_free_text, 2-100 characters) with at least two letters.
+
+    Reasons: those of parse_free_text, and `no_letters` (digits or signs only).
+    """
+    position = parse_free_text(text, max_length=100)
+    if isinstance(position, str) and len(_LETTER.findall(position)) < 2:
+        return Invalid("no_letters")
+    return position
+
+
 def parse_reference(text: str) -> str | None:
     """A request's reference as the bot writes it ("A69-00042"); None if the text is not one.
 

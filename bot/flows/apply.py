@@ -11,7 +11,7 @@ from bot.flows.apply_summary import edit_menu_step, summary_step
 from bot.flows.engine import Accept, Dialogue, End, FlowState, Reply, Retry, Stay, Step
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import CheckNationalId, Choice, Message, NationalIdChecked, Outcome, Text
-from bot.flows.questions import NAVIGATION, photo_question, text_question
+from bot.flows.questions import NAVIGATION, invalid, photo_question, text_question
 from bot.flows.reading import Intent, read_intent
 from bot.flows.unit import unit_step
 from core.organisation import Organisation
@@ -21,6 +21,7 @@ from core.titles import (
     english_title_for,
     parse_english_title,
     parse_thai_title,
+    starts_with_title,
 )
 from core.usernames import parse_mailbox_name, parse_user_name
 from core.validation import (
@@ -30,6 +31,8 @@ from core.validation import (
     parse_free_text,
     parse_mobile,
     parse_national_id,
+    parse_nationality,
+    parse_position,
     parse_thai_name,
 )
 
@@ -50,6 +53,24 @@ def accept_terms(state: FlowState, incoming: Incoming) -> Reply:
     if incoming.data == "apply:accept" or read_intent(incoming) is Intent.YES:
         return Accept({"terms_accepted": True})
     return Retry((Text("apply.terms_needed"),))
+
+
+def first_name_th_step() -> Step:
+    """The Thai first name, refused when it repeats the title picked just before it."""
+    typed = text_question(
+        "apply.ask_first_name_th", "first_name_th", parse_thai_name, field="thai_name"
+    )
+
+    def answer(state: FlowState, incoming: Incoming) -> Reply:
+        reply = typed.answer(state, incoming)
+        if isinstance(reply, Accept):
+            title = str(state.answers.get("title_th", ""))
+            rest = starts_with_title(reply.values["first_name_th"], title)
+            if rest is not None:
+                return Retry(invalid("first_name_th", Invalid("has_title", rest)))
+        return reply
+
+    return Step(typed.ask, answer)
 
 
 def national_id_step() -> Step:
@@ -131,18 +152,14 @@ def apply_dialogue(org: Organisation) -> Dialogue:
             "responsible_username",
             _checked(parse_user_name, "format"),
         ),
-        S.POSITION: text_question(
-            "apply.ask_position", "position", partial(parse_free_text, max_length=100)
-        ),
+        S.POSITION: text_question("apply.ask_position", "position", parse_position),
         S.TITLE_TH: text_question(
             "apply.ask_title_th",
             "title_th",
             parse_thai_title,
             picks=lambda state: TITLES_TH,
         ),
-        S.FIRST_NAME_TH: text_question(
-            "apply.ask_first_name_th", "first_name_th", parse_thai_name, field="thai_name"
-        ),
+        S.FIRST_NAME_TH: first_name_th_step(),
         S.LAST_NAME_TH: text_question(
             "apply.ask_last_name_th", "last_name_th", parse_thai_name, field="thai_name"
         ),
@@ -162,7 +179,7 @@ def apply_dialogue(org: Organisation) -> Dialogue:
         S.NATIONALITY: text_question(
             "apply.ask_nationality",
             "nationality",
-            partial(parse_free_text, min_length=2, max_length=40),
+            parse_nationality,
             picks=lambda state: NATIONALITIES,
         ),
         S.MOBILE: text_question(ask_mobile, "mobile", parse_mobile),

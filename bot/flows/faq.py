@@ -202,3 +202,24 @@ def answer(incoming: Incoming) -> tuple[Message, ...] | None:
         return None
     topic = match(incoming.text)
     return (Text(topic.answer, choices=main_choices()),) if topic else None
+
+
+# How a typed question ends in Thai (after its particle): inside the form, only such text
+# is read as a question, so a position such as "นิติกร (กฎหมาย)" stays an answer.
+QUESTION_ENDINGS = (
+    *("ไหม", "มั้ย", "มั๊ย", "ไม๊", "หรือไม่", "หรือเปล่า", "รึเปล่า", "ป่าว", "ยังไง"),
+    *("ยังงัย", "อย่างไร", "ทำไง", "อะไร", "อะไรบ้าง", "บ้าง", "ที่ไหน", "ตรงไหน"),
+    *("เมื่อไร", "เมื่อไหร่", "กี่วัน", "ได้ป่ะ"),
+)
+
+
+def question_in_form(incoming: Incoming) -> tuple[Message, ...] | None:
+    """A question typed in the middle of a form: its answer (without the menu), else None."""
+    if incoming.kind is not Kind.TEXT:
+        return None
+    text = clean(incoming.text)
+    said = compact(text)
+    if not (text.endswith("?") or said.endswith(QUESTION_ENDINGS)):
+        return None
+    topic = match(text)
+    return None if topic is None else (Text(topic.answer),)

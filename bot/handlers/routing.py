@@ -38,6 +38,9 @@ def route(dialogues: Mapping[str, Dialogue], state: FlowState | None, incoming: 
         return Turn(
             state, (Text("apply.already_in_progress"), *engine.ask(dialogue, state).messages)
         )
+    answered = faq.question_in_form(incoming)
+    if answered is not None:  # answered, then the same question again; never stored
+        return Turn(state, (*answered, *engine.ask(dialogue, state).messages))
     return engine.handle(dialogue, state, incoming)
 
 
@@ -57,5 +60,5 @@ def _idle(dialogues: Mapping[str, Dialogue], incoming: Incoming) -> Turn:
         return Turn(started.state, started.messages, (Record(recorded),))
     if menu.wants_greeting(incoming):
         return Turn(None, menu.greeting())
-    # Questions are answered only when idle: inside the form, text is the answer to a step.
+    # Inside a form only text that reads as a question is (faq.question_in_form).
     return Turn(None, faq.answer(incoming) or menu.main_menu())

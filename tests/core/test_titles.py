@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from core.titles import TITLES_EN, TITLES_TH, parse_english_title, parse_thai_title
+from core.titles import (
+    TITLES_EN,
+    TITLES_TH,
+    parse_english_title,
+    parse_thai_title,
+    starts_with_title,
+)
 from core.validation import Invalid
 
 
@@ -14,6 +20,48 @@ from core.validation import Invalid
 )
 def test_accepts_thai_titles(title: str) -> None:
     assert parse_thai_title(title) == title
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("ผศ ดร", "ผศ.ดร."),
+        ("ว่าที่ร.ต.", "ว่าที่ ร.ต."),
+        ("ดร", "ดร."),
+        ("พ.ต.อ.หญิง", "พ.ต.อ.หญิง"),
+        ("ร้อยตำรวจเอก", "ร้อยตำรวจเอก"),
+        ("รศ.ดร.", "รศ.ดร."),
+    ],
+)
+def test_a_typed_title_is_read_as_the_titles_it_is_made_of(typed: str, read: str) -> None:
+    assert parse_thai_title(typed) == read
+
+
+@pytest.mark.parametrize("typed", ["ลืมรหัสผ่านทำยังไง", "สวัสดีค่ะ", "สมชาย", "นายก", "ครู"])
+def test_words_that_are_no_title_are_refused(typed: str) -> None:
+    assert parse_thai_title(typed) == Invalid("unknown")
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "rest"),
+    [
+        ("นางสาวมาลี", "นางสาว", "มาลี"),
+        ("นาย สมชาย", "นาย", "สมชาย"),
+        ("นาง สมศรี", "ดร.", "สมศรี"),
+        ("ว่าที่ ร.ต.สมชาย", "ว่าที่ ร.ต.", "สมชาย"),
+    ],
+)
+def test_a_first_name_that_repeats_the_title_gives_the_name_without_it(
+    name: str, title: str, rest: str
+) -> None:
+    assert starts_with_title(name, title) == rest
+
+
+@pytest.mark.parametrize(
+    ("name", "title"), [("นายิกา", "นางสาว"), ("นางนวล", "นางสาว"), ("สมชาย", "นาย")]
+)
+def test_a_name_that_only_begins_with_those_letters_is_a_name(name: str, title: str) -> None:
+    assert starts_with_title(name, title) is None
 
 
 def test_a_typed_thai_title_is_normalised() -> None:

@@ -23,6 +23,8 @@ from core.validation import (
     parse_free_text,
     parse_mobile,
     parse_national_id,
+    parse_nationality,
+    parse_position,
     parse_reference,
     parse_thai_name,
     thai_to_eng,
@@ -631,3 +633,35 @@ def test_a_reference_the_bot_wrote_reads_back_as_itself(year: int, number: int) 
     written = f"A{year:02d}-{number:05d}"
     assert parse_reference(written) == written
     assert parse_reference(written.lower().translate(TO_THAI_DIGITS)) == written
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [("ไทย", "ไทย"), ("สัญชาติไทย", "ไทย"), ("Thai", "ไทย"), (" ลาว ", "ลาว"), ("เมียนมา", "เมียนมา")],
+)
+def test_a_nationality_is_one_of_the_list(typed: str, read: str) -> None:
+    assert parse_nationality(typed) == read
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("3 1012 00456 78 9", "digits"),
+        ("081-234-5678", "digits"),
+        ("คนไทยครับ", "unknown"),
+        ("<b>ไทย</b>", "markup"),
+        ("ไทย\u202e", "hidden"),
+        ("", "unknown"),
+    ],
+)
+def test_what_is_no_nationality_is_refused(typed: str, reason: str) -> None:
+    assert parse_nationality(typed) == Invalid(reason)
+
+
+@pytest.mark.parametrize("typed", ["12345", "123 456", "--- 1", "๑๒๓๔"])
+def test_a_position_of_digits_and_signs_only_is_refused(typed: str) -> None:
+    assert parse_position(typed) == Invalid("no_letters")
+
+
+def test_a_position_with_a_level_number_is_kept() -> None:
+    assert parse_position("นักวิชาการคอมพิวเตอร์ ระดับ 5") == "นักวิชาการคอมพิวเตอร์ ระดับ 5"
