@@ -14,13 +14,13 @@ from sqlalchemy import select
 
 from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension, suspension_jobs
-from core.audit_chain import ChainKey
-from core.audit_verify import ChainBroken, ChainIntact, verify_chain
-from core.directory import DirectoryUnavailableError
-from core.jobs import FAILED, PENDING, RUNNING, list_jobs, retry
-from core.models import Application, AuditEvent
+from core.audit.chain import ChainKey
+from core.audit.verify import ChainBroken, ChainIntact, verify_chain
+from core.delivery.jobs import FAILED, PENDING, RUNNING, list_jobs, retry
+from core.delivery.worker import Worker
+from core.directory.port import DirectoryUnavailableError
 from core.settings import Settings, require_secret_key
-from core.worker import Worker
+from core.storage.models import Application, AuditEvent
 from webhooks.runtime import open_services
 from webhooks.work import sms_gateway
 

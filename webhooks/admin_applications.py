@@ -10,18 +10,18 @@ from typing import Any
 
 from bot.flows.apply_form import FORMS
 from bot.flows.unit import unit_path_text
-from core.application_records import (
+from core.clock import BANGKOK
+from core.requests.application_records import (
     ApplicationDetails,
     ApplicationListing,
     application_details,
     list_applications,
 )
-from core.clock import BANGKOK
-from core.models import ApplicationKind, ApplicationStatus
-from core.organisation import Organisation
-from core.plain_text import escape_hidden
+from core.rules.organisation import Organisation
+from core.rules.plain_text import escape_hidden
+from core.rules.validation import format_mobile
 from core.settings import Settings, require_secret_key
-from core.validation import format_mobile
+from core.storage.models import ApplicationKind, ApplicationStatus
 from webhooks.admin_export import export_command
 from webhooks.arguments import positive_int
 from webhooks.runtime import open_services

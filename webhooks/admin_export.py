@@ -10,9 +10,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.handlers.services import Services
-from core import audit
-from core.application_export import count_applications, export_rows
+from core.audit import trail as audit
 from core.clock import BANGKOK
+from core.requests.application_export import count_applications, export_rows
 from core.settings import Settings, require_secret_key
 from webhooks.runtime import open_services
 from webhooks.spreadsheet import cells, headers, open_sheet

@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.db import make_engine, make_sessions, upgrade_database_async
-from core.organisation import Organisation, OrganisationError, Unit
-from core.organisation_changes import (
+from core.rules.organisation import Organisation, OrganisationError, Unit
+from core.rules.organisation_changes import (
     OrganisationChanges,
     all_units,
     applications_in_units,
     compare,
 )
 from core.settings import Settings
+from core.storage.db import make_engine, make_sessions, upgrade_database_async
 from webhooks.runtime import INSTALLED_ORG_FILE, organisation_file
 
 
@@ -27,7 +27,7 @@ def add_org_parser(commands: Any) -> None:
     load = actions.add_parser(
         "import", help="check a YAML organisation file, report the changes and install it"
     )
-    load.add_argument("file", type=Path, help="same shape as core/bma-org.yaml")
+    load.add_argument("file", type=Path, help="same shape as core/rules/bma-org.yaml")
     load.add_argument("--dry-run", action="store_true", help="check and report, install nothing")
 
 
@@ -43,7 +43,7 @@ async def org_command(settings: Settings, args: argparse.Namespace) -> int:
     affected = await _applications_in(settings, [unit.id for unit in changes.removed])
     print(
         f"{args.file}: valid, {_count(new)} units (in use now: {_count(current)}, "
-        f"from {current_file or 'the packaged core/bma-org.yaml'})"
+        f"from {current_file or 'the packaged core/rules/bma-org.yaml'})"
     )
     print("\n".join(report(changes, current, new, affected)))
     if args.dry_run:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from core.clock import BANGKOK
+from core.requests.statistics import ServiceStatistics, service_statistics, window
 from core.settings import Settings, require_secret_key
-from core.statistics import ServiceStatistics, service_statistics, window
 from webhooks.arguments import day, positive_int
 from webhooks.runtime import open_services
 from webhooks.text_table import table

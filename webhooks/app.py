@@ -19,12 +19,12 @@ from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.review_morning import plan_next_morning
 from bot.handlers.services import Services
-from core.backlog import read_backlog
 from core.clock import Clock
-from core.db import sqlite_threads
-from core.directory import DirectoryUnavailableError
-from core.inbox_writer import InboxWriter
+from core.delivery.backlog import read_backlog
+from core.delivery.inbox_writer import InboxWriter
+from core.directory.port import DirectoryUnavailableError
 from core.settings import Settings, SettingsError
+from core.storage.db import sqlite_threads
 from webhooks.appkeys import (
     DISPATCHER,
     INBOX_WRITER,

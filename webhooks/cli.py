@@ -21,8 +21,8 @@ from bot.catalog import Catalog
 from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.rendering import Rendered
-from core.db import upgrade_database
 from core.settings import Settings, SettingsError, load_settings
+from core.storage.db import upgrade_database
 from webhooks.admin import (
     accounts_command,
     audit_command,
@@ -236,7 +236,7 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
     from webhooks.app import create_app
 
     key = serving_settings(settings)  # nothing starts without the key and the reviewers
-    # On SQLite the hot path's units of work run on threads of their own (core.db's
+    # On SQLite the hot path's units of work run on threads of their own (core.storage.db's
     # SqliteThreads): each waits for the interpreter lock at least once. The default 5 ms
     # turn of a busy event loop made each hand-off cost milliseconds under load; a shorter
     # turn keeps it quick.

@@ -16,7 +16,7 @@ from bot.handlers.conversation import ConversationHandler
 from bot.handlers.media import MediaFetchError
 from bot.handlers.rendering import Button, Rendered, from_json
 from bot.handlers.services import Services
-from core.outbox import due_for_chat, mark_sent
+from core.delivery.outbox import due_for_chat, mark_sent
 from webhooks.runtime import CONSOLE_REVIEW_CHAT
 
 CHANNEL = "console"

@@ -25,9 +25,9 @@ from linebot.v3.messaging import (
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import DeliveryError, UnreadableEventError
 from bot.handlers.media import MediaFetchError
-from core.inbox import NewEvent
-from core.outbox import Outgoing
-from core.security_log import Event, security_event
+from core.audit.security_log import Event, security_event
+from core.delivery.inbox import NewEvent
+from core.delivery.outbox import Outgoing
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
 from webhooks.json_body import read_json
 from webhooks.line_messages import LineLimitError, chunks, line_json

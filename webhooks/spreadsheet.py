@@ -12,11 +12,11 @@ from typing import IO, Any, Protocol
 
 from bot.catalog import Catalog
 from bot.flows.unit import unit_path_text
-from core.application_export import ExportRow
 from core.clock import BANGKOK
-from core.organisation import Organisation
-from core.plain_text import escape_hidden
-from core.validation import format_mobile
+from core.requests.application_export import ExportRow
+from core.rules.organisation import Organisation
+from core.rules.plain_text import escape_hidden
+from core.rules.validation import format_mobile
 
 Cell = str | datetime | None
 DATE_FORMAT = "%Y-%m-%d %H:%M"  # Gregorian and sortable: Excel reads it as a date and time

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from core.statistics import ServiceStatistics
+from core.requests.statistics import ServiceStatistics
 
 # English labels: the chart then needs no Thai font on the machine that draws it.
 MAX_DAY_LABELS = 15

@@ -26,9 +26,9 @@ from bot.flows.incoming import Incoming, MediaRef
 from bot.handlers.channels import DeliveryError
 from bot.handlers.media import MediaFetchError
 from bot.handlers.rendering import from_json
-from core.inbox import NewEvent
-from core.outbox import Outgoing
-from core.security_log import Event, security_event
+from core.audit.security_log import Event, security_event
+from core.delivery.inbox import NewEvent
+from core.delivery.outbox import Outgoing
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
 from webhooks.telegram_limits import FloodWaitError, Throttle
 from webhooks.telegram_messages import TelegramLimitError, TelegramMessage, to_telegram_messages

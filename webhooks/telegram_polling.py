@@ -13,7 +13,7 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import Conflict, NetworkError, TelegramError
 
-from core.inbox import NewEvent
+from core.delivery.inbox import NewEvent
 from core.settings import Settings, SettingsError
 from webhooks.appkeys import DISPATCHER, SERVICES
 from webhooks.runtime import serving_settings

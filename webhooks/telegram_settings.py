@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from core.secret_strength import MIN_LENGTH
+from core.rules.secret_strength import MIN_LENGTH
 from core.settings import MAKE_A_KEY, Settings, SettingsError
 
 

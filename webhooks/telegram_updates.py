@@ -9,7 +9,7 @@ from telegram import Bot, CallbackQuery, ChatMemberUpdated, Message, MessageEnti
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import UnreadableEventError
-from core.inbox import NewEvent
+from core.delivery.inbox import NewEvent
 from webhooks.json_body import read_json
 
 CHANNEL = "telegram"

@@ -14,9 +14,9 @@ from aiohttp import web
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.media import MemoryMedia
-from core.images import MAX_UPLOAD_BYTES
-from core.inbox import NewEvent
-from core.outbox import Outgoing
+from core.delivery.inbox import NewEvent
+from core.delivery.outbox import Outgoing
+from core.storage.images import MAX_UPLOAD_BYTES
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER
 from webhooks.web_hub import ChatHub
 

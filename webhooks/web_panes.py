@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from core.directory import MemoryDirectory
-from core.sms import OutboxSms
+from core.directory.port import MemoryDirectory
+from core.sms.port import OutboxSms
 from webhooks.appkeys import SERVICES, SETTINGS
 from webhooks.web import stream
 

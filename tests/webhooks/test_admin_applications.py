@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from bot.catalog import Catalog
 from core.clock import ManualClock
-from core.crypto import Vault
-from core.models import ApplicationStatus, AuditEvent
+from core.storage.crypto import Vault
+from core.storage.models import ApplicationStatus, AuditEvent
 from tests.webhooks.admin_world import (
     AGENCY_FORM,
     SOMCHAI,

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.clock import ManualClock
-from core.crypto import Vault
+from core.storage.crypto import Vault
 from tests.webhooks.admin_world import Sessions, admin, bmabot, decide_now, submit
 
 __all__ = ["admin"]

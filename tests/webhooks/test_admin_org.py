@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.clock import ManualClock
-from core.crypto import Vault
 from core.settings import load_settings
-from tests.core.test_organisation import SMALL_FILE
+from core.storage.crypto import Vault
+from tests.core.rules.test_organisation import SMALL_FILE
 from tests.webhooks.admin_world import SOMCHAI_FORM, Sessions, admin, bmabot, submit
 from webhooks.runtime import open_services
 
@@ -68,7 +68,7 @@ async def test_first_import_replaces_the_packaged_tree(
 
     assert await bmabot("org", "import", str(new)) == 0
 
-    assert "from the packaged core/bma-org.yaml" in capsys.readouterr().out
+    assert "from the packaged core/rules/bma-org.yaml" in capsys.readouterr().out
     assert (admin / "org.yaml").read_text(encoding="utf-8") == TREE
 
 

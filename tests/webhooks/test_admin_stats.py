@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.clock import ManualClock
-from core.crypto import Vault
+from core.storage.crypto import Vault
 from tests.webhooks.admin_world import (
     SOMSRI,
     SOMSRI_FORM,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from bot.catalog import Catalog
 from bot.flows.review_card import Facts, review_card
 from bot.handlers.rendering import Rendered, render
-from core.review_views import CardData
+from core.requests.review_views import CardData
 from tests.emulators.line import check_messages
 from webhooks.line_messages import to_line_messages
 from webhooks.telegram_messages import to_telegram_messages

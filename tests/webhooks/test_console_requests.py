@@ -16,11 +16,11 @@ from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.rendering import Rendered
 from bot.handlers.review_policy import ReviewPolicy
 from core.clock import ManualClock
-from core.directory import MemoryDirectory
-from core.media_links import MediaLinks
-from core.models import Application, GrantedRight
+from core.directory.port import MemoryDirectory
 from core.settings import ANY_MEMBER, Settings
-from core.sms import OutboxSms
+from core.sms.port import OutboxSms
+from core.storage.media_links import MediaLinks
+from core.storage.models import Application, GrantedRight
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
 from tests.handlers.people import seed

@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import UnreadableEventError
 from core.clock import ManualClock
-from core.crypto import Vault
-from core.db import make_sessions
-from core.models import InboxEvent
+from core.storage.crypto import Vault
+from core.storage.db import make_sessions
+from core.storage.models import InboxEvent
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import new_ulid
 from tests.webhooks.line_world import LineWorld

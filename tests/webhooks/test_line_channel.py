@@ -21,11 +21,11 @@ from bot.catalog import Catalog
 from bot.flows.apply import apply_dialogue
 from bot.handlers.conversation import Services
 from core.clock import ManualClock
-from core.crypto import Vault
-from core.db import make_engine, make_sessions
-from core.documents import DocumentStore
-from core.models import Application, AuditEvent, Document, InboxEvent
-from core.organisation import Organisation
+from core.rules.organisation import Organisation
+from core.storage.crypto import Vault
+from core.storage.db import make_engine, make_sessions
+from core.storage.documents import DocumentStore
+from core.storage.models import Application, AuditEvent, Document, InboxEvent
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
 from tests.handlers.conftest import MEDIA_LINKS

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
-from core.db import make_sessions
-from core.models import Application, GrantedRight
+from core.storage.db import make_sessions
+from core.storage.models import Application, GrantedRight
 from tests.handlers.chat import sample_photo
 from tests.handlers.people import seed
 from tests.webhooks.line_world import LineUser, LineWorld, line_world

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
-from core.db import make_sessions
-from core.models import Application, AuditEvent, Decision, Document, Job
+from core.storage.db import make_sessions
+from core.storage.models import Application, AuditEvent, Decision, Document, Job
 from tests.handlers.chat import sample_photo
 from tests.webhooks.line_world import LineUser, LineWorld, line_world
 from tests.webhooks.test_line_channel import apply

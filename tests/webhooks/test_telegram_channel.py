@@ -22,10 +22,10 @@ from bot.flows.incoming import Kind
 from bot.handlers.channels import DeliveryError
 from bot.handlers.rendering import Button, Rendered, to_json
 from core.clock import ManualClock
-from core.db import make_sessions
-from core.models import Application, AuditEvent, Document, InboxEvent
-from core.outbox import Outgoing
+from core.delivery.outbox import Outgoing
 from core.settings import Settings, SettingsError, load_settings
+from core.storage.db import make_sessions
+from core.storage.models import Application, AuditEvent, Document, InboxEvent
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.telegram import TelegramEmulator
 from tests.handlers.chat import sample_photo

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
-from core.db import make_sessions
-from core.directory import MemoryDirectory
-from core.models import Application, AuditEvent, Decision, Job
+from core.directory.port import MemoryDirectory
+from core.storage.db import make_sessions
+from core.storage.models import Application, AuditEvent, Decision, Job
 from tests.emulators.line import LineEmulator
 from tests.handlers.chat import sample_photo
 from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET, LineWorld
