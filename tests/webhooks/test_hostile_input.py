@@ -30,7 +30,7 @@ from tests.emulators.line import new_ulid
 from tests.webhooks.line_world import LineWorld
 from tests.webhooks.telegram_world import TelegramWorld
 from webhooks.appkeys import WORKER
-from webhooks.line import to_incoming as line_incoming
+from webhooks.line.channel import to_incoming as line_incoming
 
 Json = dict[str, Any]
 KeyPath = tuple[str, ...]

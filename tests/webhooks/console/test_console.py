@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.flows.incoming import Kind
 from bot.handlers.conversation import ConversationHandler
 from bot.handlers.rendering import Button, Rendered
-from webhooks.console import run_console, show, to_incoming
+from webhooks.console.channel import run_console, show, to_incoming
 
 BUTTONS = (Button("นาย", "pick:0"), Button("ย้อนกลับ", "nav:back"))
 

@@ -12,8 +12,8 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.catalog import Catalog
 from bot.flows.kinds import KINDS
 from core.settings import Settings, SettingsError
-from webhooks.telegram import PictureSource, TelegramChannel
-from webhooks.telegram_settings import telegram_configured
+from webhooks.telegram.channel import PictureSource, TelegramChannel
+from webhooks.telegram.settings import telegram_configured
 
 logger = logging.getLogger(__name__)
 __all__ = ["telegram_configured"]  # checked here too, beside the rest of the set-up

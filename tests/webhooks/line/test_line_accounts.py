@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.clock import ManualClock
 from core.directory.port import PasswordCheck
 from core.storage.models import Application, Job
+from tests.webhooks.line.test_line_review import APPLICANT, GROUP, REVIEWER, press, submitted
 from tests.webhooks.line_world import LineWorld, line_world
-from tests.webhooks.test_line_review import APPLICANT, GROUP, REVIEWER, press, submitted
 from webhooks.appkeys import SERVICES
 
 

@@ -9,9 +9,9 @@ from typing import Any
 from core.clock import BANGKOK
 from core.requests.statistics import ServiceStatistics, service_statistics, window
 from core.settings import Settings, require_secret_key
-from webhooks.arguments import day, positive_int
+from webhooks.admin.arguments import day, positive_int
+from webhooks.admin.text_table import table
 from webhooks.runtime import open_services
-from webhooks.text_table import table
 
 BAR_WIDTH = 40  # characters of the longest bar of the per-day table
 
@@ -37,7 +37,7 @@ async def stats_command(settings: Settings, args: argparse.Namespace) -> int:
         numbers = await service_statistics(session, *window(last_day, args.days))
     print("\n".join(stats_lines(numbers)))
     if args.chart is not None:
-        from webhooks.stats_chart import draw_chart  # matplotlib is slow to import
+        from webhooks.admin.stats_chart import draw_chart  # matplotlib is slow to import
 
         try:
             draw_chart(numbers, args.chart)

@@ -22,7 +22,7 @@ from linebot.v3.messaging import (
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.catalog import Catalog
-from webhooks.line_messages import truncate_label
+from webhooks.line.messages import truncate_label
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ BACKGROUND, INK, RULE = "#f5f8f6", "#1f2933", "#d3ddd7"
 # looks the same everywhere and a slim server image needs no Thai font. Sarabun Bold 1.000
 # by Cadson Demak, unmodified from Google Fonts' ofl/sarabun, under the SIL Open Font
 # License 1.1 (fonts/OFL.txt beside it).
-FONT = resources.files("webhooks") / "fonts" / "Sarabun-Bold.ttf"
+FONT = resources.files("webhooks.line") / "fonts" / "Sarabun-Bold.ttf"
 
 Point = tuple[float, float]
 Icon = Callable[[ImageDraw.ImageDraw, Point, float, str], None]

@@ -24,7 +24,7 @@ from core.storage.models import Application, GrantedRight
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
 from tests.handlers.people import seed
-from webhooks.console import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
+from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.runtime import CONSOLE_REVIEW_CHAT
 from webhooks.work import build_worker
 

@@ -16,8 +16,8 @@ from core.clock import ManualClock
 from core.storage.db import make_sessions
 from core.storage.models import Application, AuditEvent, Decision, Document, Job
 from tests.handlers.chat import sample_photo
+from tests.webhooks.line.test_line_channel import apply
 from tests.webhooks.line_world import LineUser, LineWorld, line_world
-from tests.webhooks.test_line_channel import apply
 
 GROUP = "C" + "0" * 32
 REVIEWER, SECOND, OUTSIDER = "U" + "a1" * 16, "U" + "b2" * 16, "U" + "c3" * 16

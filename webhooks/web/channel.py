@@ -18,7 +18,7 @@ from core.delivery.inbox import NewEvent
 from core.delivery.outbox import Outgoing
 from core.storage.images import MAX_UPLOAD_BYTES
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER
-from webhooks.web_hub import ChatHub
+from webhooks.web.hub import ChatHub
 
 CHANNEL = "web"
 WEB_REVIEW_CHAT = "review"  # the reviewers' group of the simulator

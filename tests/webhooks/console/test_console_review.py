@@ -20,7 +20,7 @@ from core.storage.media_links import MediaLinks
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
 from tests.handlers.transcripts import STAFF_ANSWERS
-from webhooks.console import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
+from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.runtime import CONSOLE_REVIEW_CHAT
 from webhooks.work import build_worker
 

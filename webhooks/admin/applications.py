@@ -22,10 +22,10 @@ from core.rules.plain_text import escape_hidden
 from core.rules.validation import format_mobile
 from core.settings import Settings, require_secret_key
 from core.storage.models import ApplicationKind, ApplicationStatus
-from webhooks.admin_export import export_command
-from webhooks.arguments import positive_int
+from webhooks.admin.arguments import positive_int
+from webhooks.admin.export import export_command
+from webhooks.admin.text_table import table
 from webhooks.runtime import open_services
-from webhooks.text_table import table
 
 HIDDEN_FIELDS = frozenset({"unit_done", "unit_note", "terms_accepted"})  # shown in unit or not
 THAI_LEADING_VOWELS = "เแโใไ"  # written before the consonant an initial is made of

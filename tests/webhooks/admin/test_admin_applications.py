@@ -28,9 +28,9 @@ from tests.webhooks.admin_world import (
     id_card_photo,
     submit,
 )
-from webhooks.admin_export import NATIONAL_ID_EXPORTED
+from webhooks.admin.export import NATIONAL_ID_EXPORTED
+from webhooks.admin.spreadsheet import EXCEL_CELL_MAX, STATUS_KEYS
 from webhooks.cli import main
-from webhooks.spreadsheet import EXCEL_CELL_MAX, STATUS_KEYS
 
 __all__ = ["admin"]
 

@@ -40,15 +40,15 @@ from tests.webhooks.telegram_world import (
 )
 from webhooks.app import create_app
 from webhooks.cli import main
-from webhooks.telegram_limits import FloodLimits, FloodWaitError, Rate, Throttle
-from webhooks.telegram_messages import (
+from webhooks.telegram.limits import FloodLimits, FloodWaitError, Rate, Throttle
+from webhooks.telegram.messages import (
     TelegramLimitError,
     cut,
     keyboard,
     to_telegram_messages,
     utf16_length,
 )
-from webhooks.telegram_setup import set_webhook_command, telegram_configured
+from webhooks.telegram.setup import set_webhook_command, telegram_configured
 
 GROUP = -1001234567890
 APPLY_AS_STAFF = [("say", "/start"), ("tap", "ขอบัญชีผู้ใช้ กทม."), *STAFF_FORM]

@@ -30,7 +30,7 @@ from core.delivery.inbox import NewEvent
 from core.delivery.outbox import Outgoing
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
 from webhooks.json_body import read_json
-from webhooks.line_messages import LineLimitError, chunks, line_json
+from webhooks.line.messages import LineLimitError, chunks, line_json
 
 logger = logging.getLogger(__name__)
 

@@ -17,15 +17,16 @@ from core.delivery.inbox import NewEvent
 from core.settings import Settings, SettingsError
 from webhooks.appkeys import DISPATCHER, SERVICES
 from webhooks.runtime import serving_settings
-from webhooks.telegram import TelegramChannel, take_update
-from webhooks.telegram_setup import ALLOWED_UPDATES, bot_commands, telegram_configured
-from webhooks.telegram_updates import CHANNEL, telegram_event
+from webhooks.telegram.channel import TelegramChannel, take_update
+from webhooks.telegram.setup import ALLOWED_UPDATES, bot_commands, telegram_configured
+from webhooks.telegram.updates import CHANNEL, telegram_event
 
 logger = logging.getLogger(__name__)
 
 POLL_SECONDS = 30  # how long Telegram holds a getUpdates call open when nothing is new
 PAUSE_SECONDS = 5.0  # after a failed call, before the next
 Take = Callable[[NewEvent], Awaitable[bool]]
+AppFactory = Callable[..., web.Application]
 
 
 async def poll_updates(
@@ -69,10 +70,11 @@ async def poll(app: web.Application, *, hold: int = POLL_SECONDS) -> None:
     await poll_updates(bot, partial(take_update, app), hold=hold)
 
 
-async def poll_command(settings: Settings) -> int:
-    """The app's resources (database, dispatcher, channels) without an HTTP site, polling."""
-    from webhooks.app import create_app
+async def poll_command(settings: Settings, create_app: AppFactory) -> int:
+    """The app's resources (database, dispatcher, channels) without an HTTP site, polling.
 
+    create_app is the composition root's (webhooks.app), handed in by the command line: the
+    app holds every channel, and a channel imports no other channel."""
     if not telegram_configured(settings, polling=True):
         raise SettingsError("Invalid settings:\n  BMABOT_TELEGRAM_BOT_TOKEN: required to poll")
     key = serving_settings(settings)  # it decides requests, as `bmabot serve` does

@@ -19,7 +19,7 @@ from linebot.v3.messaging import (
 from bot.catalog import Catalog
 from bot.handlers.rendering import Button, Rendered
 from tests.emulators.line import check_messages
-from webhooks.line_messages import (
+from webhooks.line.messages import (
     MAX_LABEL,
     LineLimitError,
     chunks,

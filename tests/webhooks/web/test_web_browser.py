@@ -29,7 +29,7 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-README_PICTURE = Path(__file__).resolve().parents[2] / "docs" / "simulator.png"
+README_PICTURE = Path(__file__).resolve().parents[3] / "docs" / "simulator.png"
 WAIT = 20_000  # milliseconds: the bot answers within a second; a loaded CI machine is slower
 
 

@@ -22,12 +22,12 @@ from core.storage.db import make_sessions
 from core.storage.models import Application, AuditEvent, Decision, Job
 from tests.emulators.line import LineEmulator
 from tests.handlers.chat import sample_photo
+from tests.webhooks.line.test_line_channel import apply as apply_on_line
 from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET, LineWorld
+from tests.webhooks.telegram.test_telegram_channel import APPLY_AS_STAFF, fill_in_the_form
 from tests.webhooks.telegram_world import TelegramUser, TelegramWorld, telegram_world
-from tests.webhooks.test_line_channel import apply as apply_on_line
-from tests.webhooks.test_telegram_channel import APPLY_AS_STAFF, fill_in_the_form
 from webhooks.appkeys import SERVICES
-from webhooks.telegram_setup import commands as telegram_commands
+from webhooks.telegram.setup import commands as telegram_commands
 
 GROUP = -1001234567890
 REVIEWER, SECOND, OUTSIDER = 777, 778, 779

@@ -12,7 +12,7 @@ from aiohttp import web
 from core.directory.port import MemoryDirectory
 from core.sms.port import OutboxSms
 from webhooks.appkeys import SERVICES, SETTINGS
-from webhooks.web import stream
+from webhooks.web.channel import stream
 
 STATIC = Path(__file__).resolve().parent / "static"
 LEDGER_EVERY = 0.5  # seconds between looks at the SMS file and the directory

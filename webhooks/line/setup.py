@@ -55,7 +55,7 @@ async def _direct(client: AsyncApiClient) -> None:
 
 
 async def install_rich_menu_command(settings: Settings) -> int:
-    from webhooks.line_richmenu import install_rich_menu
+    from webhooks.line.richmenu import install_rich_menu
 
     async with line_apis(settings) as (api, blob):
         try:

@@ -30,9 +30,9 @@ from core.audit.security_log import Event, security_event
 from core.delivery.inbox import NewEvent
 from core.delivery.outbox import Outgoing
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
-from webhooks.telegram_limits import FloodWaitError, Throttle
-from webhooks.telegram_messages import TelegramLimitError, TelegramMessage, to_telegram_messages
-from webhooks.telegram_updates import CHANNEL, parse_telegram_update, to_incoming
+from webhooks.telegram.limits import FloodWaitError, Throttle
+from webhooks.telegram.messages import TelegramLimitError, TelegramMessage, to_telegram_messages
+from webhooks.telegram.updates import CHANNEL, parse_telegram_update, to_incoming
 
 logger = logging.getLogger(__name__)
 
