@@ -168,10 +168,10 @@ async def prepare(env: dict[str, str], count: int) -> int:
 
     from bot.flows.incoming import Incoming, Kind
     from bot.handlers.review import ReviewHandler
-    from core.applications import ApplicationForm, Submitted, submit_application
-    from core.directory import MemoryDirectory
-    from core.models import Job
+    from core.directory.port import MemoryDirectory
+    from core.requests.applications import ApplicationForm, Submitted, submit_application
     from core.settings import Settings
+    from core.storage.models import Job
     from webhooks.runtime import open_services
 
     settings = Settings(
@@ -429,7 +429,7 @@ def _first(value: Any) -> str:
 
 
 def _engine(env: dict[str, str]) -> Any:
-    from core.db import make_engine
+    from core.storage.db import make_engine
 
     return make_engine(env["BMABOT_DATABASE_URL"])
 
@@ -438,8 +438,8 @@ async def _database_counts(engine: Any) -> dict[str, dict[str, int]]:
     """Jobs and applications by status, and the messages queued for the chats (a read)."""
     from sqlalchemy import func, select
 
-    from core.db import READ_ONLY
-    from core.models import Application, Job, OutboxMessage
+    from core.storage.db import READ_ONLY
+    from core.storage.models import Application, Job, OutboxMessage
 
     async with engine.connect() as connection:
         connection = await connection.execution_options(**{READ_ONLY: True})
@@ -475,7 +475,7 @@ async def _all_done(engine: Any, count: int, limit: float = STALL_LIMIT) -> bool
 
 async def _password_state(env: dict[str, str], message: Sms) -> str:
     """What the directory says of the last SMS's password: 'must_change' for a new account."""
-    from core.integrations.ldap import LdapDirectory
+    from core.directory.ldap import LdapDirectory
 
     directory = LdapDirectory(
         env["BMABOT_LDAP_URL"],

@@ -1,4 +1,4 @@
-"""A fake SMS gateway for the approvals cell: the `json` provider of core/integrations/sms_http.
+"""A fake SMS gateway for the approvals cell: the `json` provider of core/sms/http.py.
 
 bmabot POSTs {"to", "sender", "message"} with `Authorization: Bearer <key>` and an
 `Idempotency-Key` header. The fake answers 200 at once and records when each SMS landed
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-# core/sms.py CREDENTIAL_TEMPLATE: "BMA account: {user_name} Temporary password: {password} ..."
+# core/sms/port.py CREDENTIAL_TEMPLATE:
+# "BMA account: {user_name} Temporary password: {password} ..."
 CREDENTIALS = re.compile(r"BMA account: (\S+) Temporary password: (\S+) ")
 
 

@@ -2,8 +2,9 @@
 
 The script makes a new folder with the inetOrgPerson schema and the ppolicy overlay, starts
 slapd on a free port of 127.0.0.1 and prints `export NAME=value` lines; `stop DIR` stops it
-and deletes the folder. The tests' fixture (tests/core/test_directory_contract.py) reads the
-same lines; the benchmark stays apart from tests/ and reads them here.
+and deletes the folder. The tests' fixture
+(tests/core/directory/test_directory_contract.py) reads the same lines; the benchmark stays
+apart from tests/ and reads them here.
 """
 
 from __future__ import annotations

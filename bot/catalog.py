@@ -9,7 +9,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from core.plain_text import escape_hidden
+from core.rules.plain_text import escape_hidden
 
 LANGUAGE = "th"
 

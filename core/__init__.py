@@ -1,1 +1,1 @@
-"""Domain: models, validation, applications, documents, storage; no platform knowledge."""
+"""Domain and storage: rules, requests, delivery, storage, audit, the directory and SMS ports."""

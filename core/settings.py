@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.secret_strength import MIN_LENGTH, secret_weakness
+from core.rules.secret_strength import MIN_LENGTH, secret_weakness
 
 PREFIX = "BMABOT_"
 MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"

@@ -144,7 +144,7 @@ EOF
 }
 
 # pwdCheckQuality 1 makes pwdMinLength count; the rootDN bypasses both, so the project must
-# make strong temporary passwords itself (core/passwords.py).
+# make strong temporary passwords itself (core/rules/passwords.py).
 write_data_ldif() {
   local top=${BASE_DN%%,*}
   top=${top#*=}

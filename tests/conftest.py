@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.audit_chain import sign_with
+from core.audit.chain import sign_with
 from core.clock import ManualClock
-from core.crypto import Vault
-from core.db import make_engine, make_sessions, upgrade_database_async
+from core.storage.crypto import Vault
+from core.storage.db import make_engine, make_sessions, upgrade_database_async
 from tests.watchdog import pytest_enter_pdb, pytest_runtest_protocol
 
 __all__ = ["pytest_enter_pdb", "pytest_runtest_protocol"]  # hooks: a hung run ends, see there

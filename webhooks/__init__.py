@@ -1,1 +1,1 @@
-"""The edge: command line, channels (console; LINE and Telegram later), composition root."""
+"""The edge: the channels (line, telegram, web, console), admin, the app, cli, composition."""

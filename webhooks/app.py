@@ -19,12 +19,12 @@ from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.review_morning import plan_next_morning
 from bot.handlers.services import Services
-from core.backlog import read_backlog
 from core.clock import Clock
-from core.db import sqlite_threads
-from core.directory import DirectoryUnavailableError
-from core.inbox_writer import InboxWriter
+from core.delivery.backlog import read_backlog
+from core.delivery.inbox_writer import InboxWriter
+from core.directory.port import DirectoryUnavailableError
 from core.settings import Settings, SettingsError
+from core.storage.db import sqlite_threads
 from webhooks.appkeys import (
     DISPATCHER,
     INBOX_WRITER,
@@ -34,12 +34,12 @@ from webhooks.appkeys import (
     SETTINGS,
     WORKER,
 )
-from webhooks.line import LineChannel, line_webhook
-from webhooks.line_setup import line_apis
+from webhooks.line.channel import LineChannel, line_webhook
+from webhooks.line.setup import line_apis
 from webhooks.media import document_reader, media
 from webhooks.metrics import Metrics
 from webhooks.runtime import open_services
-from webhooks.telegram_settings import telegram_configured
+from webhooks.telegram.settings import telegram_configured
 from webhooks.work import build_worker, sms_gateway
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,8 @@ def create_app(
     if line_configured(settings):
         app.router.add_post("/webhooks/line", line_webhook)
     if telegram and not telegram_polling:  # when polling, updates come from getUpdates
-        from webhooks.telegram import telegram_webhook  # the SDK only where Telegram is served
+        # the SDK only where Telegram is served
+        from webhooks.telegram.channel import telegram_webhook
 
         app.router.add_post("/webhooks/telegram", telegram_webhook)
     return app
@@ -153,7 +154,7 @@ async def _channels(
         api, blob = await stack.enter_async_context(line_apis(settings))
         channels["line"] = LineChannel(api, blob)
     if settings.telegram_bot_token is not None:
-        from webhooks.telegram_setup import telegram_channel
+        from webhooks.telegram.setup import telegram_channel
 
         channels["telegram"] = await stack.enter_async_context(
             telegram_channel(settings, document_reader(services))

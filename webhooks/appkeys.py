@@ -6,10 +6,10 @@ from aiohttp import web
 
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.services import Services
-from core.inbox_writer import InboxWriter
-from core.media_links import MediaLinks
+from core.delivery.inbox_writer import InboxWriter
+from core.delivery.worker import Worker
 from core.settings import Settings
-from core.worker import Worker
+from core.storage.media_links import MediaLinks
 from webhooks.metrics import Metrics
 
 SETTINGS = web.AppKey("settings", Settings)

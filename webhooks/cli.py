@@ -21,20 +21,20 @@ from bot.catalog import Catalog
 from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.rendering import Rendered
-from core.db import upgrade_database
 from core.settings import Settings, SettingsError, load_settings
-from webhooks.admin import (
+from core.storage.db import upgrade_database
+from webhooks.admin.applications import add_applications_parser, applications_command
+from webhooks.admin.commands import (
     accounts_command,
     audit_command,
     audit_verify_command,
     jobs_command,
     worker_command,
 )
-from webhooks.admin_applications import add_applications_parser, applications_command
-from webhooks.admin_org import add_org_parser, org_command
-from webhooks.admin_stats import add_stats_parser, stats_command
-from webhooks.console import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
-from webhooks.line_setup import install_rich_menu_command
+from webhooks.admin.org import add_org_parser, org_command
+from webhooks.admin.stats import add_stats_parser, stats_command
+from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
+from webhooks.line.setup import install_rich_menu_command
 from webhooks.runtime import (
     open_services,
     serving_settings,
@@ -118,10 +118,14 @@ def _subcommands(commands: Any, name: str, help_text: str, choices: dict[str, st
 
 async def _telegram(settings: Settings, action: str) -> int:
     # Imported here, as the app is for serve: the terminal chat has no use for the SDK.
-    from webhooks.telegram_polling import poll_command
-    from webhooks.telegram_setup import set_webhook_command
+    from webhooks.telegram.polling import poll_command
+    from webhooks.telegram.setup import set_webhook_command
 
-    return await (set_webhook_command if action == "set-webhook" else poll_command)(settings)
+    if action == "set-webhook":
+        return await set_webhook_command(settings)
+    from webhooks.app import create_app
+
+    return await poll_command(settings, create_app)
 
 
 async def _demo(port: int, *, open_browser: bool) -> int:
@@ -236,7 +240,7 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
     from webhooks.app import create_app
 
     key = serving_settings(settings)  # nothing starts without the key and the reviewers
-    # On SQLite the hot path's units of work run on threads of their own (core.db's
+    # On SQLite the hot path's units of work run on threads of their own (core.storage.db's
     # SqliteThreads): each waits for the interpreter lock at least once. The default 5 ms
     # turn of a busy event loop made each hand-off cost milliseconds under load; a shorter
     # turn keeps it quick.

@@ -18,9 +18,9 @@ from core.clock import Clock
 from core.settings import Settings
 from webhooks.app import ExtraChannels, create_app
 from webhooks.runtime import trial_secret_key, trial_settings
-from webhooks.web import CHANNEL, WEB_REVIEW_CHAT, WebChannel, add_web_routes
-from webhooks.web_hub import ChatHub
-from webhooks.web_panes import add_page_routes
+from webhooks.web.channel import CHANNEL, WEB_REVIEW_CHAT, WebChannel, add_web_routes
+from webhooks.web.hub import ChatHub
+from webhooks.web.panes import add_page_routes
 
 DEMO_DIR = Path("var/demo")
 

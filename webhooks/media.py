@@ -12,8 +12,8 @@ from aiohttp import web
 from PIL import Image
 from sqlalchemy import select
 
-from core import audit
-from core.models import Document
+from core.audit import trail as audit
+from core.storage.models import Document
 from webhooks.appkeys import MEDIA_LINKS, SERVICES
 
 logger = logging.getLogger(__name__)

@@ -13,14 +13,10 @@ from bot.catalog import Catalog
 from bot.flows.apply import apply_dialogue
 from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.services import Services
-from core.audit_chain import sign_with
+from core.audit.chain import sign_with
 from core.clock import Clock, SystemClock
-from core.crypto import Vault
-from core.db import make_engine, make_sessions, upgrade_database_async
-from core.directory import Directory, MemoryDirectory
-from core.documents import DocumentStore
-from core.media_links import MediaLinks
-from core.organisation import Organisation
+from core.directory.port import Directory, MemoryDirectory
+from core.rules.organisation import Organisation
 from core.settings import (
     ANY_MEMBER,
     Settings,
@@ -29,6 +25,10 @@ from core.settings import (
     require,
     require_secret_key,
 )
+from core.storage.crypto import Vault
+from core.storage.db import make_engine, make_sessions, upgrade_database_async
+from core.storage.documents import DocumentStore
+from core.storage.media_links import MediaLinks
 
 logger = logging.getLogger("bmabot")
 CONSOLE_REVIEW_CHAT = "review"  # where `bmabot chat --review` sits
@@ -165,7 +165,7 @@ def make_directory(settings: Settings) -> Directory:
     """The embedded directory for trying bmabot, or the real LDAP server."""
     if settings.directory == "memory":
         return MemoryDirectory(settings.mail_domain)
-    from core.integrations.ldap import LdapDirectory
+    from core.directory.ldap import LdapDirectory
 
     missing = [
         name

@@ -19,12 +19,12 @@ from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
 from bot.handlers.suspension import suspension_jobs
-from core.jobs import ClaimedJob
-from core.media_links import MediaLinks
-from core.models import Application
+from core.delivery.jobs import ClaimedJob
+from core.delivery.worker import JobHandler, Worker
 from core.settings import Settings
-from core.sms import OutboxSms, SmsGateway
-from core.worker import JobHandler, Worker
+from core.sms.port import OutboxSms, SmsGateway
+from core.storage.media_links import MediaLinks
+from core.storage.models import Application
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 def sms_gateway(settings: Settings, http: aiohttp.ClientSession, clock: object) -> SmsGateway:
     if settings.sms == "outbox":
         return OutboxSms(settings.sms_outbox, sender=settings.sms_sender, clock=clock)  # type: ignore[arg-type]
-    from core.integrations.sms_http import HttpSms
+    from core.sms.http import HttpSms
 
     key, secret = settings.sms_api_key, settings.sms_api_secret
     return HttpSms(

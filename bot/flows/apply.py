@@ -14,8 +14,8 @@ from bot.flows.outgoing import CheckNationalId, Choice, Message, NationalIdCheck
 from bot.flows.questions import NAVIGATION, invalid, photo_question, text_question
 from bot.flows.reading import Intent, read_intent
 from bot.flows.unit import unit_step
-from core.organisation import Organisation
-from core.titles import (
+from core.rules.organisation import Organisation
+from core.rules.titles import (
     TITLES_EN,
     TITLES_TH,
     english_title_for,
@@ -23,8 +23,8 @@ from core.titles import (
     parse_thai_title,
     starts_with_title,
 )
-from core.usernames import parse_mailbox_name, parse_user_name
-from core.validation import (
+from core.rules.usernames import parse_mailbox_name, parse_user_name
+from core.rules.validation import (
     Invalid,
     parse_email,
     parse_english_name,

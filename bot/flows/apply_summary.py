@@ -27,8 +27,8 @@ from bot.flows.outgoing import (
 )
 from bot.flows.reading import Intent, read_intent
 from bot.flows.unit import unit_path_text
-from core.organisation import Organisation
-from core.validation import format_mobile, mask_national_id
+from core.rules.organisation import Organisation
+from core.rules.validation import format_mobile, mask_national_id
 
 S = ApplyStep
 SUBMIT = Choice("apply.submit", "apply:submit")

@@ -16,7 +16,7 @@ from bot.flows.outgoing import (
     StoreDocument,
     Text,
 )
-from core.validation import Invalid
+from core.rules.validation import Invalid
 
 BACK = Choice("common.back", "nav:back")
 CANCEL = Choice("common.cancel", "nav:cancel")

@@ -23,8 +23,8 @@ from bot.flows.outgoing import (
 )
 from bot.flows.questions import CANCEL, NAVIGATION, invalid
 from bot.flows.reading import Intent, read_intent
-from core.usernames import parse_user_name
-from core.validation import Invalid
+from core.rules.usernames import parse_user_name
+from core.rules.validation import Invalid
 
 START = Choice("request.start", "req:start")
 SEND = Choice("request.send", "req:send")

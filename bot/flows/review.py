@@ -9,7 +9,7 @@ from typing import Any
 from bot.flows.outgoing import Message, Text
 from bot.flows.review_buttons import CANCEL, Action, Press
 from bot.flows.review_card import items_for
-from core.validation import Invalid, parse_free_text
+from core.rules.validation import Invalid, parse_free_text
 
 REASONS = ("blurry", "no_certificate", "mismatch", "not_eligible", "duplicate")
 

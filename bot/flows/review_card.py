@@ -11,8 +11,8 @@ from bot.flows.kinds import KINDS, RequestKind
 from bot.flows.outgoing import Card, Choice, Message, Picture, Text
 from bot.flows.review_buttons import Action, Press
 from core.clock import thai_date_time
-from core.review_views import CardData
-from core.validation import mask_mobile
+from core.requests.review_views import CardData
+from core.rules.validation import mask_mobile
 
 SMALL_SIDE = 600  # a document photo narrower than this is hard to read
 # What a reviewer can ask to redo, and the answers each one asks again.

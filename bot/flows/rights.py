@@ -14,7 +14,7 @@ from bot.flows.outgoing import Choice, Message, SubmitApplication, Text, UserChe
 from bot.flows.questions import NAVIGATION, text_question
 from bot.flows.reading import clean
 from bot.flows.requests import confirm_step, notice_step, request_dialogue, user_name_question
-from core.validation import format_mobile, mask_mobile, parse_free_text, parse_mobile
+from core.rules.validation import format_mobile, mask_mobile, parse_free_text, parse_mobile
 
 NAME = "rights"
 WORDS = frozenset({"ขอสิทธิ์", "ขอสิทธิ", "ขอสิทธิ์ e-gp", "ขอสิทธิ์ egp", "ขอสิทธิ์ web portal"})

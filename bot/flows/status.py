@@ -29,7 +29,7 @@ from bot.flows.outgoing import (
 )
 from bot.flows.requests import SEND
 from bot.flows.review import REASONS
-from core.validation import parse_reference
+from core.rules.validation import parse_reference
 
 STATUS_BUTTON = STATUS.data
 CONTINUE_BUTTON = "status:continue"

@@ -9,8 +9,8 @@ from bot.flows.engine import Accept, FlowState, Reply, Retry, Stay, Step, paged
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import Choice, Message, Text
 from bot.flows.questions import NAVIGATION
-from core.organisation import Organisation, Unit
-from core.validation import Invalid, parse_free_text
+from core.rules.organisation import Organisation, Unit
+from core.rules.validation import Invalid, parse_free_text
 
 MAX_LEVELS = 4
 KEYS = ("unit", "unit_done", "unit_note")  # the answers this question gives

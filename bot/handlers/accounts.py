@@ -14,13 +14,13 @@ from bot.flows.outgoing import Text
 from bot.flows.unit import unit_path_text
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
-from core.directory import AccountRequest, Directory, DirectoryError
-from core.fulfilment import mark_account_created
-from core.jobs import ClaimedJob, PermanentJobError
-from core.models import Application, ApplicationKind
-from core.passwords import generate_temporary_password
-from core.sms import SmsGateway, SmsPermanentError, credential_sms
-from core.validation import mask_mobile
+from core.delivery.jobs import ClaimedJob, PermanentJobError
+from core.directory.port import AccountRequest, Directory, DirectoryError
+from core.requests.fulfilment import mark_account_created
+from core.rules.passwords import generate_temporary_password
+from core.rules.validation import mask_mobile
+from core.sms.port import SmsGateway, SmsPermanentError, credential_sms
+from core.storage.models import Application, ApplicationKind
 
 logger = logging.getLogger(__name__)
 KIND = "account.create"

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.flows.incoming import Incoming, MediaRef
-from core.outbox import Outgoing
+from core.delivery.outbox import Outgoing
 
 
 class DeliveryError(Exception):

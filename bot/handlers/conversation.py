@@ -18,10 +18,10 @@ from bot.handlers.rendering import Rendered, render
 from bot.handlers.review import ReviewHandler
 from bot.handlers.routing import route
 from bot.handlers.services import Services
-from core.conversations import load_conversation, save_conversation
-from core.db import Session
-from core.documents import Photo, StagedImage
-from core.images import MAX_UPLOAD_BYTES, ImageRefused, check_image
+from core.delivery.conversations import load_conversation, save_conversation
+from core.storage.db import Session
+from core.storage.documents import Photo, StagedImage
+from core.storage.images import MAX_UPLOAD_BYTES, ImageRefused, check_image
 
 logger = logging.getLogger(__name__)
 __all__ = ["ConversationHandler", "Services"]  # Services lives in services.py

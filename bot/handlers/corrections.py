@@ -11,12 +11,12 @@ from bot.flows.engine import FlowState
 from bot.flows.outgoing import Message, Text
 from bot.flows.review_card import ITEMS
 from bot.handlers.services import Services
-from core.applications import national_id_of
-from core.conversations import load_conversation, save_conversation
-from core.db import Session
-from core.decisions import Decided
-from core.models import Application
-from core.review_queries import kept_documents
+from core.delivery.conversations import load_conversation, save_conversation
+from core.requests.applications import national_id_of
+from core.requests.decisions import Decided
+from core.requests.review_queries import kept_documents
+from core.storage.db import Session
+from core.storage.models import Application
 
 
 async def start_correction(

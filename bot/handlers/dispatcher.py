@@ -30,10 +30,8 @@ from bot.handlers.conversation import ConversationHandler, Step
 from bot.handlers.photo_checks import NOT_READY, PhotoChecks
 from bot.handlers.rendering import Rendered, to_json
 from bot.handlers.sender import Observer, Sender, Unobserved
-from core.conversations import Person, load_sealed, load_sealed_on, unseal
-from core.db import Session, SqliteThreads, SyncConnection, on_connection
-from core.documents import Photo
-from core.inbox import (
+from core.delivery.conversations import Person, load_sealed, load_sealed_on, unseal
+from core.delivery.inbox import (
     FAILED,
     QUARANTINED,
     NewEvent,
@@ -42,11 +40,20 @@ from core.inbox import (
     claim_on,
     next_events_on,
 )
-from core.outbox import (
+from core.delivery.outbox import (
     SENDING_LEASE,
     NewOutgoing,
 )
-from core.rounds import Round, SealedRound, Stored, seal_round, store_round, store_sealed_on
+from core.delivery.rounds import (
+    Round,
+    SealedRound,
+    Stored,
+    seal_round,
+    store_round,
+    store_sealed_on,
+)
+from core.storage.db import Session, SqliteThreads, SyncConnection, on_connection
+from core.storage.documents import Photo
 
 logger = logging.getLogger(__name__)
 

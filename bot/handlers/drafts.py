@@ -9,14 +9,14 @@ from bot.flows.engine import FlowState
 from bot.flows.outgoing import Text
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
-from core.conversations import (
+from core.delivery.conversations import (
     QuietConversation,
     quiet_conversations,
     replace_state_quietly,
     save_conversation,
 )
-from core.db import Session
-from core.documents import delete_draft_documents
+from core.storage.db import Session
+from core.storage.documents import delete_draft_documents
 
 REMIND_AFTER = timedelta(hours=24)
 EXPIRE_AFTER = timedelta(days=30)

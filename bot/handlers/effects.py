@@ -22,21 +22,21 @@ from bot.flows.outgoing import (
     UserChecked,
 )
 from bot.handlers.lookups import application_looked_up, applications_found
-from core import audit
-from core.applications import (
+from core.audit import trail as audit
+from core.clock import Clock
+from core.delivery.jobs import enqueue
+from core.directory.port import Directory, DirectoryUnavailableError
+from core.requests.applications import (
     AlreadyActive,
     ApplicationForm,
     holder_of,
     submit_application,
 )
-from core.clock import Clock
-from core.corrections import resubmit_application
-from core.crypto import Vault
-from core.db import Session
-from core.directory import Directory, DirectoryUnavailableError
-from core.documents import DocumentStore, Photo, save_document
-from core.images import ImageRefused
-from core.jobs import enqueue
+from core.requests.corrections import resubmit_application
+from core.storage.crypto import Vault
+from core.storage.db import Session
+from core.storage.documents import DocumentStore, Photo, save_document
+from core.storage.images import ImageRefused
 
 
 @dataclass(frozen=True, slots=True)

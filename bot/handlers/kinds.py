@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from bot.flows.kinds import KINDS, RequestKind
 from bot.handlers.services import Services
-from core.directory import Directory
+from core.delivery.worker import JobHandler
+from core.directory.port import Directory
 from core.settings import Settings
-from core.worker import JobHandler
 
 JobFactory = Callable[[Services, Directory, Settings], JobHandler]
 

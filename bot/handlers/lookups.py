@@ -12,9 +12,9 @@ from bot.flows.outgoing import (
     LookUpApplications,
     Milestone,
 )
-from core.application_status import StatusReport, status_of, statuses_of
 from core.clock import thai_date
-from core.db import Session
+from core.requests.application_status import StatusReport, status_of, statuses_of
+from core.storage.db import Session
 
 
 async def applications_found(

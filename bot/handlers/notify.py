@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from bot.flows.outgoing import Message
 from bot.handlers.rendering import PictureLinks, render, to_json
 from bot.handlers.services import Services
-from core.db import Session
-from core.outbox import add_outgoing
+from core.delivery.outbox import add_outgoing
+from core.storage.db import Session
 
 
 async def tell(

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from core.documents import Photo
+from core.storage.documents import Photo
 
 logger = logging.getLogger(__name__)
 

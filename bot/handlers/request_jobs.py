@@ -2,7 +2,7 @@
 (handover.apply) and an e-GP / Web Portal right (rights.grant).
 
 Each may run again: setting the same responsible person or group membership twice changes
-nothing, and the request is marked completed only once (core.fulfilment).
+nothing, and the request is marked completed only once (core.requests.fulfilment).
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from bot.flows.outgoing import Text
 from bot.handlers.kinds import KindUnit, register
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
-from core.db import Session
-from core.directory import Directory, DirectoryError
-from core.fulfilment import complete_request, grant_right
-from core.jobs import ClaimedJob, PermanentJobError
-from core.models import Application, ApplicationStatus
+from core.delivery.jobs import ClaimedJob, PermanentJobError
+from core.directory.port import Directory, DirectoryError
+from core.requests.fulfilment import complete_request, grant_right
 from core.settings import Settings
+from core.storage.db import Session
+from core.storage.models import Application, ApplicationStatus
 
 
 class RequestJob:

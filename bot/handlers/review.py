@@ -21,14 +21,20 @@ from bot.handlers.review_cards import card_messages, picture_links
 from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension
-from core import audit
-from core.conversations import load_conversation, save_conversation
-from core.db import Session
-from core.decisions import AlreadyDecided, Decided, decide
-from core.jobs import enqueue, retry
-from core.models import Application
-from core.review_queries import application_id_of, card_data, kind_of, waiting, week_numbers
-from core.suspensions import Origin
+from core.audit import trail as audit
+from core.delivery.conversations import load_conversation, save_conversation
+from core.delivery.jobs import enqueue, retry
+from core.requests.decisions import AlreadyDecided, Decided, decide
+from core.requests.review_queries import (
+    application_id_of,
+    card_data,
+    kind_of,
+    waiting,
+    week_numbers,
+)
+from core.requests.suspensions import Origin
+from core.storage.db import Session
+from core.storage.models import Application
 
 logger = logging.getLogger(__name__)
 Command = Callable[[Session, Incoming, list[str]], Awaitable[list[Message] | None]]

@@ -14,13 +14,13 @@ from bot.flows.unit import unit_path_text
 from bot.handlers.notify import tell
 from bot.handlers.rendering import PictureLinks
 from bot.handlers.services import Services
-from core import audit
-from core.db import Session
-from core.directory import Directory, DirectoryUnavailableError
-from core.jobs import ClaimedJob
-from core.media_links import MediaLinks
-from core.review_queries import card_data, right_held
-from core.review_views import CardData
+from core.audit import trail as audit
+from core.delivery.jobs import ClaimedJob
+from core.directory.port import Directory, DirectoryUnavailableError
+from core.requests.review_queries import card_data, right_held
+from core.requests.review_views import CardData
+from core.storage.db import Session
+from core.storage.media_links import MediaLinks
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from bot.handlers.drafts import tidy_drafts
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
 from core.clock import BANGKOK
-from core.db import Session
-from core.decisions import Decided, decide
-from core.jobs import ClaimedJob, enqueue
-from core.review_queries import waiting
+from core.delivery.jobs import ClaimedJob, enqueue
+from core.requests.decisions import Decided, decide
+from core.requests.review_queries import waiting
+from core.storage.db import Session
 
 MORNING = time(8, 0)
 KIND = "morning.round"

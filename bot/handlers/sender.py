@@ -19,7 +19,7 @@ from typing import Final, Literal, Protocol
 from bot.handlers.channels import Channel, DeliveryError
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.services import Services
-from core.outbox import (
+from core.delivery.outbox import (
     SENDING_LEASE,
     Outgoing,
     chat_queue,

@@ -9,12 +9,12 @@ from bot.flows.engine import Dialogue, FlowState
 from bot.flows.kinds import KINDS
 from bot.handlers.review_policy import ReviewPolicy
 from core.clock import Clock
-from core.crypto import Vault
-from core.db import SessionMaker
-from core.directory import Directory
-from core.documents import DocumentStore
-from core.media_links import MediaLinks
-from core.organisation import Organisation
+from core.directory.port import Directory
+from core.rules.organisation import Organisation
+from core.storage.crypto import Vault
+from core.storage.db import SessionMaker
+from core.storage.documents import DocumentStore
+from core.storage.media_links import MediaLinks
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Suspending an account that puts the system at risk (rule 2.9), and lifting it: the
 reviewers' command, and the jobs that lock or unlock the directory, tell and text the person.
 
-The command only records the change (core.suspensions); the directory, the chat notice and
+The command only records the change (core.requests.suspensions); the directory, the chat notice and
 the SMS follow as jobs, so a directory or SMS gateway that is down delays them, never loses
 them, and a retry never sends anything twice.
 """
@@ -15,18 +15,17 @@ from typing import Any
 from bot.flows.outgoing import Text
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
-from core.db import Session
-from core.directory import Directory, DirectoryError, DirectoryUnavailableError
-from core.jobs import ClaimedJob, PermanentJobError
-from core.sms import SmsGateway, SmsPermanentError
-from core.suspension_jobs import (
+from core.delivery.jobs import ClaimedJob, PermanentJobError
+from core.delivery.worker import JobHandler
+from core.directory.port import Directory, DirectoryError, DirectoryUnavailableError
+from core.requests.suspension_jobs import (
     SuspensionView,
     confirm_locked,
     confirm_unlocked,
     settle_lock,
     suspension,
 )
-from core.suspensions import (
+from core.requests.suspensions import (
     LOCK_JOB,
     SMS_JOB,
     UNLOCK_JOB,
@@ -36,8 +35,9 @@ from core.suspensions import (
     lift_suspension,
     suspend_account,
 )
-from core.validation import parse_mobile
-from core.worker import JobHandler
+from core.rules.validation import parse_mobile
+from core.sms.port import SmsGateway, SmsPermanentError
+from core.storage.db import Session
 
 logger = logging.getLogger(__name__)
 

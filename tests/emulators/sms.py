@@ -1,4 +1,4 @@
-"""An SMS provider's HTTP API (the `json` provider of core/integrations/sms_http.py) for tests.
+"""An SMS provider's HTTP API (the `json` provider of core/sms/http.py) for tests.
 
 It listens on a loopback port, so bmabot processes started by a test (`bmabot worker`)
 reach it with BMABOT_SMS=http and BMABOT_SMS_URL. It records every request it accepts,

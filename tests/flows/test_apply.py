@@ -20,7 +20,7 @@ from bot.flows.apply_form import (
 from bot.flows.engine import FlowState
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import Card, Choice, Text
-from core.organisation import Organisation
+from core.rules.organisation import Organisation
 
 ORG = Organisation.load()
 APPLY = apply_dialogue(ORG)

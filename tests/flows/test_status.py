@@ -17,7 +17,7 @@ from bot.flows.outgoing import (
     Milestone,
     Text,
 )
-from core.models import ApplicationKind
+from core.storage.models import ApplicationKind
 
 
 def typed(text: str) -> Incoming:

@@ -15,9 +15,9 @@ from bot.flows.review import REASONS as REJECT_REASONS
 from bot.flows.review_card import ITEMS
 from bot.flows.rights import RIGHTS
 from bot.flows.status import kinds_named
-from core.application_status import DECIDED, RECORDED
-from core.decisions import OUTCOMES
-from core.models import ApplicationStatus
+from core.requests.application_status import DECIDED, RECORDED
+from core.requests.decisions import OUTCOMES
+from core.storage.models import ApplicationStatus
 
 CATALOG = Catalog.load()
 PROJECT = Path(__file__).resolve().parents[2]

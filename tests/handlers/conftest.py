@@ -12,10 +12,10 @@ from bot.flows.apply import apply_dialogue
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.media import MemoryMedia
 from core.clock import ManualClock
-from core.crypto import Vault
-from core.documents import DocumentStore
-from core.media_links import MediaLinks
-from core.organisation import Organisation
+from core.rules.organisation import Organisation
+from core.storage.crypto import Vault
+from core.storage.documents import DocumentStore
+from core.storage.media_links import MediaLinks
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import CHANNEL, Chat
 

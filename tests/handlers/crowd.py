@@ -16,9 +16,9 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from bot.handlers.rendering import Rendered
-from core.inbox import NewEvent
-from core.organisation import Organisation, Unit
-from core.validation import national_id_check_digit
+from core.delivery.inbox import NewEvent
+from core.rules.organisation import Organisation, Unit
+from core.rules.validation import national_id_check_digit
 from tests.handlers.memory_channel import button_event, photo_event, text_event
 
 REPLY_WAIT = 60.0  # seconds an applicant waits for an answer before saying the bot hung

@@ -11,8 +11,8 @@ from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import DeliveryError
 from bot.handlers.media import MemoryMedia
 from bot.handlers.rendering import Rendered, from_json
-from core.inbox import NewEvent
-from core.outbox import Outgoing
+from core.delivery.inbox import NewEvent
+from core.delivery.outbox import Outgoing
 
 CHANNEL = "memory"
 

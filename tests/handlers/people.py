@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.directory import Directory
-from core.models import ApplicationKind
-from tests.core.test_directory_contract import MALEE, SOMCHAI, UNIT_MAILBOX
+from core.directory.port import Directory
+from core.storage.models import ApplicationKind
+from tests.core.directory.test_directory_contract import MALEE, SOMCHAI, UNIT_MAILBOX
 
 KANDA = replace(  # a contract employee: may not answer for a unit mailbox
     SOMCHAI,

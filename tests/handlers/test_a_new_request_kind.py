@@ -23,12 +23,12 @@ from bot.handlers.media import MemoryMedia
 from bot.handlers.request_jobs import RequestJob
 from bot.handlers.review_cards import card_messages
 from bot.handlers.review_policy import ReviewPolicy
-from core.directory import Directory, MemoryDirectory
-from core.jobs import PENDING, list_jobs
-from core.models import Application
-from core.outbox import due_for_chat, mark_sent
+from core.delivery.jobs import PENDING, list_jobs
+from core.delivery.outbox import due_for_chat, mark_sent
+from core.delivery.worker import Worker
+from core.directory.port import Directory, MemoryDirectory
 from core.settings import Settings
-from core.worker import Worker
+from core.storage.models import Application
 from tests.handlers.chat import CHANNEL, Chat
 from tests.handlers.people import seed
 

@@ -12,15 +12,15 @@ from aiohttp.test_utils import TestServer
 
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.conversation import Services
-from core.applications import ApplicationForm, submit_application
-from core.decisions import decide
-from core.directory import Directory, MemoryDirectory, PasswordCheck
-from core.integrations.sms_http import HttpSms
-from core.jobs import enqueue
-from core.sms import OutboxSms, SmsGateway
-from core.validation import national_id_check_digit
-from core.worker import Worker
-from tests.core.test_directory_contract import LdapHarness, slapd
+from core.delivery.jobs import enqueue
+from core.delivery.worker import Worker
+from core.directory.port import Directory, MemoryDirectory, PasswordCheck
+from core.requests.applications import ApplicationForm, submit_application
+from core.requests.decisions import decide
+from core.rules.validation import national_id_check_digit
+from core.sms.http import HttpSms
+from core.sms.port import OutboxSms, SmsGateway
+from tests.core.directory.test_directory_contract import LdapHarness, slapd
 
 __all__ = ["slapd"]  # the session's throwaway OpenLDAP, shared with the contract tests
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.applications import national_id_context
-from core.crypto import Vault
-from core.models import Application, AuditEvent, Document
+from core.requests.applications import national_id_context
+from core.storage.crypto import Vault
+from core.storage.models import Application, AuditEvent, Document
 from tests.handlers.chat import Chat
 from tests.handlers.transcripts import NATIONAL_ID, TRANSCRIPTS, Turn, play
 

@@ -20,10 +20,10 @@ from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.media import MemoryMedia
 from bot.handlers.sender import MAX_DELIVERY_ATTEMPTS
 from core.clock import ManualClock
-from core.inbox import NewEvent
-from core.inbox_writer import InboxWriter
-from core.models import Conversation, Document, InboxEvent, OutboxMessage
-from core.outbox import add_outgoing
+from core.delivery.inbox import NewEvent
+from core.delivery.inbox_writer import InboxWriter
+from core.delivery.outbox import add_outgoing
+from core.storage.models import Conversation, Document, InboxEvent, OutboxMessage
 from tests.handlers.chat import Chat, sample_photo
 from tests.handlers.memory_channel import (
     CHANNEL,

@@ -27,13 +27,13 @@ from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.drafts import tidy_drafts
 from bot.handlers.media import MemoryMedia
-from core.audit_chain import sign_with
+from core.audit.chain import sign_with
 from core.clock import ManualClock
-from core.conversations import load_states
-from core.db import READ_ONLY, make_engine, make_sessions, sqlite_threads
-from core.inbox import NewEvent
-from core.inbox_writer import InboxWriter
-from core.models import InboxEvent
+from core.delivery.conversations import load_states
+from core.delivery.inbox import NewEvent
+from core.delivery.inbox_writer import InboxWriter
+from core.storage.db import READ_ONLY, make_engine, make_sessions, sqlite_threads
+from core.storage.models import InboxEvent
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import Chat
 from tests.handlers.memory_channel import CHANNEL, MemoryChannel, text_event

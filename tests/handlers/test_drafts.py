@@ -10,9 +10,9 @@ from sqlalchemy import select
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
 from core.clock import ManualClock
-from core.jobs import ClaimedJob
-from core.models import Document
-from core.outbox import due_for_chat
+from core.delivery.jobs import ClaimedJob
+from core.delivery.outbox import due_for_chat
+from core.storage.models import Document
 from tests.handlers.chat import CHANNEL, Chat
 from tests.handlers.transcripts import STAFF, play
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.handlers.photo_checks import NOT_READY, PhotoChecks
-from core.documents import Photo
+from core.storage.documents import Photo
 
 
 async def nothing() -> Photo:

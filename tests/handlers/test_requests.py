@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.media import MemoryMedia
-from core.directory import MemoryDirectory
-from core.models import Application, Document
+from core.directory.port import MemoryDirectory
+from core.storage.models import Application, Document
 from tests.handlers.chat import CHANNEL, Chat
 from tests.handlers.people import seed
 

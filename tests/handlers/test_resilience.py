@@ -15,14 +15,14 @@ from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MemoryMedia
-from core.audit_chain import sign_with
+from core.audit.chain import sign_with
 from core.clock import ManualClock
-from core.conversations import load_conversation
-from core.crypto import Vault
-from core.db import make_engine, make_sessions
-from core.documents import DocumentStore
-from core.models import Application, Document
-from core.organisation import Organisation
+from core.delivery.conversations import load_conversation
+from core.rules.organisation import Organisation
+from core.storage.crypto import Vault
+from core.storage.db import make_engine, make_sessions
+from core.storage.documents import DocumentStore
+from core.storage.models import Application, Document
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import CHANNEL, Chat, sample_photo
 from tests.handlers.conftest import MEDIA_LINKS

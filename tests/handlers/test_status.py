@@ -9,14 +9,14 @@ import pytest
 from bot.catalog import Catalog
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.services import Services
-from core.applications import ApplicationForm, Submitted, submit_application
 from core.clock import ManualClock
-from core.corrections import resubmit_application
-from core.decisions import decide
-from core.directory import MemoryDirectory
-from core.jobs import ClaimedJob
-from core.sms import OutboxSms
-from core.validation import national_id_check_digit
+from core.delivery.jobs import ClaimedJob
+from core.directory.port import MemoryDirectory
+from core.requests.applications import ApplicationForm, Submitted, submit_application
+from core.requests.corrections import resubmit_application
+from core.requests.decisions import decide
+from core.rules.validation import national_id_check_digit
+from core.sms.port import OutboxSms
 from tests.handlers.chat import CHANNEL, Chat
 from tests.handlers.transcripts import STAFF, play, until
 

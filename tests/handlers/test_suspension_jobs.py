@@ -14,14 +14,14 @@ from bot.catalog import Catalog
 from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension, suspension_jobs
-from core.directory import MemoryDirectory
-from core.integrations.sms_http import HttpSms
-from core.jobs import DONE, FAILED, PENDING, RUNNING, list_jobs
-from core.outbox import due_for_chat, mark_sent
-from core.sms import OutboxSms, SmsGateway, SmsReceipt
-from core.suspensions import Origin
-from core.worker import Worker
-from tests.core.test_suspensions import account
+from core.delivery.jobs import DONE, FAILED, PENDING, RUNNING, list_jobs
+from core.delivery.outbox import due_for_chat, mark_sent
+from core.delivery.worker import Worker
+from core.directory.port import MemoryDirectory
+from core.requests.suspensions import Origin
+from core.sms.http import HttpSms
+from core.sms.port import OutboxSms, SmsGateway, SmsReceipt
+from tests.core.requests.test_suspensions import account
 from tests.emulators.sms import SmsEmulator, sms_gateway
 from tests.handlers.test_account_jobs import approved, worker_on
 

@@ -24,13 +24,13 @@ from sqlalchemy import func, select
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.dispatcher import BATCH_SIZE, Dispatcher
 from bot.handlers.rendering import Rendered
-from core.applications import national_id_context
-from core.db import sqlite_threads
-from core.images import CheckedImage, check_image
-from core.inbox import NewEvent
-from core.inbox_writer import InboxWriter
-from core.models import Application, Document, InboxEvent, Job, OutboxMessage
-from core.organisation import Organisation
+from core.delivery.inbox import NewEvent
+from core.delivery.inbox_writer import InboxWriter
+from core.requests.applications import national_id_context
+from core.rules.organisation import Organisation
+from core.storage.db import sqlite_threads
+from core.storage.images import CheckedImage, check_image
+from core.storage.models import Application, Document, InboxEvent, Job, OutboxMessage
 from tests.handlers.crowd import Applicant, Waiting, Webhook, crowd, staff_form
 from tests.handlers.memory_channel import CHANNEL, MemoryChannel
 

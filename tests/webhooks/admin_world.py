@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.applications import ApplicationForm, Submitted, submit_application
 from core.clock import ManualClock
-from core.crypto import Vault
-from core.decisions import decide
-from core.documents import DocumentStore, save_document
-from core.images import CheckedImage
+from core.requests.applications import ApplicationForm, Submitted, submit_application
+from core.requests.decisions import decide
+from core.storage.crypto import Vault
+from core.storage.documents import DocumentStore, save_document
+from core.storage.images import CheckedImage
 from tests.conftest import TEST_SECRET_KEY
 from webhooks.cli import main
 

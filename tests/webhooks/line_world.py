@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.handlers.dispatcher import Dispatcher
 from core.clock import ManualClock
-from core.directory import MemoryDirectory
+from core.directory.port import MemoryDirectory
 from core.settings import Settings
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import LineEmulator

@@ -21,9 +21,9 @@ from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.telegram import FloodRules, TelegramEmulator
 from webhooks.app import create_app
 from webhooks.appkeys import DISPATCHER, WORKER
-from webhooks.telegram import TelegramChannel
-from webhooks.telegram_limits import PATIENCE, FloodLimits, Throttle
-from webhooks.telegram_polling import poll
+from webhooks.telegram.channel import TelegramChannel
+from webhooks.telegram.limits import PATIENCE, FloodLimits, Throttle
+from webhooks.telegram.polling import poll
 
 TOKEN = "7000000001:test-telegram-bot-token"
 WEBHOOK_SECRET = "test-telegram-webhook-secret-1WG-r20i3cPJy699S3Mi"

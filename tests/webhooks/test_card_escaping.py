@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from bot.catalog import Catalog
 from bot.flows.review_card import Facts, review_card
 from bot.handlers.rendering import Rendered, render
-from core.review_views import CardData
+from core.requests.review_views import CardData
 from tests.emulators.line import check_messages
-from webhooks.line_messages import to_line_messages
-from webhooks.telegram_messages import to_telegram_messages
+from webhooks.line.messages import to_line_messages
+from webhooks.telegram.messages import to_telegram_messages
 
 CATALOG = Catalog.load()
 RAW = ("\x07", "\x1b", "\u202e", "\u2066")

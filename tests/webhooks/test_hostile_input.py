@@ -22,15 +22,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import UnreadableEventError
 from core.clock import ManualClock
-from core.crypto import Vault
-from core.db import make_sessions
-from core.models import InboxEvent
+from core.storage.crypto import Vault
+from core.storage.db import make_sessions
+from core.storage.models import InboxEvent
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import new_ulid
 from tests.webhooks.line_world import LineWorld
 from tests.webhooks.telegram_world import TelegramWorld
 from webhooks.appkeys import WORKER
-from webhooks.line import to_incoming as line_incoming
+from webhooks.line.channel import to_incoming as line_incoming
 
 Json = dict[str, Any]
 KeyPath = tuple[str, ...]

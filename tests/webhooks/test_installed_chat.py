@@ -95,6 +95,6 @@ def test_pip_install_then_piped_chat_completes_an_application(tmp_path: Path) ->
 
 DRAW_RICH_MENU = """
 from bot.catalog import Catalog
-from webhooks.line_richmenu import FONT, rich_menu_image
+from webhooks.line.richmenu import FONT, rich_menu_image
 print(FONT, len(rich_menu_image(Catalog.load())))
 """

@@ -10,11 +10,11 @@ import pytest
 from bot.handlers.channels import DeliveryError
 from bot.handlers.rendering import Button, Rendered, to_json
 from core.clock import ManualClock
-from core.outbox import Outgoing
+from core.delivery.outbox import Outgoing
 from tests.webhooks.line_world import LineWorld
 from tests.webhooks.telegram_world import TelegramWorld
-from webhooks.line import LineChannel
-from webhooks.telegram import TelegramChannel
+from webhooks.line.channel import LineChannel
+from webhooks.telegram.channel import TelegramChannel
 
 LINE_USER = "U" + "c" * 32
 TELEGRAM_USER = "5550200"

@@ -23,13 +23,13 @@ from ldap3 import SUBTREE
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.audit_chain import ChainKey
-from core.audit_verify import ChainIntact, verify_chain
-from core.directory import PasswordCheck
-from core.models import Application, Decision, InboxEvent, Job, OutboxMessage
-from core.validation import national_id_check_digit
+from core.audit.chain import ChainKey
+from core.audit.verify import ChainIntact, verify_chain
+from core.directory.port import PasswordCheck
+from core.rules.validation import national_id_check_digit
+from core.storage.models import Application, Decision, InboxEvent, Job, OutboxMessage
 from tests.conftest import TEST_SECRET_KEY
-from tests.core.test_directory_contract import LdapHarness, slapd
+from tests.core.directory.test_directory_contract import LdapHarness, slapd
 from tests.emulators.line import LineEmulator
 from tests.emulators.sms import SmsEmulator, sms_gateway
 from tests.handlers.chat import sample_photo

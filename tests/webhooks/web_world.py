@@ -14,7 +14,7 @@ from core.clock import ManualClock
 from tests.conftest import TEST_SECRET_KEY
 from webhooks.appkeys import DISPATCHER, WORKER
 from webhooks.demo import create_demo_app, demo_settings
-from webhooks.web import WEB_REVIEW_CHAT
+from webhooks.web.channel import WEB_REVIEW_CHAT
 
 
 @dataclass

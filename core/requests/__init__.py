@@ -1,0 +1,1 @@
+"""Requests and their state changes (submit, correct, decide, fulfil, suspend), and their views."""

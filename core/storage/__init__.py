@@ -1,0 +1,1 @@
+"""Storage: the database (engine, tables, migrations), encryption, document photos and links."""

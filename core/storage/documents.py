@@ -1,0 +1,216 @@
+"""Document photos kept encrypted on disk, and their rows in the database."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.storage.images import CheckedImage, ImageRefused
+from core.storage.models import Document
+
+
+class Cipher(Protocol):
+    """What the store needs from core.storage.crypto.Vault."""
+
+    def encrypt(self, plaintext: bytes, *, context: str) -> bytes: ...
+
+    def decrypt(self, token: bytes, *, context: str) -> bytes: ...
+
+
+class InvalidDocumentNameError(ValueError):
+    """A storage name that this store could not have made (e.g. a path traversal)."""
+
+
+_NAME = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_STAGED_PREFIX = ".tmp-"
+LEFTOVERS_AFTER = 3600.0  # seconds: a staged file this old was left by a crash
+
+
+@dataclass(frozen=True, slots=True)
+class StagedImage:
+    """A checked photo already encrypted and written to disk under a temporary name.
+
+    Staging is the slow part (encryption, fsync) and runs off the event loop before any
+    transaction; keeping the photo in a transaction is then a rename. Only what the
+    document's row needs stays in memory, not the picture.
+    """
+
+    name: str
+    temporary: Path
+    content_type: str
+    size_bytes: int  # of the image, before encryption
+    width: int
+    height: int
+
+
+# What a photo event brings to its turn: staged, refused with a reason, or none could be had.
+Photo = StagedImage | ImageRefused | None
+
+
+class DocumentStore:
+    """Encrypted files under root/documents/<2 chars>/<name>; nothing here is ever served."""
+
+    def __init__(self, root: Path, vault: Cipher) -> None:
+        self._root = root
+        self._folder = root / "documents"
+        self._vault = vault
+        self._made: set[Path] = set()  # folders known to exist
+
+    def write(self, content: bytes) -> str:
+        name = secrets.token_urlsafe(32)
+        path = self._path(name)
+        self._make_folders(path.parent)
+        _write_atomically(path, self._vault.encrypt(content, context=_context(name)))
+        return name
+
+    def stage(self, image: CheckedImage) -> StagedImage:
+        """Encrypt and write a photo under a temporary name (blocking: call it in a thread)."""
+        name = secrets.token_urlsafe(32)
+        folder = self._path(name).parent
+        self._make_folders(folder)
+        encrypted = self._vault.encrypt(image.content, context=_context(name))
+        try:
+            temporary = _write_synced(folder, encrypted)
+        except FileNotFoundError:  # the folder was removed behind our back: make it again
+            self._made.discard(folder)
+            self._make_folders(folder)
+            temporary = _write_synced(folder, encrypted)
+        size = len(image.content)
+        return StagedImage(name, temporary, image.content_type, size, image.width, image.height)
+
+    def keep(self, staged: StagedImage) -> str:
+        """Give a staged photo its name: from now on it is a document (a rename)."""
+        path = self._path(staged.name)
+        if not path.exists():  # kept already by an earlier try of the same turn
+            os.replace(staged.temporary, path)
+        return staged.name
+
+    def discard(self, staged: StagedImage) -> None:
+        """Remove a staged photo that was not kept (no-op once kept)."""
+        staged.temporary.unlink(missing_ok=True)
+
+    def remove_leftovers(self, older_than: float = LEFTOVERS_AFTER) -> int:
+        """Staged files a crash left behind; those of a live server are younger."""
+        removed, cutoff = 0, time.time() - older_than
+        for path in self._folder.glob(f"*/{_STAGED_PREFIX}*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+    def _make_folders(self, folder: Path) -> None:
+        if folder in self._made:  # 4,096 of them at most: no mkdir for every photo
+            return
+        self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for each in (self._folder, folder):
+            each.mkdir(mode=0o700, exist_ok=True)
+        self._made.add(folder)
+
+    def read(self, name: str) -> bytes:
+        """Raises FileNotFoundError once the document was deleted."""
+        token = self._path(name).read_bytes()
+        return self._vault.decrypt(token, context=_context(name))
+
+    def delete(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
+
+    def _path(self, name: str) -> Path:
+        if not _NAME.fullmatch(name):
+            raise InvalidDocumentNameError("not a document storage name")
+        return self._folder / name[:2] / name
+
+
+def _context(name: str) -> str:
+    # Binds each ciphertext to its name: a file swapped for another one fails to decrypt.
+    return f"document:{name}"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = _write_synced(path.parent, data)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _write_synced(folder: Path, data: bytes) -> Path:
+    """A new file with these bytes, on disk when this returns; mode 0o600."""
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=_STAGED_PREFIX)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+async def save_document(
+    session: AsyncSession,
+    store: DocumentStore,
+    *,
+    channel: str,
+    user_id: str,
+    slot: str,
+    image: StagedImage | CheckedImage,
+    now: datetime,
+) -> int:
+    """Record the photo as a draft document of this person: a staged photo is kept (renamed),
+    a checked one is staged here first."""
+    staged = image if isinstance(image, StagedImage) else store.stage(image)
+    document = Document(
+        channel=channel,
+        user_id=user_id,
+        slot=slot,
+        storage_name=store.keep(staged),
+        content_type=staged.content_type,
+        size_bytes=staged.size_bytes,
+        width=staged.width,
+        height=staged.height,
+        created_at=now,
+    )
+    session.add(document)
+    await session.flush()
+    return document.id
+
+
+async def delete_draft_documents(
+    session: AsyncSession, store: DocumentStore, *, channel: str, user_id: str, now: datetime
+) -> int:
+    """Delete the photos of a person's unsubmitted form: rows marked, encrypted files removed.
+
+    The rows are marked first; a file removed in a transaction that later rolls back only
+    leaves a draft row whose photo reads as deleted, never a photo nobody can find.
+    """
+    drafts = list(
+        await session.scalars(
+            select(Document).where(
+                Document.channel == channel,
+                Document.user_id == user_id,
+                Document.application_id.is_(None),
+                Document.deleted_at.is_(None),
+            )
+        )
+    )
+    for document in drafts:
+        document.deleted_at = now
+    await session.flush()
+    for document in drafts:
+        store.delete(document.storage_name)
+    return len(drafts)

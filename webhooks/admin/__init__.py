@@ -1,0 +1,1 @@
+"""The administration command line: applications, export, stats, org import, jobs, audit."""

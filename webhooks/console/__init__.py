@@ -1,0 +1,1 @@
+"""The terminal channel: `bmabot chat`, the real handlers in a shell."""

@@ -1,0 +1,191 @@
+"""LINE's rich menu under the chat: apply, status, support and terms, drawn and installed."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from linebot.v3.messaging import (
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    PostbackAction,
+    RichMenuArea,
+    RichMenuBounds,
+    RichMenuRequest,
+    RichMenuSize,
+)
+from PIL import Image, ImageDraw, ImageFont
+
+from bot.catalog import Catalog
+from webhooks.line.messages import truncate_label
+
+logger = logging.getLogger(__name__)
+
+WIDTH, HEIGHT = 2500, 843  # LINE's compact size: the chat stays visible above the menu
+MAX_IMAGE_BYTES = 1024 * 1024
+MAX_CHAT_BAR_TEXT = 14
+SCALE = 2  # drawn twice as large, then scaled down: Pillow's shapes are not anti-aliased
+BACKGROUND, INK, RULE = "#f5f8f6", "#1f2933", "#d3ddd7"
+
+# The labels are drawn with the font the package ships, never with the machine's: the menu
+# looks the same everywhere and a slim server image needs no Thai font. Sarabun Bold 1.000
+# by Cadson Demak, unmodified from Google Fonts' ofl/sarabun, under the SIL Open Font
+# License 1.1 (fonts/OFL.txt beside it).
+FONT = resources.files("webhooks.line") / "fonts" / "Sarabun-Bold.ttf"
+
+Point = tuple[float, float]
+Icon = Callable[[ImageDraw.ImageDraw, Point, float, str], None]
+
+
+def _draw_apply(draw: ImageDraw.ImageDraw, centre: Point, r: float, accent: str) -> None:
+    x, y = centre[0] - 0.15 * r, centre[1]
+    draw.ellipse((x - 0.22 * r, y - 0.55 * r, x + 0.22 * r, y - 0.11 * r), fill="white")
+    draw.chord((x - 0.42 * r, y, x + 0.42 * r, y + 0.84 * r), 180, 360, fill="white")
+    px, py, arm, half = centre[0] + 0.42 * r, y - 0.05 * r, 0.2 * r, 0.05 * r
+    draw.rectangle((px - arm, py - half, px + arm, py + half), fill="white")
+    draw.rectangle((px - half, py - arm, px + half, py + arm), fill="white")
+
+
+def _draw_status(draw: ImageDraw.ImageDraw, centre: Point, r: float, accent: str) -> None:
+    x, y = centre
+    width = round(0.09 * r)
+    draw.ellipse(
+        (x - 0.55 * r, y - 0.55 * r, x + 0.55 * r, y + 0.55 * r), outline="white", width=width
+    )
+    draw.line((x, y, x, y - 0.38 * r), fill="white", width=width)
+    draw.line((x, y, x + 0.28 * r, y), fill="white", width=width)
+    draw.ellipse((x - 0.08 * r, y - 0.08 * r, x + 0.08 * r, y + 0.08 * r), fill="white")
+
+
+def _draw_support(draw: ImageDraw.ImageDraw, centre: Point, r: float, accent: str) -> None:
+    x, y = centre
+    bubble = (x - 0.58 * r, y - 0.42 * r, x + 0.58 * r, y + 0.3 * r)
+    draw.rounded_rectangle(bubble, radius=0.16 * r, fill="white")
+    tail = [(x - 0.34 * r, y + 0.2 * r), (x - 0.06 * r, y + 0.2 * r), (x - 0.42 * r, y + 0.58 * r)]
+    draw.polygon(tail, fill="white")
+    for dx in (-0.27, 0.0, 0.27):
+        dot_x, dot_y = x + dx * r, y - 0.06 * r
+        draw.ellipse(
+            (dot_x - 0.08 * r, dot_y - 0.08 * r, dot_x + 0.08 * r, dot_y + 0.08 * r), fill=accent
+        )
+
+
+def _draw_terms(draw: ImageDraw.ImageDraw, centre: Point, r: float, accent: str) -> None:
+    x, y = centre
+    draw.rounded_rectangle(
+        (x - 0.4 * r, y - 0.55 * r, x + 0.4 * r, y + 0.55 * r), 0.07 * r, "white"
+    )
+    for row, length in enumerate((0.5, 0.5, 0.5, 0.3)):
+        start, line_y = x - 0.25 * r, y - 0.3 * r + row * 0.2 * r
+        draw.line((start, line_y, start + length * r, line_y), fill=accent, width=round(0.07 * r))
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    label_key: str
+    data: str
+    colour: str
+    icon: Icon
+
+
+ITEMS = (
+    MenuItem("richmenu.apply", "menu:apply", "#1b7f4b", _draw_apply),
+    MenuItem("richmenu.status", "menu:status", "#1f5fa8", _draw_status),
+    MenuItem("richmenu.support", "menu:support", "#b45309", _draw_support),
+    MenuItem("richmenu.terms", "menu:terms", "#4b5563", _draw_terms),
+)
+AREA_WIDTH = WIDTH // len(ITEMS)
+
+
+@cache
+def font_bytes() -> bytes:
+    """The bundled Thai font, read once (from the wheel's files, wherever it is installed)."""
+    return FONT.read_bytes()
+
+
+def rich_menu_image(catalog: Catalog) -> bytes:
+    image = Image.new("RGB", (WIDTH * SCALE, HEIGHT * SCALE), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    labels = [catalog.text(item.label_key) for item in ITEMS]
+    # One size for all four labels, the largest at which the longest still fits its area.
+    label_font = _fitting_font(font_bytes(), labels, (AREA_WIDTH - 80) * SCALE)
+    for index, (item, label) in enumerate(zip(ITEMS, labels, strict=True)):
+        _draw_area(draw, index, item, label, label_font)
+    smooth = image.resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS)
+    return _png(smooth)
+
+
+def _draw_area(
+    draw: ImageDraw.ImageDraw, index: int, item: MenuItem, label: str, font: ImageFont.FreeTypeFont
+) -> None:
+    left, middle = index * AREA_WIDTH * SCALE, (index + 0.5) * AREA_WIDTH * SCALE
+    if index:
+        draw.line((left, 90 * SCALE, left, (HEIGHT - 90) * SCALE), fill=RULE, width=3 * SCALE)
+    centre, radius = (middle, 320 * SCALE), 190 * SCALE
+    box = (centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius)
+    draw.ellipse(box, fill=item.colour)
+    item.icon(draw, centre, radius, item.colour)
+    draw.text((middle, 680 * SCALE), label, fill=INK, font=font, anchor="mm")
+
+
+def _fitting_font(font: bytes, texts: list[str], width: float) -> ImageFont.FreeTypeFont:
+    for size in range(100 * SCALE, 40 * SCALE, -4 * SCALE):
+        sized = ImageFont.truetype(io.BytesIO(font), size)
+        if max(sized.getlength(text) for text in texts) <= width:
+            return sized
+    return sized  # the smallest size: a catalog text this long needs a shorter word
+
+
+def _png(image: Image.Image) -> bytes:
+    # A 64-colour palette keeps anti-aliased edges and stays far below LINE's 1 MB.
+    buffer = io.BytesIO()
+    image.quantize(colors=64).save(buffer, format="PNG", optimize=True)
+    data = buffer.getvalue()
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValueError(f"rich menu image is {len(data)} bytes; LINE takes at most 1 MB")
+    return data
+
+
+def rich_menu_request(catalog: Catalog) -> RichMenuRequest:
+    chat_bar_text = catalog.text("richmenu.chat_bar")
+    if not 0 < len(chat_bar_text) <= MAX_CHAT_BAR_TEXT:
+        raise ValueError(f"richmenu.chat_bar must be 1-{MAX_CHAT_BAR_TEXT} chars")
+    return RichMenuRequest(
+        size=RichMenuSize(width=WIDTH, height=HEIGHT),
+        selected=True,
+        name="bmabot",
+        chat_bar_text=chat_bar_text,
+        areas=[_area(index, item, catalog) for index, item in enumerate(ITEMS)],
+    )
+
+
+def _area(index: int, item: MenuItem, catalog: Catalog) -> RichMenuArea:
+    label = catalog.text(item.label_key)
+    bounds = RichMenuBounds(x=index * AREA_WIDTH, y=0, width=AREA_WIDTH, height=HEIGHT)
+    action = PostbackAction(label=truncate_label(label), data=item.data, display_text=label)
+    return RichMenuArea(bounds=bounds, action=action)
+
+
+async def install_rich_menu(
+    api: AsyncMessagingApi, blob: AsyncMessagingApiBlob, catalog: Catalog
+) -> str:
+    request = rich_menu_request(catalog)
+    # Drawing first: a label that cannot be drawn fails before anything exists on LINE's side.
+    image = await asyncio.to_thread(rich_menu_image, catalog)
+    rich_menu_id: str = (await api.create_rich_menu(request)).rich_menu_id
+    try:
+        await blob.set_rich_menu_image(
+            rich_menu_id, body=image, _headers={"Content-Type": "image/png"}
+        )
+        await api.set_default_rich_menu(rich_menu_id)
+    except Exception:
+        # A menu without its image can never be shown: do not leave it behind.
+        await api.delete_rich_menu(rich_menu_id)
+        raise
+    logger.info("rich menu %s installed as the default", rich_menu_id)
+    return rich_menu_id

@@ -1,0 +1,67 @@
+"""Connecting to LINE: the two SDK clients, and `bmabot line richmenu`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    Configuration,
+)
+
+from bot.catalog import Catalog
+from core.settings import Settings, SettingsError
+
+
+@asynccontextmanager
+async def line_apis(
+    settings: Settings,
+) -> AsyncIterator[tuple[AsyncMessagingApi, AsyncMessagingApiBlob]]:
+    """Two clients: blob calls (photos, rich-menu images) go to the data host, the rest not."""
+    token = settings.line_channel_access_token
+    if token is None:
+        raise SettingsError("Invalid settings:\n  BMABOT_LINE_CHANNEL_ACCESS_TOKEN: required")
+    secret = token.get_secret_value()
+    async with (
+        AsyncApiClient(Configuration(access_token=secret, host=settings.line_api_url)) as api,
+        AsyncApiClient(
+            Configuration(access_token=secret, host=settings.line_data_api_url)
+        ) as data,
+    ):
+        await _direct(api)
+        await _direct(data)
+        yield AsyncMessagingApi(api), AsyncMessagingApiBlob(data)
+
+
+async def _direct(client: AsyncApiClient) -> None:
+    """The SDK's HTTP session, without proxy and .netrc look-ups on every call.
+
+    The SDK opens its aiohttp session with trust_env=True, which reads the proxy settings
+    and ~/.netrc in a thread for each request (a few per cent of a turn under load).
+    bmabot talks to LINE directly; a proxy, where one is needed, is set in the SDK's
+    Configuration, which this keeps.
+    """
+    rest = client.rest_client
+    limit = client.configuration.connection_pool_maxsize
+    await rest.pool_manager.close()  # new and unused: it holds no connection yet
+    rest.pool_manager = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit), trust_env=False
+    )
+
+
+async def install_rich_menu_command(settings: Settings) -> int:
+    from webhooks.line.richmenu import install_rich_menu
+
+    async with line_apis(settings) as (api, blob):
+        try:
+            rich_menu_id = await install_rich_menu(api, blob, Catalog.load())
+        except ApiException as error:
+            print(f"LINE refused the rich menu: {error.status} {error.body}")
+            return 1
+    print(f"rich menu {rich_menu_id} is now the default for every user")
+    return 0

@@ -1,0 +1,1 @@
+"""The Telegram channel: webhook or long polling, updates, messages, flood limits, set-up."""

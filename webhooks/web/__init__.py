@@ -1,0 +1,1 @@
+"""The web channel of `bmabot demo`: the simulator page, its chats (hub), panes, static files."""
