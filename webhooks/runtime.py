@@ -21,6 +21,7 @@ from core.directory import Directory, MemoryDirectory
 from core.documents import DocumentStore
 from core.media_links import MediaLinks
 from core.organisation import Organisation
+from core.retention import RetentionPolicy
 from core.settings import (
     ANY_MEMBER,
     Settings,
@@ -149,6 +150,9 @@ async def open_services(
             ),
             directory=directory or make_directory(settings),
             job_max_attempts=settings.job_max_attempts,
+            retention=RetentionPolicy(
+                settings.document_retention_days, settings.record_retention_days
+            ),
         )
     finally:
         await engine.dispose()

@@ -19,6 +19,7 @@ from core.fulfilment import mark_account_created
 from core.jobs import ClaimedJob, PermanentJobError
 from core.models import Application, ApplicationKind
 from core.passwords import generate_temporary_password
+from core.retention import documents_decided
 from core.sms import SmsGateway, SmsPermanentError, credential_sms
 from core.validation import mask_mobile
 
@@ -76,6 +77,9 @@ class AccountMaker:
         async with services.sessions.begin() as session:
             if not await mark_account_created(session, application.id, uid=uid, now=now):
                 return  # an earlier run said so already
+            await documents_decided(
+                session, services.documents, services.retention, application.id, now
+            )
             ready = Text(
                 "account.ready",
                 {

@@ -34,6 +34,7 @@ from core.directory import Directory, DirectoryUnavailableError
 from core.documents import DocumentStore, Photo, save_document
 from core.images import ImageRefused
 from core.jobs import enqueue
+from core.retention import remove_replaced_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,8 @@ async def _resubmit(reference: str, form: ApplicationForm, context: Context) -> 
         return ApplicationRefused("not_returned", reference)
     if isinstance(result, AlreadyActive):
         return _refused(result)
+    # The photos this round replaced: their rows are marked, their files go now (PDPA notice).
+    await remove_replaced_files(context.session, context.documents, result.application_id)
     await _post_card(context, result.application_id, result.changed, None)
     return ApplicationSubmitted(result.reference)
 

@@ -20,6 +20,7 @@ from core.directory import Directory, DirectoryError
 from core.fulfilment import complete_request, grant_right
 from core.jobs import ClaimedJob, PermanentJobError
 from core.models import Application, ApplicationStatus
+from core.retention import documents_decided
 from core.settings import Settings
 
 
@@ -62,6 +63,9 @@ class RequestJob:
             if not done:
                 return  # an earlier run said so already
             await self.record(session, application)
+            await documents_decided(
+                session, services.documents, services.retention, application.id, now
+            )
             told, noted = self.news(application.reference, detail)
             await tell(session, services, application.channel, application.user_id, [told])
             chat = services.policy.chat_for(application.channel, application.kind)

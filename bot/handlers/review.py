@@ -27,6 +27,7 @@ from core.db import Session
 from core.decisions import AlreadyDecided, Decided, decide
 from core.jobs import enqueue, retry
 from core.models import Application
+from core.retention import documents_decided
 from core.review_queries import application_id_of, card_data, kind_of, waiting, week_numbers
 from core.suspensions import Origin
 
@@ -117,6 +118,10 @@ class ReviewHandler:
             {"reference": result.reference, "who": who(reviewer)},
         )
         settled = await self._settled(session, result.application_id, line, card, incoming.origin)
+        services = self.services  # a rejection's photos go now (BMABOT_DOCUMENT_RETENTION_DAYS)
+        await documents_decided(
+            session, services.documents, services.retention, result.application_id, now
+        )
         return [*settled, line]
 
     async def _settled(

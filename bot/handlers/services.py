@@ -15,6 +15,7 @@ from core.directory import Directory
 from core.documents import DocumentStore
 from core.media_links import MediaLinks
 from core.organisation import Organisation
+from core.retention import RetentionPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Services:
     policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     directory: Directory | None = None
     job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)  # the PDPA notice's days
 
     def dialogues(self) -> dict[str, Dialogue]:
         """Every dialogue by name: the application (`dialogue`) and the short requests."""
