@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.flows.incoming import Incoming
 from bot.flows.outgoing import (
@@ -24,6 +25,7 @@ from core import audit
 from core.applications import (
     AlreadyActive,
     ApplicationForm,
+    Consent,
     submit_application,
 )
 from core.clock import Clock
@@ -46,6 +48,7 @@ class Context:
     incoming: Incoming
     photo: Photo  # fetched, checked and staged before the transaction
     directory: Directory | None = None
+    terms_version: str | None = None  # of the terms and PDPA notice the catalog shows now
 
     @property
     def actor(self) -> str:
@@ -97,6 +100,7 @@ async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
         fields=effect.answers,
         national_id=effect.national_id,
         document_ids=effect.document_ids,
+        consent=_consent(effect, context),
     )
     incoming, now = context.incoming, context.clock.now()
     if effect.resubmits is not None:
@@ -113,6 +117,13 @@ async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
         return _refused(result)
     await _post_card(context, result.application_id, (), 1)
     return ApplicationSubmitted(result.reference)
+
+
+def _consent(effect: SubmitApplication, context: Context) -> Consent | None:
+    """What the applicant accepted and when; None for requests that show no terms."""
+    if effect.terms_accepted_at is None or context.terms_version is None:
+        return None
+    return Consent(context.terms_version, datetime.fromisoformat(effect.terms_accepted_at))
 
 
 async def _resubmit(reference: str, form: ApplicationForm, context: Context) -> Outcome:

@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.catalog import Catalog
+from bot.flows.apply_form import terms_version
+from core.applications import ApplicationForm, Consent, submit_application
 from core.clock import ManualClock
 from core.crypto import Vault
 from core.models import Application, AuditEvent
 from tests.webhooks.admin_world import (
     SOMCHAI,
+    SOMCHAI_FORM,
     Sessions,
     admin,
     bmabot,
@@ -160,3 +164,37 @@ def test_privacy_commands_need_the_secret_key(
     assert main(["privacy", *action]) == 2
     assert "BMABOT_SECRET_KEY: required" in capsys.readouterr().err
     assert not admin.exists()  # no key file made up, nothing opened
+
+
+async def test_show_names_the_terms_accepted_and_when(
+    admin: Path,
+    sessions: Sessions,
+    vault: Vault,
+    clock: ManualClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    version = terms_version(Catalog.load().messages)
+    form = ApplicationForm("staff", SOMCHAI_FORM, SOMCHAI, {}, Consent(version, clock.now()))
+    async with sessions.begin() as session:
+        await submit_application(
+            session, vault, channel="line", user_id="U1", form=form, now=clock.now()
+        )
+
+    assert await bmabot("applications", "show", "A69-00001") == 0
+
+    out = capsys.readouterr().out
+    assert f"consent    terms and notice {version[:12]} accepted 2026-11-25 10:00" in out
+
+
+async def test_show_says_when_no_consent_was_recorded_and_when_a_record_was_reduced(
+    rejected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await bmabot("privacy", "erase", "--ref", rejected) == 0
+    assert await bmabot("applications", "show", rejected) == 0
+
+    out = capsys.readouterr().out
+    assert "consent    none recorded" in out
+    assert "(personal fields gone)" in out
+    assert "id_card" in out
+    assert "(deleted)" in out
+    assert "สมชาย" not in out
