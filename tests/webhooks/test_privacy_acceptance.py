@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.clock import ManualClock
 from core.models import Application, AuditEvent, Document
 from tests.conftest import TEST_SECRET_KEY
+from tests.handlers.chat import sample_photo
 from tests.handlers.test_privacy import FORMS_OF_THE_ID, _everything_stored
 from tests.webhooks.admin_world import Sessions, admin, bmabot
 from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET, LineWorld, line_world
@@ -121,3 +122,40 @@ async def test_after_approval_and_purge_no_photo_and_no_secret_is_left(
         assert secret.encode() not in in_files
         assert secret not in logged
     assert APPLICANT  # the applicant's LINE id may be kept: it is how they ask their status
+
+
+def photo_files(data: Path) -> list[Path]:
+    return [path for path in (data / "documents").rglob("*") if path.is_file()]
+
+
+async def test_a_rejection_deletes_the_photos_at_the_decision(
+    world: LineWorld, admin: Path, sessions: Sessions
+) -> None:
+    await apply_and_send(world)
+    assert len(photo_files(admin)) == 1
+
+    await press(world, REVIEWER, "rv:r:1")
+    await press(world, REVIEWER, "rv:rr:1:blurry")
+    await world.settle()
+
+    async with sessions() as session:
+        status = await session.scalar(select(Application.status))
+    assert status == "rejected"
+    assert photo_files(admin) == []
+
+
+async def test_a_photo_replaced_in_a_correction_leaves_the_disk_at_once(
+    world: LineWorld, admin: Path
+) -> None:
+    applicant = await apply_and_send(world)
+    first = photo_files(admin)
+    for data in ["rv:t:1", "rv:tf:1:doc_id_card", "rv:td:1"]:
+        await press(world, REVIEWER, data)
+    await world.emulator.send_text(REVIEWER, "รูปไม่ชัดค่ะ", group_id=GROUP)
+    await applicant.answers()
+    await applicant.photo(sample_photo())
+    await applicant.tap("ถูกต้อง ส่งคำขอ")
+
+    now = photo_files(admin)
+    assert len(first) == len(now) == 1
+    assert first != now  # the new photo only
