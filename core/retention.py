@@ -63,8 +63,9 @@ async def delete_documents(
 ) -> int:
     """Delete every photo of a request, files and rows, audited; how many were still kept.
 
-    Rows are marked first, files removed after: a rollback then leaves a row whose photo
-    reads as deleted, never a photo that no row names.
+    Rows are marked first, files removed after the flush: a failure before the flush leaves
+    every photo as it was; a rollback after it leaves rows whose files are gone, which read
+    and link as deleted photos (FileNotFoundError, 404) and never a file that no row names.
     """
     found = list(
         await session.scalars(select(Document).where(Document.application_id == application_id))
