@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     review_remind_hours: int = Field(default=24, ge=1)
     review_expire_days: int = Field(default=14, ge=1)
     job_max_attempts: int = Field(default=10, ge=1)
+    # The PDPA notice (locale apply.pdpa) promises these; tests/core/requests/test_notice_promises.py
+    # fails when the notice and the defaults disagree. Photos: days after the decision (0: at
+    # the decision, an approval once its account is made). Records: days a decided request
+    # keeps its personal fields before only the minimal audit record is left
+    # (core.requests.retention).
+    document_retention_days: int = Field(default=0, ge=0, le=3650)
+    record_retention_days: int = Field(default=365, ge=0, le=3650)
     # How long a process has to send a turn's replies before another may take them over.
     send_lease_seconds: float = Field(default=20.0, gt=0, le=300)
 

@@ -32,6 +32,7 @@ from webhooks.admin.commands import (
     worker_command,
 )
 from webhooks.admin.org import add_org_parser, org_command
+from webhooks.admin.privacy import add_privacy_parser, privacy_command
 from webhooks.admin.stats import add_stats_parser, stats_command
 from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.line.setup import install_rich_menu_command
@@ -106,6 +107,7 @@ def parser() -> argparse.ArgumentParser:
     accounts.add_argument("--reason", default="-", help="why (the user is told)")
     add_applications_parser(commands)
     add_org_parser(commands)
+    add_privacy_parser(commands)
     add_stats_parser(commands)
     return top
 
@@ -161,6 +163,7 @@ COMMANDS: dict[str, Command] = {
     "accounts": lambda s, a: accounts_command(s, a.uid, a.reason, lift=a.action == "unsuspend"),
     "applications": applications_command,
     "org": org_command,
+    "privacy": privacy_command,
     "stats": stats_command,
 }
 
@@ -176,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "applications",
         "org",
         "stats",
+        "privacy",
     )  # their output is the point
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,

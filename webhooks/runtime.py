@@ -16,6 +16,7 @@ from bot.handlers.services import Services
 from core.audit.chain import sign_with
 from core.clock import Clock, SystemClock
 from core.directory.port import Directory, MemoryDirectory
+from core.requests.retention import RetentionPolicy
 from core.rules.organisation import Organisation
 from core.settings import (
     ANY_MEMBER,
@@ -149,6 +150,9 @@ async def open_services(
             ),
             directory=directory or make_directory(settings),
             job_max_attempts=settings.job_max_attempts,
+            retention=RetentionPolicy(
+                settings.document_retention_days, settings.record_retention_days
+            ),
         )
     finally:
         await engine.dispose()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 from bot.flows import menu
-from bot.flows.apply_form import KINDS, ApplyStep, next_step
+from bot.flows.apply_form import KINDS, TERMS_ACCEPTED_AT, ApplyStep, next_step
 from bot.flows.apply_summary import edit_menu_step, summary_step
 from bot.flows.engine import Accept, Dialogue, End, FlowState, Reply, Retry, Stay, Step
 from bot.flows.incoming import Incoming, Kind
@@ -200,5 +200,5 @@ def apply_dialogue(org: Organisation) -> Dialogue:
         steps,
         next_step,
         cancelled=(Text("apply.cancelled", choices=menu.main_choices()),),
-        restart_keeps=("terms_accepted",),
+        restart_keeps=("terms_accepted", TERMS_ACCEPTED_AT),
     )

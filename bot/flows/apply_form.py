@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -82,6 +83,18 @@ DOCUMENT_SLOTS = {
     S.DOC_RESPONSIBLE_ID_CARD: "responsible_id_card",
 }
 NOT_FORM_FIELDS = ("terms_accepted", "unit_done", "national_id")
+# The consent record: when the terms were accepted (set by the handler, which has the clock),
+# and which texts: the terms and the PDPA notice, by the hash of their catalog text.
+TERMS_ACCEPTED_AT = "terms_accepted_at"
+TERMS_TEXTS = ("apply.terms", "apply.pdpa")
+
+
+def terms_version(messages: Mapping[str, str]) -> str:
+    """SHA-256 of the terms and notice as the catalog words them: any change, a new version."""
+    digest = hashlib.sha256()
+    for key in TERMS_TEXTS:
+        digest.update(f"{key}\0{messages[key]}\0".encode())
+    return digest.hexdigest()
 
 
 def done_key(step: ApplyStep) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.flows.apply_form import (
+    TERMS_ACCEPTED_AT,
     ApplyStep,
     clears,
     document_ids,
@@ -58,6 +59,7 @@ def confirm_summary(state: FlowState, incoming: Incoming) -> Reply:
             national_id=national_id,
             document_ids={k: v for k, v in document_ids(answers).items() if v not in kept},
             resubmits=answers.get("resubmits"),
+            terms_accepted_at=answers.get(TERMS_ACCEPTED_AT),
         )
         return Stay(effects=(submit,))
     return Retry((Text("apply.summary_pick"),))

@@ -80,6 +80,7 @@ class SubmitApplication:
     national_id: str | None
     document_ids: Mapping[str, int]
     resubmits: str | None = None  # the reference of a returned application being corrected
+    terms_accepted_at: str | None = None  # ISO time the applicant accepted the terms (consent)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from bot.handlers.services import Services
 from core.delivery.jobs import ClaimedJob, PermanentJobError
 from core.directory.port import AccountRequest, Directory, DirectoryError
 from core.requests.fulfilment import mark_account_created
+from core.requests.retention import documents_decided
 from core.rules.passwords import generate_temporary_password
 from core.rules.validation import mask_mobile
 from core.sms.port import SmsGateway, SmsPermanentError, credential_sms
@@ -76,6 +77,9 @@ class AccountMaker:
         async with services.sessions.begin() as session:
             if not await mark_account_created(session, application.id, uid=uid, now=now):
                 return  # an earlier run said so already
+            await documents_decided(
+                session, services.documents, services.retention, application.id, now
+            )
             ready = Text(
                 "account.ready",
                 {

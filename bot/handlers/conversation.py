@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.flows import engine, menu, status
+from bot.flows.apply_form import TERMS_ACCEPTED_AT, terms_version
 from bot.flows.engine import FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import ApplicationLookedUp, ApplicationsFound, Message, Text
@@ -116,8 +117,10 @@ class ConversationHandler:
 
     def settle(self, turn: Turn) -> Step:
         """The outcome of a planned turn that asks for no effect."""
-        final = turn.state.to_json() if turn.state else None
-        return Step(final, render(turn.messages, self.services.catalog))
+        final = self._consented(turn.state)
+        return Step(
+            final.to_json() if final else None, render(turn.messages, self.services.catalog)
+        )
 
     async def carry_through(
         self,
@@ -136,9 +139,21 @@ class ConversationHandler:
             incoming,
             photo,
             services.directory,
+            terms_version(services.catalog.messages),
         )
         final, said = await self._carry_out(turn, context)
+        final = self._consented(final)
         return Step(final.to_json() if final else None, render(said, services.catalog))
+
+    def _consented(self, state: FlowState | None) -> FlowState | None:
+        """The consent record's time: stamped on the turn that accepts the terms (the flow
+        is pure and has no clock), kept until the form is submitted."""
+        if state is None or not state.answers.get("terms_accepted"):
+            return state
+        if TERMS_ACCEPTED_AT in state.answers:
+            return state
+        stamp = {TERMS_ACCEPTED_AT: self.services.clock.now().isoformat()}
+        return replace(state, answers={**state.answers, **stamp})
 
     def wants_review(self, incoming: Incoming) -> bool:
         return self.review.wants(incoming)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.flows.incoming import Incoming
 from bot.flows.outgoing import (
@@ -29,10 +30,12 @@ from core.directory.port import Directory, DirectoryUnavailableError
 from core.requests.applications import (
     AlreadyActive,
     ApplicationForm,
+    Consent,
     holder_of,
     submit_application,
 )
 from core.requests.corrections import resubmit_application
+from core.requests.retention import remove_replaced_files
 from core.storage.crypto import Vault
 from core.storage.db import Session
 from core.storage.documents import DocumentStore, Photo, save_document
@@ -48,6 +51,7 @@ class Context:
     incoming: Incoming
     photo: Photo  # fetched, checked and staged before the transaction
     directory: Directory | None = None
+    terms_version: str | None = None  # of the terms and PDPA notice the catalog shows now
 
     @property
     def actor(self) -> str:
@@ -101,6 +105,7 @@ async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
         fields=effect.answers,
         national_id=effect.national_id,
         document_ids=effect.document_ids,
+        consent=_consent(effect, context),
     )
     incoming, now = context.incoming, context.clock.now()
     if effect.resubmits is not None:
@@ -119,6 +124,13 @@ async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
     return ApplicationSubmitted(result.reference)
 
 
+def _consent(effect: SubmitApplication, context: Context) -> Consent | None:
+    """What the applicant accepted and when; None for requests that show no terms."""
+    if effect.terms_accepted_at is None or context.terms_version is None:
+        return None
+    return Consent(context.terms_version, datetime.fromisoformat(effect.terms_accepted_at))
+
+
 async def _resubmit(reference: str, form: ApplicationForm, context: Context) -> Outcome:
     incoming = context.incoming
     result = await resubmit_application(
@@ -134,6 +146,8 @@ async def _resubmit(reference: str, form: ApplicationForm, context: Context) -> 
         return ApplicationRefused("not_returned", reference)
     if isinstance(result, AlreadyActive):
         return _refused(result)
+    # The photos this round replaced: their rows are marked, their files go now (PDPA notice).
+    await remove_replaced_files(context.session, context.documents, result.application_id)
     await _post_card(context, result.application_id, result.changed, None)
     return ApplicationSubmitted(result.reference)
 

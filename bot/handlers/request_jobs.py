@@ -18,6 +18,7 @@ from bot.handlers.services import Services
 from core.delivery.jobs import ClaimedJob, PermanentJobError
 from core.directory.port import Directory, DirectoryError
 from core.requests.fulfilment import complete_request, grant_right
+from core.requests.retention import documents_decided
 from core.settings import Settings
 from core.storage.db import Session
 from core.storage.models import Application, ApplicationStatus
@@ -62,6 +63,9 @@ class RequestJob:
             if not done:
                 return  # an earlier run said so already
             await self.record(session, application)
+            await documents_decided(
+                session, services.documents, services.retention, application.id, now
+            )
             told, noted = self.news(application.reference, detail)
             await tell(session, services, application.channel, application.user_id, [told])
             chat = services.policy.chat_for(application.channel, application.kind)

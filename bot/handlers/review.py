@@ -25,6 +25,7 @@ from core.audit import trail as audit
 from core.delivery.conversations import load_conversation, save_conversation
 from core.delivery.jobs import enqueue, retry
 from core.requests.decisions import AlreadyDecided, Decided, decide
+from core.requests.retention import documents_decided
 from core.requests.review_queries import (
     application_id_of,
     card_data,
@@ -123,6 +124,10 @@ class ReviewHandler:
             {"reference": result.reference, "who": who(reviewer)},
         )
         settled = await self._settled(session, result.application_id, line, card, incoming.origin)
+        services = self.services  # a rejection's photos go now (BMABOT_DOCUMENT_RETENTION_DAYS)
+        await documents_decided(
+            session, services.documents, services.retention, result.application_id, now
+        )
         return [*settled, line]
 
     async def _settled(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timedelta
 
 from bot.flows.outgoing import Card, Text
@@ -11,9 +12,11 @@ from bot.handlers.services import Services
 from core.clock import BANGKOK
 from core.delivery.jobs import ClaimedJob, enqueue
 from core.requests.decisions import Decided, decide
+from core.requests.retention import documents_decided, purge
 from core.requests.review_queries import waiting
 from core.storage.db import Session
 
+logger = logging.getLogger(__name__)
 MORNING = time(8, 0)
 KIND = "morning.round"
 
@@ -51,6 +54,13 @@ class Morning:
             await self._expire(session, now)
             await self._remind(session, now)
             await tidy_drafts(session, services, now)
+            purged = await purge(session, services.documents, services.retention, now)
+            logger.info(
+                "retention: %d photo(s) of %d request(s) deleted, %d request(s) reduced",
+                purged.documents,
+                len(purged.documents_of),
+                len(purged.reduced),
+            )
             await plan_next_morning(session, now + timedelta(minutes=1))
 
     async def _expire(self, session: Session, now: datetime) -> None:
@@ -63,6 +73,10 @@ class Morning:
                 now=now,
             )
             if isinstance(decided, Decided):
+                services = self.services
+                await documents_decided(
+                    session, services.documents, services.retention, decided.application_id, now
+                )
                 told = Text("review.applicant.expired", {"reference": decided.reference})
                 await tell(session, self.services, decided.channel, decided.user_id, [told])
 

@@ -10,6 +10,7 @@ from bot.flows.kinds import KINDS
 from bot.handlers.review_policy import ReviewPolicy
 from core.clock import Clock
 from core.directory.port import Directory
+from core.requests.retention import RetentionPolicy
 from core.rules.organisation import Organisation
 from core.storage.crypto import Vault
 from core.storage.db import SessionMaker
@@ -30,6 +31,7 @@ class Services:
     policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     directory: Directory | None = None
     job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)  # the PDPA notice's days
 
     def dialogues(self) -> dict[str, Dialogue]:
         """Every dialogue by name: the application (`dialogue`) and the short requests."""

@@ -44,7 +44,7 @@ class DocumentRecord:
     width: int | None
     height: int | None
     created_at: datetime
-    replaced: bool  # a resubmission brought a new photo for this slot
+    deleted: bool  # replaced by a correction, or deleted after the decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +61,11 @@ class ApplicationDetails:
     masked_national_id: str | None  # None for agency (unit mailbox) applications
     decisions: tuple[DecisionRecord, ...]
     documents: tuple[DocumentRecord, ...]
+    terms_version: str | None = None  # the consent record (None: from before it was kept)
+    terms_accepted_at: datetime | None = None
+    reduced_at: datetime | None = (
+        None  # left as the minimal audit record (core.requests.retention)
+    )
 
 
 async def list_applications(
@@ -104,6 +109,9 @@ async def application_details(
         None if national_id is None else mask_national_id(national_id),
         await _decisions(session, application.id),
         await _documents(session, application.id),
+        application.terms_version,
+        application.terms_accepted_at,
+        application.reduced_at,
     )
 
 

@@ -27,11 +27,20 @@ KIND_NAME = re.compile(r"[a-z][a-z_]{1,31}")  # "staff", "handover", a new kind'
 
 
 @dataclass(frozen=True, slots=True)
+class Consent:
+    """The terms and PDPA notice accepted: their version (a hash of the text) and when."""
+
+    terms_version: str
+    accepted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ApplicationForm:
     kind: str
     fields: Mapping[str, Any]  # non-secret answers, JSON-able
     national_id: str | None  # 13 ASCII digits for personal kinds; None for the others
     document_ids: Mapping[str, int]  # slot -> Document.id, stored by this user, not attached
+    consent: Consent | None = None  # kept with the request; a correction keeps the first
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +162,8 @@ def _new_application(
         active_national_id_digest=digest,
         submitted_at=now,
         updated_at=now,
+        terms_version=None if form.consent is None else form.consent.terms_version,
+        terms_accepted_at=None if form.consent is None else form.consent.accepted_at,
     )
 
 

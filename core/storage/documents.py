@@ -127,6 +127,14 @@ class DocumentStore:
     def delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
 
+    def remove_file(self, name: str) -> bool:
+        """Delete a document's file; False when it was gone already."""
+        try:
+            self._path(name).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def _path(self, name: str) -> Path:
         if not _NAME.fullmatch(name):
             raise InvalidDocumentNameError("not a document storage name")

@@ -151,6 +151,11 @@ class Application(Base):
     updated_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The consent record: a hash of the terms and PDPA notice the applicant accepted, and when.
+    terms_version: Mapped[str | None] = mapped_column(String(64))
+    terms_accepted_at: Mapped[datetime | None]
+    # When core.requests.retention left only the minimal audit record of this request.
+    reduced_at: Mapped[datetime | None]
 
 
 class Document(Base):

@@ -103,6 +103,12 @@ def show_lines(details: ApplicationDetails, organisation: Organisation) -> list[
         f"channel    {details.channel} {details.user_id}",
         f"submitted  {_when(details.submitted_at)} (times are Bangkok time)",
         f"updated    {_when(details.updated_at)}",
+        f"consent    {_consent(details)}",
+        *(
+            [f"reduced    {_when(details.reduced_at)} (personal fields gone)"]
+            if details.reduced_at
+            else []
+        ),
         "form:",
     ]
     # Escaped before the table measures them, so that the columns still line up.
@@ -116,12 +122,19 @@ def show_lines(details: ApplicationDetails, organisation: Organisation) -> list[
     lines.append("documents:" if details.documents else "documents: none")
     for doc in details.documents:
         size = f"{doc.width}x{doc.height}" if doc.width and doc.height else "-"
-        replaced = "  (replaced)" if doc.replaced else ""
+        deleted = "  (deleted)" if doc.deleted else ""
         lines.append(
             f"  #{doc.id}  {doc.slot:<20} {doc.content_type:<11} {size:<10} "
-            f"{_size(doc.size_bytes)}  {_when(doc.created_at)}{replaced}"
+            f"{_size(doc.size_bytes)}  {_when(doc.created_at)}{deleted}"
         )
     return lines
+
+
+def _consent(details: ApplicationDetails) -> str:
+    if details.terms_version is None or details.terms_accepted_at is None:
+        return "none recorded (a request with no terms, or from before consent was kept)"
+    version = details.terms_version[:12]
+    return f"terms and notice {version} accepted {_when(details.terms_accepted_at)}"
 
 
 def _field_order(details: ApplicationDetails) -> list[str]:
