@@ -31,6 +31,7 @@ from webhooks.admin import (
     worker_command,
 )
 from webhooks.admin_applications import add_applications_parser, applications_command
+from webhooks.admin_keys import add_keys_parser, keys_command
 from webhooks.admin_org import add_org_parser, org_command
 from webhooks.admin_stats import add_stats_parser, stats_command
 from webhooks.console import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
@@ -106,6 +107,7 @@ def parser() -> argparse.ArgumentParser:
     accounts.add_argument("--reason", default="-", help="why (the user is told)")
     add_applications_parser(commands)
     add_org_parser(commands)
+    add_keys_parser(commands)
     add_stats_parser(commands)
     return top
 
@@ -157,6 +159,7 @@ COMMANDS: dict[str, Command] = {
     "accounts": lambda s, a: accounts_command(s, a.uid, a.reason, lift=a.action == "unsuspend"),
     "applications": applications_command,
     "org": org_command,
+    "keys": keys_command,
     "stats": stats_command,
 }
 
@@ -172,6 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "applications",
         "org",
         "stats",
+        "keys",
     )  # their output is the point
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
