@@ -3,7 +3,6 @@ photo deleted, and every view audited in the name of the one the link was issued
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.media_links import Link, Refused
 from core.models import Application, Document
-from core.security_log import LONG_DIGIT_RUN, TOKEN, Event, security_event
+from core.security_log import Event, loggable, security_event
 
 
 class Closed(StrEnum):
@@ -82,14 +81,3 @@ def refused_view(
         issued_to=loggable(issued_to),
         remote=loggable(remote),
     )
-
-
-def loggable(value: str) -> str:
-    """The value itself when the security log takes it; else a short fingerprint (Telegram
-    ids are long digit runs, which the log refuses as possible personal data)."""
-    if TOKEN.fullmatch(value) and not LONG_DIGIT_RUN.search(value):
-        return value
-    channel = value.split(":", 1)[0] if TOKEN.fullmatch(value.split(":", 1)[0]) else "?"
-    if LONG_DIGIT_RUN.search(channel):
-        channel = "?"
-    return f"{channel}:h-{hashlib.sha256(value.encode('utf-8')).hexdigest()[:8]}"

@@ -16,8 +16,9 @@ from core.clock import ManualClock
 from core.crypto import SecretKeys, Vault
 from core.decisions import decide
 from core.media_links import Link, MediaLinks, Refused
-from core.media_views import Closed, Viewable, loggable, view_document
+from core.media_views import Closed, Viewable, view_document
 from core.models import AuditEvent, Document
+from core.security_log import loggable
 from tests.conftest import TEST_SECRET_KEY
 
 Sessions = async_sessionmaker[AsyncSession]
