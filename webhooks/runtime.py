@@ -47,6 +47,8 @@ def trial_settings(root: Path, **overrides: object) -> Settings:
         database_url=f"sqlite+aiosqlite:///{root / 'bmabot.db'}",
         data_dir=root / "data",
         secret_key=None,  # trial_secret_key: the trial's own, never the service's
+        key_version=1,
+        old_secret_keys=None,
         directory="memory",
         sms="outbox",
         sms_outbox=root / "sms-outbox.jsonl",

@@ -237,6 +237,29 @@ async def test_media_links_refuse_forged_expired_and_deleted(
     assert [view.actor for view in views] == [f"line:group:{GROUP}"]  # the card went there
 
 
+async def test_the_review_window_of_media_links_is_a_setting(
+    database_url: str, engine: AsyncEngine, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with line_world(
+        database_url,
+        tmp_path / "data",
+        clock,
+        line_review_group_id=GROUP,
+        reviewers=f"line:{REVIEWER}",
+        media_link_hours=2,
+    ) as world:
+        await submitted(world)
+        image = next(m for m in group_messages(world) if m["type"] == "image")
+        path = image["originalContentUrl"].removeprefix("https://bmabot.test")
+        async with aiohttp.ClientSession(world.url) as client:
+            clock.advance(hours=1, minutes=59)
+            async with client.get(path) as still:
+                assert still.status == 200
+            clock.advance(minutes=1)
+            async with client.get(path) as over:
+                assert over.status == 410
+
+
 async def test_a_media_link_dies_with_the_decision(
     world: LineWorld, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
