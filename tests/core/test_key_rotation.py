@@ -22,7 +22,9 @@ from core.audit_chain import ChainKey, sign_with
 from core.audit_verify import ChainBroken, ChainIntact, verify_chain
 from core.clock import ManualClock
 from core.conversations import load_conversation, save_conversation
+from core.corrections import Resubmitted, resubmit_application
 from core.crypto import SecretKeys, Vault
+from core.decisions import decide
 from core.documents import DocumentStore, save_document
 from core.images import CheckedImage
 from core.inbox import NewEvent, next_event, store_events
@@ -285,3 +287,38 @@ async def test_an_audit_chain_changed_behind_our_back_is_not_sealed_again(
     still = await chain_under(sessions, ChainKey(NEW_KEY), ChainKey(TEST_SECRET_KEY))
     assert isinstance(still, ChainBroken)
     assert still.row_id == 3  # reported, never laundered
+
+
+async def test_before_the_rotation_reaches_them_old_digests_still_count(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    """The new key is in use, the rotation has not run: requests hold the old key's digests."""
+    async with sessions.begin() as session:
+        for number in (1, 2):
+            form = ApplicationForm("staff", {"n": number}, national_id(number), {})
+            await submit_application(
+                session, OLD, channel="line", user_id=f"U{number}", form=form, now=clock.now()
+            )
+        await decide(
+            session, application_id=1, outcome="return", reviewer="line:R", now=clock.now()
+        )
+    reference = "A69-00001"
+
+    async def resubmit(number: int) -> object:
+        form = ApplicationForm("staff", {"n": 1}, national_id(number), {})
+        async with sessions.begin() as session:
+            return await resubmit_application(
+                session,
+                DURING,
+                reference=reference,
+                channel="line",
+                user_id="U1",
+                form=form,
+                now=clock.now(),
+            )
+
+    assert await resubmit(2) == AlreadyActive(reference, owned=True)  # person 2's request
+    assert isinstance(await second_application(sessions, DURING, 2), AlreadyActive)
+    same = await resubmit(1)
+    assert isinstance(same, Resubmitted)
+    assert same.changed == ()  # the same ID under the new key is no change
