@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.rules.secret_strength import MIN_LENGTH, secret_weakness
+from core.storage.crypto import SecretKeys
 
 PREFIX = "BMABOT_"
 MAKE_A_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
@@ -17,6 +19,7 @@ ANY_MEMBER = "group:any"  # BMABOT_REVIEWERS: every member of the review group m
 REVIEWER = re.compile(r"[a-z]+:[^\s:,]+")  # channel:user id, such as line:U123 or telegram:456
 LINE_CHANNEL_SECRET = re.compile(r"[0-9a-fA-F]{32}")  # as the LINE Developers console shows it
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
+OLD_KEY = re.compile(r"([0-9]{1,3}):([^\s,]{32,})")  # BMABOT_OLD_SECRET_KEYS: version:key
 
 
 class SettingsError(Exception):
@@ -31,6 +34,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/bmabot.db"
     data_dir: Path = Path("var/data")
     secret_key: SecretStr | None = None
+    key_version: int = Field(default=1, ge=1, le=255)  # the first byte of what secret_key seals
+    # Keys used before, as "1:<key>,2:<key>": they only decrypt, until `bmabot keys rotate`.
+    old_secret_keys: SecretStr | None = None
     public_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -53,15 +59,20 @@ class Settings(BaseSettings):
     review_remind_hours: int = Field(default=24, ge=1)
     review_expire_days: int = Field(default=14, ge=1)
     job_max_attempts: int = Field(default=10, ge=1)
-    # The PDPA notice (locale apply.pdpa) promises these; tests/core/requests/test_notice_promises.py
-    # fails when the notice and the defaults disagree. Photos: days after the decision (0: at
-    # the decision, an approval once its account is made). Records: days a decided request
-    # keeps its personal fields before only the minimal audit record is left
-    # (core.requests.retention).
+    # The PDPA notice (locale apply.pdpa) promises these, and
+    # tests/core/requests/test_notice_promises.py fails when the notice and the defaults
+    # disagree. Photos: days after the decision (0: at the decision, an approval once its
+    # account is made). Records: days a decided request keeps its personal fields before
+    # only the minimal audit record is left (core.requests.retention).
     document_retention_days: int = Field(default=0, ge=0, le=3650)
     record_retention_days: int = Field(default=365, ge=0, le=3650)
     # How long a process has to send a turn's replies before another may take them over.
     send_lease_seconds: float = Field(default=20.0, gt=0, le=300)
+    # How long a link to a document photo opens it (the review window); the decision ends it.
+    media_link_hours: int = Field(default=24, ge=1, le=24 * 14)
+    # Who may read /metrics and the details of /healthz: addresses or networks, or the token.
+    metrics_allow: str = "127.0.0.1,::1"
+    metrics_token: SecretStr | None = None
 
     directory: Literal["memory", "ldap"] = "memory"
     ldap_url: str | None = None
@@ -89,6 +100,31 @@ class Settings(BaseSettings):
         if weakness is not None:
             raise ValueError(f"too weak ({weakness}); make a strong one with: {MAKE_A_KEY}")
         return key
+
+    @field_validator("old_secret_keys")
+    @classmethod
+    def _old_keys(cls, keys: SecretStr | None) -> SecretStr | None:
+        if keys is not None and not all(
+            OLD_KEY.fullmatch(item.strip()) for item in keys.get_secret_value().split(",")
+        ):
+            raise ValueError(
+                "a comma list of version:key, such as 1:<the key used before>, each key at "
+                f"least {MIN_LENGTH} characters (the version BMABOT_KEY_VERSION had then)"
+            )
+        return keys
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _metrics_allow(cls, allow: str) -> str:
+        items = [item.strip() for item in allow.split(",") if item.strip()]
+        try:
+            for item in items:
+                ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(
+                "a comma list of addresses or networks, such as 127.0.0.1,::1,10.0.0.0/8"
+            ) from None
+        return ",".join(items)
 
     @field_validator("line_channel_secret")
     @classmethod
@@ -179,3 +215,28 @@ def require_secret_key(settings: Settings) -> str:
     require(settings, "secret_key")
     assert settings.secret_key is not None
     return settings.secret_key.get_secret_value()
+
+
+def secret_keys(settings: Settings, current: str) -> SecretKeys:
+    """The current key (BMABOT_SECRET_KEY or the trial key) with its version and the old keys."""
+    old: dict[int, str] = {}
+    if settings.old_secret_keys is not None:
+        for item in settings.old_secret_keys.get_secret_value().split(","):
+            version, _, key = item.strip().partition(":")
+            old[int(version)] = key
+    try:
+        return SecretKeys(current, settings.key_version, old)
+    except ValueError as error:
+        raise SettingsError(
+            f"Invalid settings:\n  {PREFIX}OLD_SECRET_KEYS, {PREFIX}KEY_VERSION: {error}"
+        ) from None
+
+
+def metrics_networks(
+    settings: Settings,
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [
+        ipaddress.ip_network(item, strict=False)
+        for item in settings.metrics_allow.split(",")
+        if item
+    ]

@@ -30,6 +30,7 @@ from webhooks.appkeys import (
     INBOX_WRITER,
     MEDIA_LINKS,
     METRICS,
+    MONITORING,
     SERVICES,
     SETTINGS,
     WORKER,
@@ -38,6 +39,7 @@ from webhooks.line.channel import LineChannel, line_webhook
 from webhooks.line.setup import line_apis
 from webhooks.media import document_reader, media
 from webhooks.metrics import Metrics
+from webhooks.monitoring import MonitoringAccess, refused
 from webhooks.runtime import open_services
 from webhooks.telegram.settings import telegram_configured
 from webhooks.work import build_worker, sms_gateway
@@ -66,6 +68,7 @@ def create_app(
     app = web.Application(client_max_size=MAX_WEBHOOK_BODY, middlewares=[_timed_webhooks])
     app[SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[MONITORING] = MonitoringAccess.from_settings(settings)
     app.cleanup_ctx.append(_resources(secret_key, clock, dispatch, work, extra or ExtraChannels()))
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
@@ -179,13 +182,17 @@ async def _timed_webhooks(request: web.Request, handler: Handler) -> web.StreamR
 
 async def healthz(request: web.Request) -> web.Response:
     """The database must answer (else 503); a backlog, failed jobs or the directory being
-    down make the service degraded: still taking events, but someone should look."""
+    down make the service degraded: still taking events, but someone should look. Only the
+    status for a caller not allowed the details (a load balancer)."""
     services = request.app[SERVICES]
+    access = request.app.get(MONITORING)
+    details = access is not None and access.allows(request)
     try:
         backlog = await read_backlog(services.sessions, services.clock)
     except Exception:
         logger.exception("health check: the database is not reachable")
-        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+        down = {"status": "unavailable", "database": "down"}
+        return web.json_response(down if details else {"status": "unavailable"}, status=503)
     problems = backlog.problems()
     directory = await _directory_health(services)
     if directory == "down":
@@ -201,7 +208,7 @@ async def healthz(request: web.Request) -> web.Response:
     }
     if problems:
         body["problems"] = problems
-    return web.json_response(body)
+    return web.json_response(body if details else {"status": body["status"]})
 
 
 async def _directory_health(services: Services) -> str:
@@ -215,6 +222,8 @@ async def _directory_health(services: Services) -> str:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    if not request.app[MONITORING].allows(request):
+        return refused(request)
     services = request.app[SERVICES]
     backlog = await read_backlog(services.sessions, services.clock)
     body = request.app[METRICS].render(backlog.gauges(), backlog.jobs)

@@ -11,6 +11,7 @@ from core.delivery.worker import Worker
 from core.settings import Settings
 from core.storage.media_links import MediaLinks
 from webhooks.metrics import Metrics
+from webhooks.monitoring import MonitoringAccess
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
@@ -19,3 +20,4 @@ INBOX_WRITER = web.AppKey("inbox_writer", InboxWriter)
 METRICS = web.AppKey("metrics", Metrics)
 MEDIA_LINKS = web.AppKey("media_links", MediaLinks)
 WORKER = web.AppKey("worker", Worker)
+MONITORING = web.AppKey("monitoring", MonitoringAccess)  # who reads /metrics

@@ -31,6 +31,7 @@ from webhooks.admin.commands import (
     jobs_command,
     worker_command,
 )
+from webhooks.admin.keys import add_keys_parser, keys_command
 from webhooks.admin.org import add_org_parser, org_command
 from webhooks.admin.privacy import add_privacy_parser, privacy_command
 from webhooks.admin.stats import add_stats_parser, stats_command
@@ -108,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
     add_applications_parser(commands)
     add_org_parser(commands)
     add_privacy_parser(commands)
+    add_keys_parser(commands)
     add_stats_parser(commands)
     return top
 
@@ -164,6 +166,7 @@ COMMANDS: dict[str, Command] = {
     "applications": applications_command,
     "org": org_command,
     "privacy": privacy_command,
+    "keys": keys_command,
     "stats": stats_command,
 }
 
@@ -180,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "org",
         "stats",
         "privacy",
+        "keys",
     )  # their output is the point
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from core.audit import trail as audit
+from core.storage.media_links import Link, Refused
+from core.storage.media_views import Closed, Viewable, refused_view, view_document
 from core.storage.models import Document
 from webhooks.appkeys import MEDIA_LINKS, SERVICES
 
@@ -21,34 +24,44 @@ PREVIEW_SIDE = 240  # LINE wants a preview of at most 1 MB
 NO_STORE = {"Cache-Control": "no-store, private", "X-Content-Type-Options": "nosniff"}
 
 
+# What a link that opens nothing answers: a status and a short Thai page (catalog key).
+CLOSED_PAGES: dict[Refused | Closed, tuple[int, str]] = {
+    Refused.FORGED: (403, "media.link_invalid"),
+    Refused.EXPIRED: (410, "media.link_expired"),
+    Closed.DECIDED: (410, "media.request_decided"),
+    Closed.DELETED: (404, "media.photo_deleted"),
+}
+
+
 async def media(request: web.Request) -> web.Response:
     services, links = request.app[SERVICES], request.app[MEDIA_LINKS]
-    now = services.clock.now()
-    document_id = links.document_of(request.match_info["token"], now)
-    if document_id is None:
-        return web.Response(status=403, text="forbidden", headers=NO_STORE)
+    now, remote = services.clock.now(), request.remote or "-"
+    link = links.check(request.match_info["token"], now)
+    if not isinstance(link, Link):
+        refused_view(link, remote=remote)
+        return _closed_page(services, link)
     async with services.sessions.begin() as session:
-        document = await session.scalar(
-            select(Document).where(Document.id == document_id, Document.deleted_at.is_(None))
-        )
-        if document is None:
-            return web.Response(status=404, text="not found", headers=NO_STORE)
-        audit.record(
-            session,
-            "document.viewed",
-            actor=f"link:{request.remote}",
-            at=now,
-            application_id=document.application_id,
-            detail={"document": str(document_id)},
-        )
-        name = document.storage_name
+        shown = await view_document(session, link, remote=remote, at=now)
+    if not isinstance(shown, Viewable):
+        return _closed_page(services, shown)
     try:
-        content = await asyncio.to_thread(services.documents.read, name)
+        content = await asyncio.to_thread(services.documents.read, shown.storage_name)
     except FileNotFoundError:
-        return web.Response(status=404, text="not found", headers=NO_STORE)
+        return _closed_page(services, Closed.DELETED)
     if request.query.get("preview"):
         content = await asyncio.to_thread(_preview, content)
     return web.Response(body=content, content_type="image/jpeg", headers=NO_STORE)
+
+
+def _closed_page(services: Any, why: Refused | Closed) -> web.Response:
+    status, key = CLOSED_PAGES[why]
+    text = html.escape(services.catalog.text(key))
+    page = (
+        '<!doctype html><html lang="th"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>bmabot</title><p>{text}</p></html>"
+    )
+    return web.Response(status=status, text=page, content_type="text/html", headers=NO_STORE)
 
 
 def _preview(content: bytes) -> bytes:

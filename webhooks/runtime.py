@@ -7,6 +7,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from bot.catalog import Catalog
@@ -25,8 +26,9 @@ from core.settings import (
     load_settings,
     require,
     require_secret_key,
+    secret_keys,
 )
-from core.storage.crypto import Vault
+from core.storage.crypto import SecretKeys, Vault
 from core.storage.db import make_engine, make_sessions, upgrade_database_async
 from core.storage.documents import DocumentStore
 from core.storage.media_links import MediaLinks
@@ -46,6 +48,8 @@ def trial_settings(root: Path, **overrides: object) -> Settings:
         database_url=f"sqlite+aiosqlite:///{root / 'bmabot.db'}",
         data_dir=root / "data",
         secret_key=None,  # trial_secret_key: the trial's own, never the service's
+        key_version=1,
+        old_secret_keys=None,
         directory="memory",
         sms="outbox",
         sms_outbox=root / "sms-outbox.jsonl",
@@ -120,10 +124,11 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Migrate the database, then build every service; the engine is closed on the way out."""
     key = secret_key or require_secret_key(settings)
+    keys = secret_keys(settings, key)
     await upgrade_database_async(settings.database_url)
     engine = make_engine(settings.database_url)
     sign_with(engine, key)  # the audit rows written through it are chained under this key
-    vault = Vault(key)
+    vault = Vault(keys)
     org = Organisation.load(organisation_file(settings))
     try:
         yield Services(
@@ -134,7 +139,7 @@ async def open_services(
             dialogue=apply_dialogue(org),
             catalog=Catalog.load(),
             organisation=org,
-            media_links=media_links(settings, key),
+            media_links=media_links(settings, keys),
             policy=ReviewPolicy.from_settings(
                 {
                     "line": settings.line_review_group_id,
@@ -158,10 +163,12 @@ async def open_services(
         await engine.dispose()
 
 
-def media_links(settings: Settings, secret_key: str) -> MediaLinks:
+def media_links(settings: Settings, keys: SecretKeys) -> MediaLinks:
     """Links to document images at BMABOT_PUBLIC_URL, else at the address served here."""
     return MediaLinks.from_secret(
-        secret_key, settings.public_url or f"http://{settings.host}:{settings.port}"
+        keys,
+        settings.public_url or f"http://{settings.host}:{settings.port}",
+        timedelta(hours=settings.media_link_hours),
     )
 
 

@@ -64,7 +64,10 @@ class ReviewHandler:
         said, state = await self._answer(session, incoming, state)
         await save_conversation(session, vault, incoming.channel, key, state, now)
         # /find answers the card with its document photos: pictures need their links
-        return render(said, self.services.catalog, picture_links(self.services.media_links)(now))
+        links = picture_links(self.services.media_links)(
+            now, f"{incoming.channel}:{incoming.user_id}"
+        )
+        return render(said, self.services.catalog, links)
 
     async def _answer(
         self, session: Session, incoming: Incoming, state: dict[str, Any] | None

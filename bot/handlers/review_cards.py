@@ -83,7 +83,14 @@ class CardPoster:
             said = await card_messages(
                 session, services, data.application_id, job.payload.get("changed", [])
             )
-            await tell(session, services, data.channel, chat, said, self.links(now))
+            await tell(
+                session,
+                services,
+                data.channel,
+                chat,
+                said,
+                self.links(now, f"{data.channel}:group:{chat}"),
+            )
             audit.record(
                 session,
                 "reviewer.card_posted",
@@ -94,12 +101,16 @@ class CardPoster:
             )
 
 
-def picture_links(links: MediaLinks) -> Callable[[datetime], PictureLinks]:
-    """At a moment, the (image, preview) links of a document, valid for a few days."""
+def picture_links(links: MediaLinks) -> Callable[[datetime, str], PictureLinks]:
+    """At a moment, for a reviewer or group ("line:U…", "line:group:C…"), the (image,
+    preview) links of a document, open for the review window and audited in their name."""
 
-    def at(now: datetime) -> PictureLinks:
+    def at(now: datetime, issued_to: str) -> PictureLinks:
         def both(document_id: int) -> tuple[str, str]:
-            return links.url(document_id, now), links.url(document_id, now, preview=True)
+            return (
+                links.url(document_id, now, issued_to=issued_to),
+                links.url(document_id, now, issued_to=issued_to, preview=True),
+            )
 
         return both
 

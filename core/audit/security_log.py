@@ -10,6 +10,7 @@ leaking into the log.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from enum import StrEnum
@@ -43,3 +44,15 @@ def security_event(event: Event, /, level: int = logging.WARNING, **fields: obje
             raise ValueError(f"security log field {key!r} is not a short non-personal token")
         parts.append(f"{key}={text}")
     logger.log(level, "security %s", " ".join(parts))
+
+
+def loggable(value: str) -> str:
+    """The value itself when the log takes it as a field; else "<prefix>:h-<8 hex>", a short
+    fingerprint (Telegram ids are long digit runs, which the log refuses as possible
+    personal data; an address may carry characters it does not take)."""
+    if TOKEN.fullmatch(value) and not LONG_DIGIT_RUN.search(value):
+        return value
+    prefix = value.split(":", 1)[0]
+    if not TOKEN.fullmatch(prefix) or LONG_DIGIT_RUN.search(prefix) or prefix == value:
+        prefix = "?"
+    return f"{prefix}:h-{hashlib.sha256(value.encode('utf-8')).hexdigest()[:8]}"

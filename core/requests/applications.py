@@ -77,12 +77,18 @@ async def submit_application(
     _check_form(form)
     documents = await _unattached_documents(session, channel, user_id, form.document_ids)
     digest = None if form.national_id is None else vault.national_id_digest(form.national_id)
+    if form.national_id is not None and vault.old_versions:
+        # A key rotation is under way: a request not yet rotated holds an old key's digest.
+        old = vault.old_national_id_digests(form.national_id)
+        earlier = await _active_one(session, old, channel, user_id)
+        if earlier is not None:
+            return earlier
     application = _new_application(channel, user_id, form, digest, now)
     try:
         async with session.begin_nested():  # on a duplicate, the reference number is not used
             await _insert_application(session, vault, application, form.national_id)
     except IntegrityError:
-        active = await _active_one(session, digest, channel, user_id)
+        active = await _active_one(session, [digest] if digest else [], channel, user_id)
         if active is None:
             raise
         return active
@@ -194,18 +200,19 @@ async def holder_of(
     session: AsyncSession, vault: Vault, national_id: str, channel: str, user_id: str
 ) -> AlreadyActive | None:
     """The active request or account of this national ID, if any (checked while typing)."""
-    return await _active_one(session, vault.national_id_digest(national_id), channel, user_id)
+    digests = [vault.national_id_digest(national_id), *vault.old_national_id_digests(national_id)]
+    return await _active_one(session, digests, channel, user_id)
 
 
 async def _active_one(
-    session: AsyncSession, digest: str | None, channel: str, user_id: str
+    session: AsyncSession, digests: Sequence[str], channel: str, user_id: str
 ) -> AlreadyActive | None:
-    if digest is None:
+    if not digests:
         return None
     row = (
         await session.execute(
             select(Application.reference, Application.channel, Application.user_id).where(
-                Application.active_national_id_digest == digest
+                Application.active_national_id_digest.in_(digests)
             )
         )
     ).first()

@@ -14,6 +14,7 @@ from core.audit import trail as audit
 from core.requests.applications import (
     AlreadyActive,
     ApplicationForm,
+    _active_one,
     _check_form,
     _unattached_documents,
     national_id_context,
@@ -56,6 +57,11 @@ async def resubmit_application(
     documents = await _unattached_documents(session, channel, user_id, form.document_ids)
     changed = _changes(application, form, vault) + tuple(d.slot for d in documents)
     documents = list(documents)
+    if "national_id" in changed and form.national_id is not None and vault.old_versions:
+        # A key rotation under way: another request may still hold an old key's digest.
+        old = vault.old_national_id_digests(form.national_id)
+        if await _active_one(session, old, channel, user_id) is not None:
+            return AlreadyActive(reference, owned=True)  # as below: never another's reference
     try:
         async with session.begin_nested():
             _apply(application, form, vault, now)
@@ -78,8 +84,9 @@ def _changes(application: Application, form: ApplicationForm, vault: Vault) -> t
     keys = sorted(set(application.form) | set(form.fields))
     changed = [k for k in keys if application.form.get(k) != form.fields.get(k)]
     if form.national_id is not None:
-        digest = vault.national_id_digest(form.national_id)
-        if digest != application.national_id_digest:
+        same = [vault.national_id_digest(form.national_id)]
+        same += vault.old_national_id_digests(form.national_id)  # a key rotation under way
+        if application.national_id_digest not in same:
             changed.append("national_id")
     return tuple(changed)
 

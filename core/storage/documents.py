@@ -26,6 +26,8 @@ class Cipher(Protocol):
 
     def decrypt(self, token: bytes, *, context: str) -> bytes: ...
 
+    def reencrypt(self, token: bytes, *, context: str) -> bytes | None: ...
+
 
 class InvalidDocumentNameError(ValueError):
     """A storage name that this store could not have made (e.g. a path traversal)."""
@@ -134,6 +136,38 @@ class DocumentStore:
         except FileNotFoundError:
             return False
         return True
+
+    def stored_names(self) -> list[str]:
+        """Every document file on disk (a deleted row's file too, until it is removed)."""
+        return sorted(path.name for path in self._folder.glob("*/*") if _NAME.fullmatch(path.name))
+
+    def reencrypt(self, name: str) -> bool:
+        """Encrypt a stored file again under the current key version (blocking: call it in a
+        thread); False when it is under it already or is gone. Atomic: a crash leaves the
+        old file or the new one, never half of either."""
+        path = self._path(name)
+        try:
+            token = path.read_bytes()
+        except FileNotFoundError:
+            return False
+        sealed = self._vault.reencrypt(token, context=_context(name))
+        if sealed is None:
+            return False
+        temporary = _write_synced(path.parent, sealed)
+        if not path.exists():  # deleted meanwhile: it stays deleted
+            temporary.unlink(missing_ok=True)
+            return False
+        os.replace(temporary, path)
+        return True
+
+    def key_version_of(self, name: str) -> int | None:
+        """The key version of a stored file (its first byte); None when it is gone."""
+        try:
+            with self._path(name).open("rb") as file:
+                first = file.read(1)
+        except FileNotFoundError:
+            return None
+        return first[0] if first else 0
 
     def _path(self, name: str) -> Path:
         if not _NAME.fullmatch(name):

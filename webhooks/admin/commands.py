@@ -19,7 +19,7 @@ from core.audit.verify import ChainBroken, ChainIntact, verify_chain
 from core.delivery.jobs import FAILED, PENDING, RUNNING, list_jobs, retry
 from core.delivery.worker import Worker
 from core.directory.port import DirectoryUnavailableError
-from core.settings import Settings, require_secret_key
+from core.settings import Settings, require_secret_key, secret_keys
 from core.storage.models import Application, AuditEvent
 from webhooks.runtime import open_services
 from webhooks.work import sms_gateway
@@ -72,8 +72,10 @@ async def audit_command(settings: Settings, reference: str) -> int:
 async def audit_verify_command(settings: Settings) -> int:
     """Check the whole audit chain: one line, exit 0 if intact, 1 at the first broken link."""
     key = require_secret_key(settings)
+    # Rows chained before a key rotation verify under the key of their time.
+    keys = [ChainKey(key), *(ChainKey(old) for old in secret_keys(settings, key).old.values())]
     async with open_services(settings, secret_key=key) as services, services.sessions() as session:
-        verdict = await verify_chain(session, [ChainKey(key)])
+        verdict = await verify_chain(session, keys)
     print(describe_verdict(verdict))
     return 0 if isinstance(verdict, ChainIntact) else 1
 

@@ -6,7 +6,15 @@ import hashlib
 
 import pytest
 
-from core.storage.crypto import Vault, VaultError
+from core.storage.crypto import (
+    ENCRYPTION,
+    MEDIA_LINKS,
+    NATIONAL_ID_DIGEST,
+    SecretKeys,
+    Vault,
+    VaultError,
+)
+from tests.conftest import TEST_SECRET_KEY
 
 NATIONAL_ID = "1103700123458"
 OTHER_KEY = "another-secret-key-for-the-suite-only-9876543210"
@@ -102,3 +110,53 @@ def test_refuses_a_secret_key_shorter_than_32_characters() -> None:
 
 def test_does_not_show_its_key_in_repr(vault: Vault) -> None:
     assert "test-secret" not in repr(vault)
+
+
+def test_a_new_key_version_encrypts_and_the_old_key_only_decrypts(vault: Vault) -> None:
+    old_token = vault.encrypt(b"before", context="c")
+    rotated = Vault(SecretKeys(OTHER_KEY, 2, {1: TEST_SECRET_KEY}))
+
+    new_token = rotated.encrypt(b"after", context="c")
+
+    assert (old_token[0], new_token[0]) == (1, 2)
+    assert rotated.decrypt(old_token, context="c") == b"before"
+    assert rotated.reencrypt(new_token, context="c") is None  # under the current one already
+    moved = rotated.reencrypt(old_token, context="c")
+    assert moved is not None
+    assert moved[0] == 2
+    assert Vault(SecretKeys(OTHER_KEY, 2)).decrypt(moved, context="c") == b"before"
+    with pytest.raises(VaultError, match="unknown key version 1"):
+        Vault(SecretKeys(OTHER_KEY, 2)).decrypt(old_token, context="c")
+
+
+def test_each_key_version_has_its_own_digest_key(vault: Vault) -> None:
+    rotated = Vault(SecretKeys(OTHER_KEY, 2, {1: TEST_SECRET_KEY}))
+
+    assert rotated.national_id_digest(NATIONAL_ID) != vault.national_id_digest(NATIONAL_ID)
+    assert rotated.old_national_id_digests(NATIONAL_ID) == [vault.national_id_digest(NATIONAL_ID)]
+
+
+def test_purposes_never_share_a_key() -> None:
+    keys = SecretKeys(TEST_SECRET_KEY)
+    derived = {
+        purpose: keys.derive(purpose)[1]
+        for purpose in (ENCRYPTION, NATIONAL_ID_DIGEST, MEDIA_LINKS)
+    }
+    assert len(set(derived.values())) == 3
+
+
+@pytest.mark.parametrize(
+    ("version", "old", "problem"),
+    [
+        (0, {}, "from 1 to 255"),
+        (2, {2: OTHER_KEY}, "is the current key's"),
+        (2, {1: "short"}, "at least 32"),
+    ],
+)
+def test_key_versions_are_checked(version: int, old: dict[int, str], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        SecretKeys(TEST_SECRET_KEY, version, old)
+
+
+def test_secret_keys_never_show_a_key() -> None:
+    assert TEST_SECRET_KEY not in repr(SecretKeys(OTHER_KEY, 2, {1: TEST_SECRET_KEY}))

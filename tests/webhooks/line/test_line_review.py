@@ -217,22 +217,70 @@ async def test_media_links_refuse_forged_expired_and_deleted(
             assert (good.status, good.content_type) == (200, "image/jpeg")
             assert (await good.read())[:3] == b"\xff\xd8\xff"
         async with client.get(path[:-3] + "AAA") as forged:
-            assert forged.status == 403
-            assert await forged.read() == b"forbidden"
-        world.clock.advance(days=4)
+            assert (forged.status, forged.content_type) == (403, "text/html")
+            assert "ลิงก์นี้ไม่ถูกต้องค่ะ" in await forged.text()
+        world.clock.advance(hours=24)  # the review window (BMABOT_MEDIA_LINK_HOURS) is over
         async with client.get(path) as expired:
-            assert expired.status == 403
-        world.clock.advance(days=-4)
+            assert expired.status == 410
+            assert "หมดอายุแล้วค่ะ" in await expired.text()
+        world.clock.advance(hours=-24)
         async with sessions.begin() as session:
             document = (await session.scalars(select(Document))).one()
             document.deleted_at = world.clock.now()
         async with client.get(path) as deleted:
             assert deleted.status == 404
+            assert "ถูกลบแล้วค่ะ" in await deleted.text()
     async with sessions() as session:
-        views = await session.scalar(
-            select(func.count()).where(AuditEvent.action == "document.viewed")
-        )
-    assert views == 1
+        views = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "document.viewed"))
+        ).all()
+    assert [view.actor for view in views] == [f"line:group:{GROUP}"]  # the card went there
+
+
+async def test_the_review_window_of_media_links_is_a_setting(
+    database_url: str, engine: AsyncEngine, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with line_world(
+        database_url,
+        tmp_path / "data",
+        clock,
+        line_review_group_id=GROUP,
+        reviewers=f"line:{REVIEWER}",
+        media_link_hours=2,
+    ) as world:
+        await submitted(world)
+        image = next(m for m in group_messages(world) if m["type"] == "image")
+        path = image["originalContentUrl"].removeprefix("https://bmabot.test")
+        async with aiohttp.ClientSession(world.url) as client:
+            clock.advance(hours=1, minutes=59)
+            async with client.get(path) as still:
+                assert still.status == 200
+            clock.advance(minutes=1)
+            async with client.get(path) as over:
+                assert over.status == 410
+
+
+async def test_a_media_link_dies_with_the_decision(
+    world: LineWorld, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await submitted(world)
+    await world.emulator.send_text(REVIEWER, "/find A69-00001", group_id=GROUP)
+    await world.settle()
+    url = [m for m in group_messages(world) if m["type"] == "image"][-1]["originalContentUrl"]
+    path = url.removeprefix("https://bmabot.test")
+    async with aiohttp.ClientSession(world.url) as client:
+        async with client.get(path) as before:
+            assert before.status == 200
+        await press(world, REVIEWER, "rv:a:1")
+        await world.settle()
+        async with client.get(path) as after:
+            assert after.status == 410
+            assert "พิจารณาเสร็จแล้วค่ะ" in await after.text()
+    async with sessions() as session:
+        views = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.action == "document.viewed"))
+        ).all()
+    assert [view.actor for view in views] == [f"line:{REVIEWER}"]  # who typed /find
 
 
 async def test_the_morning_digest_names_applications_waiting_too_long(world: LineWorld) -> None:
