@@ -31,6 +31,7 @@ from webhooks.admin.commands import (
     jobs_command,
     worker_command,
 )
+from webhooks.admin.faq import add_faq_parser, faq_command
 from webhooks.admin.keys import add_keys_parser, keys_command
 from webhooks.admin.org import add_org_parser, org_command
 from webhooks.admin.privacy import add_privacy_parser, privacy_command
@@ -108,6 +109,7 @@ def parser() -> argparse.ArgumentParser:
     accounts.add_argument("--reason", default="-", help="why (the user is told)")
     add_applications_parser(commands)
     add_org_parser(commands)
+    add_faq_parser(commands)
     add_privacy_parser(commands)
     add_keys_parser(commands)
     add_stats_parser(commands)
@@ -165,6 +167,7 @@ COMMANDS: dict[str, Command] = {
     "accounts": lambda s, a: accounts_command(s, a.uid, a.reason, lift=a.action == "unsuspend"),
     "applications": applications_command,
     "org": org_command,
+    "faq": faq_command,
     "privacy": privacy_command,
     "keys": keys_command,
     "stats": stats_command,
@@ -181,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "db",
         "applications",
         "org",
+        "faq",
         "stats",
         "privacy",
         "keys",

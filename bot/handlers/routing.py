@@ -29,6 +29,10 @@ def route(dialogues: Mapping[str, Dialogue], state: FlowState | None, incoming: 
         said = menu.support() if menu.wants_support(incoming) else menu.terms()
         asked = engine.ask(dialogue, state).messages if state else ()
         return Turn(state, (*said, *asked))
+    topic = faq.pressed(incoming)  # a help topic's button, offered to an unsure question
+    if topic is not None:
+        asked = engine.ask(dialogue, state).messages if state else ()
+        return Turn(state, (*topic, *asked))
     looked_up = status.answer(dialogue, state, incoming)
     if looked_up is not None:
         return looked_up  # status words, a typed reference, or the draft's continue button

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.catalog import Catalog, CatalogError
+from bot.flows import faq
 from bot.flows.apply_form import FORMS, ApplyStep
 from bot.flows.engine import CONFIRMATIONS
 from bot.flows.kinds import KINDS, RequestKind
@@ -99,6 +100,7 @@ def keys_the_bot_uses() -> set[str]:
     keys |= {f"apply.line.{step.value}" for step in steps if step.value.startswith("doc_")}
     keys |= {f"apply.refused.{why}" for why in ("already_active", "already_held", "not_returned")}
     keys |= review_keys()
+    keys |= {key for topic in faq.TOPICS for key in (topic.answer, f"faq.label.{topic.name}")}
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
     keys |= status_keys()
     return keys | {key for kind in KINDS for key in kind_keys(kind)}
@@ -174,6 +176,7 @@ def label_keys() -> set[str]:
     labels |= {f"review.reason.{code}" for code in REJECT_REASONS}
     labels |= {f"review.item.{item}" for item in ITEMS}
     labels |= {f"rights.right.{right}" for right in RIGHTS}
+    labels |= {f"faq.label.{topic.name}" for topic in faq.TOPICS}
     return labels - {"common.literal"}
 
 
