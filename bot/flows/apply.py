@@ -57,9 +57,7 @@ def accept_terms(state: FlowState, incoming: Incoming) -> Reply:
 
 def first_name_th_step() -> Step:
     """The Thai first name, refused when it repeats the title picked just before it."""
-    typed = text_question(
-        "apply.ask_first_name_th", "first_name_th", parse_thai_name, field="thai_name"
-    )
+    typed = text_question("apply.ask_first_name_th", "first_name_th", parse_thai_name)
 
     def answer(state: FlowState, incoming: Incoming) -> Reply:
         reply = typed.answer(state, incoming)
@@ -160,9 +158,7 @@ def apply_dialogue(org: Organisation) -> Dialogue:
             picks=lambda state: TITLES_TH,
         ),
         S.FIRST_NAME_TH: first_name_th_step(),
-        S.LAST_NAME_TH: text_question(
-            "apply.ask_last_name_th", "last_name_th", parse_thai_name, field="thai_name"
-        ),
+        S.LAST_NAME_TH: text_question("apply.ask_last_name_th", "last_name_th", parse_thai_name),
         S.TITLE_EN: text_question(
             "apply.ask_title_en",
             "title_en",
@@ -170,10 +166,10 @@ def apply_dialogue(org: Organisation) -> Dialogue:
             picks=english_titles,
         ),
         S.FIRST_NAME_EN: text_question(
-            "apply.ask_first_name_en", "first_name_en", parse_english_name, field="english_name"
+            "apply.ask_first_name_en", "first_name_en", parse_english_name
         ),
         S.LAST_NAME_EN: text_question(
-            "apply.ask_last_name_en", "last_name_en", parse_english_name, field="english_name"
+            "apply.ask_last_name_en", "last_name_en", parse_english_name
         ),
         S.NATIONAL_ID: national_id_step(),
         S.NATIONALITY: text_question(

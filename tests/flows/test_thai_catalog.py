@@ -53,15 +53,16 @@ LABEL_KEY = re.compile(
 )  # Choice(key or Press(...).choice(key
 
 FREE_TEXT_REASONS = ("hidden", "markup", "too_short", "too_long")
+THAI_NAME_REASONS = ("empty", "hidden", "not_thai", "digits", "symbols", "mark_first", "too_long")
+ENGLISH_NAME_REASONS = ("empty", "hidden", "thai_script", "digits", "symbols", "too_long")
 REASONS = {
     "national_id": ("not_digits", "length", "checksum"),
     "mobile": ("not_digits", "length", "not_mobile", "country"),
     "email": ("hidden", "format", "thai_script", "domain"),
-    "thai_name": ("empty", "hidden", "not_thai", "digits", "symbols", "mark_first", "too_long"),
-    "english_name": ("empty", "hidden", "thai_script", "digits", "symbols", "too_long"),
+    **dict.fromkeys(("first_name_th", "last_name_th"), THAI_NAME_REASONS),
+    **dict.fromkeys(("first_name_en", "last_name_en"), ENGLISH_NAME_REASONS),
     "position": (*FREE_TEXT_REASONS, "no_letters"),
     "nationality": ("hidden", "markup", "digits", "unknown"),
-    "first_name_th": ("has_title",),
     "purpose": FREE_TEXT_REASONS,
     "unit_note": FREE_TEXT_REASONS,
     "title_th": ("hidden", "format", "marks", "unknown"),
@@ -100,6 +101,7 @@ def keys_the_bot_uses() -> set[str]:
     keys |= {f"apply.line.{step.value}" for step in steps if step.value.startswith("doc_")}
     keys |= {f"apply.refused.{why}" for why in ("already_active", "already_held", "not_returned")}
     keys |= review_keys()
+    keys.add("invalid.first_name_th.has_title")
     keys |= {key for topic in faq.TOPICS for key in (topic.answer, f"faq.label.{topic.name}")}
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
     keys |= status_keys()

@@ -52,7 +52,7 @@ async def test_terms_from_the_menu(chat: Chat) -> None:
 
 
 async def test_anything_else_gets_the_main_menu_never_silence(chat: Chat) -> None:
-    for text in ["อยากได้อีเมล", "???", "12345"]:
+    for text in ["ฝนตกหนักมาก", "???", "12345"]:
         await chat.send(text)
         assert chat.reply_keys == ["menu.not_understood"]
         assert chat.button_labels == MAIN_LABELS
@@ -102,3 +102,9 @@ async def test_a_summary_button_pressed_after_submitting_says_the_request_is_fil
     assert "ไม่ต้องกดซ้ำ" in chat.text
     assert "A69-00001 — รอตรวจสอบ" in chat.text
     assert chat.button_labels == ["เมนูหลัก"]
+
+
+async def test_wanting_an_email_is_told_how_to_apply(chat: Chat) -> None:
+    await chat.send("อยากได้อีเมลค่ะ")
+    assert chat.reply_keys == ["faq.apply_how"]
+    assert chat.button_labels == MAIN_LABELS
