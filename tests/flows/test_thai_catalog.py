@@ -43,6 +43,7 @@ FAMILIES = "|".join(
         "request",
         "handover",
         "rights",
+        "limits",
     ]
 )
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
