@@ -19,19 +19,26 @@ from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
 from bot.handlers.suspension import suspension_jobs
+from core.clock import Clock
 from core.jobs import ClaimedJob
 from core.media_links import MediaLinks
 from core.models import Application
 from core.settings import Settings
 from core.sms import OutboxSms, SmsGateway
+from core.sms_budget import with_budget
 from core.worker import JobHandler, Worker
 
 logger = logging.getLogger(__name__)
 
 
-def sms_gateway(settings: Settings, http: aiohttp.ClientSession, clock: object) -> SmsGateway:
+def sms_gateway(settings: Settings, http: aiohttp.ClientSession, clock: Clock) -> SmsGateway:
+    """The configured gateway behind the hour's SMS budget (BMABOT_SMS_PER_HOUR)."""
+    return with_budget(_gateway(settings, http, clock), settings.sms_per_hour, clock)
+
+
+def _gateway(settings: Settings, http: aiohttp.ClientSession, clock: Clock) -> SmsGateway:
     if settings.sms == "outbox":
-        return OutboxSms(settings.sms_outbox, sender=settings.sms_sender, clock=clock)  # type: ignore[arg-type]
+        return OutboxSms(settings.sms_outbox, sender=settings.sms_sender, clock=clock)
     from core.integrations.sms_http import HttpSms
 
     key, secret = settings.sms_api_key, settings.sms_api_secret
