@@ -24,12 +24,12 @@ from linebot.v3.messaging import (
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import DeliveryError, UnreadableEventError
-from bot.handlers.media import MediaFetchError
 from core.inbox import NewEvent
 from core.outbox import Outgoing
 from core.security_log import Event, security_event
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
 from webhooks.json_body import read_json
+from webhooks.line_content import message_content
 from webhooks.line_messages import LineLimitError, chunks, line_json
 
 logger = logging.getLogger(__name__)
@@ -175,11 +175,7 @@ class LineChannel:
         return to_incoming(payload)
 
     async def fetch(self, media: MediaRef, limit: int) -> bytes:
-        try:
-            content = await self.blob.get_message_content(media.ref)
-        except (ApiException, aiohttp.ClientError, TimeoutError) as error:
-            raise MediaFetchError(f"LINE content {type(error).__name__}") from None
-        return bytes(content)[: limit + 1]
+        return await message_content(self.blob, media.ref, limit)
 
     async def send(self, outgoing: Outgoing, now: datetime) -> None:
         messages = _line_messages(outgoing)
