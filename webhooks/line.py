@@ -87,7 +87,14 @@ def _owner(source: Any) -> str | None:
 
 
 def _is_id(value: Any, longest: int = MAX_ID) -> TypeGuard[str]:
-    return isinstance(value, str) and 0 < len(value) <= longest
+    """LINE's ids and tokens are short printable ASCII; anything else (a NUL, which
+    PostgreSQL refuses in text, or a control character) is no id LINE made."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= longest
+        and value.isascii()
+        and value.isprintable()
+    )
 
 
 def to_incoming(event: Mapping[str, Any]) -> Incoming | None:

@@ -174,6 +174,7 @@ def take(
         COUNTS["webhook bodies refused with 400"] += 1
         return
     for event in events:
+        assert_storable(event)
         try:
             incoming = read(as_stored(event))
         except UnreadableEventError:
@@ -187,6 +188,13 @@ def readable(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError):
         return None
+
+
+def assert_storable(event: NewEvent) -> None:
+    """The inbox row's text columns take it on every database (PostgreSQL refuses NUL)."""
+    for text in (event.key, event.user_id, event.channel):
+        assert "\x00" not in text, event.key
+        assert text.isprintable(), event.key
 
 
 def telegram_events(body: bytes) -> list[NewEvent]:
