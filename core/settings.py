@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     metrics_allow: str = "127.0.0.1,::1"
     metrics_token: SecretStr | None = None
 
+    # Rate limits per chat user, kept by each server process (0: no limit).
+    rate_messages_per_minute: int = Field(default=30, ge=0)
+    rate_photos_per_hour: int = Field(default=20, ge=0)
+    rate_requests_per_day: int = Field(default=3, ge=0)
+
     directory: Literal["memory", "ldap"] = "memory"
     ldap_url: str | None = None
     ldap_bind_dn: str | None = None
@@ -92,6 +97,7 @@ class Settings(BaseSettings):
     sms_api_secret: SecretStr | None = None
     sms_sender: str = Field(default="BMA mail", max_length=11)
     sms_outbox: Path = Path("var/sms-outbox.jsonl")
+    sms_per_hour: int = Field(default=200, ge=0)  # all SMS of a worker process (0: no limit)
 
     @field_validator("secret_key")
     @classmethod

@@ -22,6 +22,7 @@ from core.audit.chain import sign_with
 from core.clock import ManualClock
 from core.storage.crypto import Vault
 from core.storage.db import make_engine, make_sessions, upgrade_database_async
+from tests import fuzzing
 from tests.watchdog import pytest_enter_pdb, pytest_runtest_protocol
 
 __all__ = ["pytest_enter_pdb", "pytest_runtest_protocol"]  # hooks: a hung run ends, see there
@@ -112,3 +113,9 @@ async def _table_names(connection: AsyncConnection) -> list[str]:
         text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
     )
     return list(rows.scalars())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many webhook bodies and answers the fuzz tests generated, and what they met."""
+    for line in fuzzing.summary():
+        terminalreporter.write_line(line)

@@ -17,6 +17,7 @@ from aiohttp.typedefs import Handler
 from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler
 from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.rate_limits import RateLimits
 from bot.handlers.review_morning import plan_next_morning
 from bot.handlers.services import Services
 from core.clock import Clock
@@ -126,6 +127,11 @@ def _resources(
                 observer=app[METRICS],
                 send_lease=timedelta(seconds=settings.send_lease_seconds),
                 threads=threads,
+                limits=RateLimits(
+                    settings.rate_messages_per_minute,
+                    settings.rate_photos_per_hour,
+                    settings.rate_requests_per_day,
+                ),
             )
             links = services.media_links
             http = await stack.enter_async_context(aiohttp.ClientSession())

@@ -19,9 +19,11 @@ from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
 from bot.handlers.suspension import suspension_jobs
+from core.clock import Clock
 from core.delivery.jobs import ClaimedJob
 from core.delivery.worker import JobHandler, Worker
 from core.settings import Settings
+from core.sms.budget import with_budget
 from core.sms.port import OutboxSms, SmsGateway
 from core.storage.media_links import MediaLinks
 from core.storage.models import Application
@@ -29,9 +31,14 @@ from core.storage.models import Application
 logger = logging.getLogger(__name__)
 
 
-def sms_gateway(settings: Settings, http: aiohttp.ClientSession, clock: object) -> SmsGateway:
+def sms_gateway(settings: Settings, http: aiohttp.ClientSession, clock: Clock) -> SmsGateway:
+    """The configured gateway behind the hour's SMS budget (BMABOT_SMS_PER_HOUR)."""
+    return with_budget(_gateway(settings, http, clock), settings.sms_per_hour, clock)
+
+
+def _gateway(settings: Settings, http: aiohttp.ClientSession, clock: Clock) -> SmsGateway:
     if settings.sms == "outbox":
-        return OutboxSms(settings.sms_outbox, sender=settings.sms_sender, clock=clock)  # type: ignore[arg-type]
+        return OutboxSms(settings.sms_outbox, sender=settings.sms_sender, clock=clock)
     from core.sms.http import HttpSms
 
     key, secret = settings.sms_api_key, settings.sms_api_secret

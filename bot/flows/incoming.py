@@ -24,6 +24,7 @@ class MediaRef:
 
     ref: str
     content_type: str | None = None
+    size: int | None = None  # bytes, as the platform announced them (none for LINE photos)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from core.requests.fulfilment import mark_account_created
 from core.requests.retention import documents_decided
 from core.rules.passwords import generate_temporary_password
 from core.rules.validation import mask_mobile
+from core.sms.budget import SmsBudgetExceededError
 from core.sms.port import SmsGateway, SmsPermanentError, credential_sms
 from core.storage.models import Application, ApplicationKind
 
@@ -32,6 +33,7 @@ class AccountMaker:
         self.services = services
         self.directory = directory
         self.sms = sms
+        self._told_waiting: set[str] = set()  # references told their SMS waits (this process)
 
     async def __call__(self, job: ClaimedJob) -> None:
         application = await self._approved(int(job.payload["application_id"]))
@@ -48,7 +50,21 @@ class AccountMaker:
             )
         except (DirectoryError, SmsPermanentError) as error:
             raise PermanentJobError(type(error).__name__) from None
+        except SmsBudgetExceededError:
+            await self._tell_sms_waits(application)
+            raise  # tried again after a back-off, when the hour's budget has room
+        self._told_waiting.discard(application.reference)
         await self._done(application, account.uid)
+
+    async def _tell_sms_waits(self, application: Application) -> None:
+        """The applicant hears once that the SMS comes later, not at each attempt."""
+        if application.reference in self._told_waiting:
+            return
+        self._told_waiting.add(application.reference)
+        services = self.services
+        waits = Text("account.sms_waits", {"reference": application.reference})
+        async with services.sessions.begin() as session:
+            await tell(session, services, application.channel, application.user_id, [waits])
 
     async def _approved(self, application_id: int) -> Application | None:
         async with self.services.sessions() as session:

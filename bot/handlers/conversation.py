@@ -14,7 +14,7 @@ from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import ApplicationLookedUp, ApplicationsFound, Message, Text
 from bot.handlers.effects import Context, carry_out
 from bot.handlers.locks import KeyedLocks
-from bot.handlers.media import MediaFetcher, MediaFetchError
+from bot.handlers.media import MediaFetcher, MediaFetchError, MediaTooLargeError
 from bot.handlers.rendering import Rendered, render
 from bot.handlers.review import ReviewHandler
 from bot.handlers.routing import route
@@ -184,8 +184,12 @@ class ConversationHandler:
         fetcher = self._fetchers.get(incoming.channel)
         if fetcher is None:
             return None
+        if (incoming.media.size or 0) > MAX_UPLOAD_BYTES:
+            return ImageRefused("too_large")  # as the platform says: not even asked for
         try:
             raw = await fetcher.fetch(incoming.media, MAX_UPLOAD_BYTES)
+        except MediaTooLargeError:
+            return ImageRefused("too_large")
         except MediaFetchError:
             logger.warning("could not fetch a photo on %s", incoming.channel)
             return None

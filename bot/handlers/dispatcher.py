@@ -28,6 +28,7 @@ from bot.flows.incoming import Incoming
 from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler, Step
 from bot.handlers.photo_checks import NOT_READY, PhotoChecks
+from bot.handlers.rate_limits import RateLimits
 from bot.handlers.rendering import Rendered, to_json
 from bot.handlers.sender import Observer, Sender, Unobserved
 from core.delivery.conversations import Person, load_sealed, load_sealed_on, unseal
@@ -80,6 +81,7 @@ class Plan:
     turn: Turn
     settled: Step | None  # the turn asks for no effect: its outcome, ready
     seconds: float  # how long planning took
+    outcome: str = "done"  # or "throttled": over a rate limit, the turn changes nothing
 
 
 class StateChangedError(Exception):
@@ -98,6 +100,7 @@ class Dispatcher:
         observer: Observer | None = None,
         send_lease: timedelta = SENDING_LEASE,
         threads: SqliteThreads | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
         self.handler = handler
         self.channels = channels
@@ -107,6 +110,7 @@ class Dispatcher:
         self.observer = observer or Unobserved()
         self.send_lease = send_lease
         self._threads = threads  # SQLite: a round's reads and writes, one hand-off each
+        self.limits = limits or RateLimits.unlimited()
         self._services = handler.services
         self._wake = asyncio.Event()
         self.sender = Sender(handler.services, channels, self.observer, self.wake, send_lease)
@@ -129,7 +133,9 @@ class Dispatcher:
                 incoming = None if channel is None else channel.to_incoming(event.payload)
             except Exception:
                 continue  # the round that reads it quarantines it
-            if incoming is not None and incoming.media:
+            if incoming is None or not incoming.media:
+                continue
+            if not self.limits.over_photos(incoming, self._now()):
                 self._photos.start(event.key, partial(self.handler.checked_photo, incoming))
         self.wake()
 
@@ -248,7 +254,12 @@ class Dispatcher:
         incoming = reading.incoming
         if incoming is None or not incoming.media:
             return True
-        photo = self._photos.take(reading.event.key, partial(self.handler.checked_photo, incoming))
+        key = reading.event.key
+        if key not in self._photos and self.limits.over_photos(
+            incoming, reading.event.received_at
+        ):
+            return True  # a photo over the limit is refused unseen: no need to fetch it
+        photo = self._photos.take(key, partial(self.handler.checked_photo, incoming))
         if photo is NOT_READY:
             return False
         reading.photo = photo
@@ -350,9 +361,12 @@ class Dispatcher:
         assert reading.incoming is not None
         started = time.perf_counter()
         saved = unseal(self._services.vault, _person(reading.incoming), sealed)
-        turn = self.handler.plan(reading.incoming, saved)
+        plan = partial(self.handler.plan, reading.incoming, saved)
+        admitted = self.limits.admit(reading.incoming, reading.event.received_at, saved, plan)
+        turn = admitted.turn
         settled = None if turn.effects else self.handler.settle(turn)
-        return Plan(turn, settled, time.perf_counter() - started)
+        outcome = "done" if admitted.refused is None else "throttled"
+        return Plan(turn, settled, time.perf_counter() - started, outcome)
 
     def _is_own_turn(self, reading: Reading) -> bool:
         incoming = reading.incoming
@@ -399,7 +413,8 @@ class Dispatcher:
             if reading.quarantined:
                 self.observer.handled(channel, QUARANTINED, 0.0)
             elif reading.incoming is not None:
-                self.observer.handled(channel, "done", plan.seconds if plan else 0.0)
+                outcome, seconds = (plan.outcome, plan.seconds) if plan else ("done", 0.0)
+                self.observer.handled(channel, outcome, seconds)
         self.sender.send_later(stored.sending, behind)
 
     def _now(self) -> datetime:

@@ -13,9 +13,14 @@ class MediaFetchError(Exception):
     """The channel could not hand over a photo's bytes (gone, network, refused)."""
 
 
+class MediaTooLargeError(MediaFetchError):
+    """The photo is larger than the limit: known from its size, before reading it whole."""
+
+
 class MediaFetcher(Protocol):
     async def fetch(self, media: MediaRef, limit: int) -> bytes:
-        """The bytes of a photo; at most limit + 1 of them, so a huge file is known as such."""
+        """The bytes of a photo; at most limit + 1 of them, so a huge file is known as such
+        (or MediaTooLargeError, when the size says so before anything is read)."""
         ...
 
 

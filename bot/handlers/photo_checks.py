@@ -54,6 +54,10 @@ class PhotoChecks:
         """Events whose photo is still being prepared: their people sit out the rounds."""
         return [key for key, check in self._checks.items() if not check.task.done()]
 
+    def __contains__(self, key: str) -> bool:
+        """Whether this event's photo is being prepared, or ready and not taken yet."""
+        return key in self._checks
+
     def start(self, key: str, prepare: Callable[[], Awaitable[Photo]]) -> None:
         """Begin preparing the photo of this event, unless that is under way or done."""
         if key not in self._checks:

@@ -45,6 +45,7 @@ FAMILIES = "|".join(
         "handover",
         "rights",
         "media",
+        "limits",
     ]
 )
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")

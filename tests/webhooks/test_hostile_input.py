@@ -27,6 +27,7 @@ from core.storage.db import make_sessions
 from core.storage.models import InboxEvent
 from tests.conftest import TEST_SECRET_KEY
 from tests.emulators.line import new_ulid
+from tests.fuzzing import COUNTS, SERVER_ERRORS
 from tests.webhooks.line_world import LineWorld
 from tests.webhooks.telegram_world import TelegramWorld
 from webhooks.appkeys import WORKER
@@ -40,6 +41,7 @@ USER, GROUP = "U" + "a" * 32, "C" + "b" * 32
 TG_USER = {"id": 5550100, "is_bot": False, "first_name": "สมชาย"}
 TG_PRIVATE = {"id": 5550100, "type": "private", "first_name": "สมชาย"}
 TG_GROUP = {"id": -1001234567890, "type": "supergroup", "title": "ผู้ตรวจ"}
+pytestmark = pytest.mark.fuzz
 
 
 @pytest.fixture
@@ -248,11 +250,20 @@ async def read_back(
 
 
 async def post_line(world: LineWorld, body: bytes) -> int:
-    return await world.emulator.post_events([], raw=body)  # signed with the channel secret
+    status = await world.emulator.post_events([], raw=body)  # signed with the channel secret
+    return posted(status)
 
 
 async def post_telegram(world: TelegramWorld, body: bytes) -> int:
-    return await world.emulator.post_update({}, raw=body)  # with the secret-token header
+    status = await world.emulator.post_update({}, raw=body)  # with the secret-token header
+    return posted(status)
+
+
+def posted(status: int) -> int:
+    COUNTS["webhook bodies posted over HTTP"] += 1
+    if status >= 500:
+        COUNTS[SERVER_ERRORS] += 1
+    return status
 
 
 def telegram_body(update: Any) -> bytes:

@@ -24,12 +24,12 @@ from linebot.v3.messaging import (
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import DeliveryError, UnreadableEventError
-from bot.handlers.media import MediaFetchError
 from core.audit.security_log import Event, security_event
 from core.delivery.inbox import NewEvent
 from core.delivery.outbox import Outgoing
 from webhooks.appkeys import DISPATCHER, INBOX_WRITER, METRICS, SETTINGS
 from webhooks.json_body import read_json
+from webhooks.line.content import message_content
 from webhooks.line.messages import LineLimitError, chunks, line_json
 
 logger = logging.getLogger(__name__)
@@ -87,7 +87,14 @@ def _owner(source: Any) -> str | None:
 
 
 def _is_id(value: Any, longest: int = MAX_ID) -> TypeGuard[str]:
-    return isinstance(value, str) and 0 < len(value) <= longest
+    """LINE's ids and tokens are short printable ASCII; anything else (a NUL, which
+    PostgreSQL refuses in text, or a control character) is no id LINE made."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= longest
+        and value.isascii()
+        and value.isprintable()
+    )
 
 
 def to_incoming(event: Mapping[str, Any]) -> Incoming | None:
@@ -175,11 +182,7 @@ class LineChannel:
         return to_incoming(payload)
 
     async def fetch(self, media: MediaRef, limit: int) -> bytes:
-        try:
-            content = await self.blob.get_message_content(media.ref)
-        except (ApiException, aiohttp.ClientError, TimeoutError) as error:
-            raise MediaFetchError(f"LINE content {type(error).__name__}") from None
-        return bytes(content)[: limit + 1]
+        return await message_content(self.blob, media.ref, limit)
 
     async def send(self, outgoing: Outgoing, now: datetime) -> None:
         messages = _line_messages(outgoing)

@@ -24,7 +24,7 @@ from telegram.error import (
 
 from bot.flows.incoming import Incoming, MediaRef
 from bot.handlers.channels import DeliveryError
-from bot.handlers.media import MediaFetchError
+from bot.handlers.media import MediaFetchError, MediaTooLargeError
 from bot.handlers.rendering import from_json
 from core.audit.security_log import Event, security_event
 from core.delivery.inbox import NewEvent
@@ -67,6 +67,8 @@ class TelegramChannel:
         # The file URL holds the bot token: errors are reported by type, never by message.
         try:
             file = await self.bot.get_file(media.ref)
+            if type(file.file_size) is int and file.file_size > limit:
+                raise MediaTooLargeError("Telegram file over the limit")  # not downloaded
             content = await file.download_as_bytearray()
         except (TelegramError, RuntimeError) as error:
             raise MediaFetchError(f"Telegram file {type(error).__name__}") from None

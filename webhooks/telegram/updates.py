@@ -123,12 +123,12 @@ def _kind_and_fields(message: Message, username: str | None) -> tuple[Kind | Non
         return (None, {}) if text is None else (Kind.TEXT, {"text": text})
     if message.photo:
         largest = message.photo[-1]  # Telegram lists the sizes smallest first
-        return _picture(largest.file_id, "image/jpeg")
+        return _picture(largest.file_id, "image/jpeg", largest.file_size)
     document = message.document
     if document is not None:
         mime = document.mime_type or ""
         if isinstance(mime, str) and mime.startswith("image/"):
-            return _picture(document.file_id, mime)
+            return _picture(document.file_id, mime, document.file_size)
         return Kind.FILE, {}
     if message.sticker is not None:
         return Kind.STICKER, {}
@@ -137,10 +137,12 @@ def _kind_and_fields(message: Message, username: str | None) -> tuple[Kind | Non
     return Kind.OTHER, {}  # voice, video, location, contact: nothing a form can use
 
 
-def _picture(file_id: Any, mime: str) -> tuple[Kind | None, dict[str, Any]]:
+def _picture(file_id: Any, mime: str, size: Any) -> tuple[Kind | None, dict[str, Any]]:
+    """A photo, with the size Telegram gives: a file too large is refused before getFile."""
     if not isinstance(file_id, str) or not file_id:
         return None, {}
-    return Kind.PHOTO, {"media": MediaRef(file_id, mime)}
+    size = size if type(size) is int and size >= 0 else None
+    return Kind.PHOTO, {"media": MediaRef(file_id, mime, size)}
 
 
 def command_text(message: Message, username: str | None) -> str | None:
