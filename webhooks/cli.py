@@ -31,7 +31,7 @@ from webhooks.admin.commands import (
     jobs_command,
     worker_command,
 )
-from webhooks.admin.commands.faq import add_faq_parser, faq_command
+from webhooks.admin.faq import add_faq_parser, faq_command
 from webhooks.admin.keys import add_keys_parser, keys_command
 from webhooks.admin.org import add_org_parser, org_command
 from webhooks.admin.privacy import add_privacy_parser, privacy_command

@@ -22,6 +22,7 @@ from bot.handlers.review_policy import ReviewPolicy
 from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension
 from core.audit import trail as audit
+from core.audit.security_log import Event, loggable, security_event
 from core.delivery.conversations import load_conversation, save_conversation
 from core.delivery.jobs import enqueue, retry
 from core.requests.decisions import AlreadyDecided, Decided, decide
@@ -122,6 +123,13 @@ class ReviewHandler:
         if isinstance(result, AlreadyDecided):
             return [_already(result)]
         await self._follow_up(session, result, step, now)
+        security_event(
+            Event.DECISION,
+            level=logging.INFO,
+            outcome=result.outcome,
+            reference=result.reference,
+            reviewer=loggable(reviewer),
+        )
         line = Text(
             f"review.decided.{result.outcome}",
             {"reference": result.reference, "who": who(reviewer)},
@@ -281,8 +289,11 @@ class ReviewHandler:
             at=self.services.clock.now(),
             detail={"chat": incoming.chat_id, "data": incoming.data[:64]},
         )
-        logger.warning(
-            "review press refused on %s (not a reviewer or not the review chat)", incoming.channel
+        # Not a reviewer, or not the review chat.
+        security_event(
+            Event.REVIEWER_REFUSED,
+            channel=incoming.channel,
+            who=loggable(f"{incoming.channel}:{incoming.user_id}"),
         )
         return render([Text("review.not_reviewer")], self.services.catalog)
 

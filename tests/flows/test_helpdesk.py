@@ -11,7 +11,7 @@ from bot.catalog import Catalog
 from bot.flows import faq
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import Text
-from webhooks.admin.commands.faq import read_questions
+from webhooks.admin.faq import read_questions
 
 QUESTIONS = Path(__file__).with_name("helpdesk_questions.tsv")
 CATALOG = Catalog.load()

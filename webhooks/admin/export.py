@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from tqdm import tqdm
 
 from bot.handlers.services import Services
 from core.audit import trail as audit
+from core.audit.security_log import Event, loggable, security_event
 from core.clock import BANGKOK
 from core.requests.application_export import count_applications, export_rows
 from core.settings import Settings, require_secret_key
@@ -48,6 +50,14 @@ async def export_command(
             # Recorded before the file takes its name: no file of full IDs without its trace.
             await _record_export(services, written, file_format)
         os.replace(part, target)
+    security_event(
+        Event.EXPORT,
+        level=logging.INFO,
+        what="applications",
+        rows=written,
+        national_ids="full" if include_national_id else "masked",
+        by=loggable(cli_actor()),
+    )
     shown = "full national IDs" if include_national_id else "national IDs masked"
     print(f"wrote {written} application(s) to {target} ({shown})")
     return 0

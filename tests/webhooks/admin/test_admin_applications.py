@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from datetime import datetime
 from pathlib import Path
@@ -156,6 +157,20 @@ async def test_export_with_full_national_ids_records_who_and_how_many(
     (event,) = await audit_events(sessions)
     assert event.actor.startswith("cli:")
     assert event.detail == {"count": 2, "format": "csv"}
+
+
+async def test_every_export_is_one_line_in_the_security_log(
+    admin: Path,
+    two_people: list[str],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    output = tmp_path / "applications.csv"
+    with caplog.at_level(logging.INFO, logger="bmabot.security"):
+        assert await bmabot("applications", "export", "--format", "csv", f"--output={output}") == 0
+
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bmabot.security"]
+    assert line.startswith("security event=export what=applications rows=2 national_ids=masked")
 
 
 async def test_xlsx_opens_in_openpyxl_with_thai_and_real_dates(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -116,13 +117,16 @@ async def test_two_reviewers_at_once_make_one_decision(
 
 
 async def test_a_non_reviewer_and_a_forged_private_press_change_nothing(
-    world: LineWorld, sessions: async_sessionmaker[AsyncSession]
+    world: LineWorld,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await submitted(world)
 
-    await press(world, OUTSIDER, "rv:a:1")
-    await press(world, REVIEWER, "rv:a:1", group=None)  # the same data, from a private chat
-    await world.settle()
+    with caplog.at_level(logging.INFO, logger="bmabot.security"):
+        await press(world, OUTSIDER, "rv:a:1")
+        await press(world, REVIEWER, "rv:a:1", group=None)  # the same data, from a private chat
+        await world.settle()
 
     async with sessions() as session:
         status = await session.scalar(select(Application.status))
@@ -133,6 +137,8 @@ async def test_a_non_reviewer_and_a_forged_private_press_change_nothing(
         )
     assert status == "pending"
     assert sorted(refused) == sorted([f"line:{OUTSIDER}", f"line:{REVIEWER}"])
+    logged = [r.getMessage() for r in caplog.records if r.name == "bmabot.security"]
+    assert f"security event=reviewer_refused channel=line who=line:{OUTSIDER}" in logged
     assert "เท่านั้น" in world.emulator.texts(REVIEWER)[-1]
 
 
