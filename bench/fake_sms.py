@@ -16,9 +16,15 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-# core/sms/port.py CREDENTIAL_TEMPLATE:
-# "BMA account: {user_name} Temporary password: {password} ..."
-CREDENTIALS = re.compile(r"BMA account: (\S+) Temporary password: (\S+) ")
+from bot.catalog import Catalog
+
+# The credential SMS as the catalog writes it (account.sms_credentials): user name, password.
+TEMPLATE = Catalog.load().messages["account.sms_credentials"]
+CREDENTIALS = re.compile(
+    re.escape(TEMPLATE)
+    .replace(re.escape("{user_name}"), r"(\S+)")
+    .replace(re.escape("{password}"), r"(\S+)")
+)
 
 
 @dataclass(frozen=True, slots=True)

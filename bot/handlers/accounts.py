@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 KIND = "account.create"
 
 
+SMS_TEMPLATE = "account.sms_credentials"  # {user_name} and {password}, each on its own line
+
+
 class AccountMaker:
     def __init__(self, services: Services, directory: Directory, sms: SmsGateway) -> None:
         self.services = services
@@ -45,7 +48,9 @@ class AccountMaker:
             await self.directory.set_temporary_password(account.uid, password)
             await self.sms.send(
                 application.form["mobile"],
-                credential_sms(account.uid, password),
+                credential_sms(
+                    self.services.catalog.messages[SMS_TEMPLATE], account.uid, password
+                ),
                 idempotency_key=f"credentials:{application.reference}:{job.attempt}",
             )
         except (DirectoryError, SmsPermanentError) as error:

@@ -15,15 +15,14 @@ from core.clock import Clock, SystemClock
 
 logger = logging.getLogger(__name__)
 
-SMS_LIMIT = 160  # one part of GSM 7-bit text; Thai (UCS-2) would allow only 70
+SMS_LIMIT = 160  # one part of GSM 7-bit text
+UCS2_LIMIT, UCS2_SPLIT = 70, 67  # Thai is sent as UCS-2: 70 in one part, 67 a part when split
+GSM_SPLIT = 153
+CREDENTIAL_PARTS = 2  # the Thai credential SMS may take two parts, never more
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # GSM 03.38 basic set, ASCII part: each counts one of the 160 (backtick, [ ] { } \ ^ ~ | do not).
 GSM_BASIC_ASCII = frozenset(
     "@$\n\r _!\"#%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-)
-CREDENTIAL_TEMPLATE = (
-    "BMA account: {user_name} Temporary password: {password} "
-    "Change it at first log-in at mail.bangkok.go.th"
 )
 
 
@@ -47,12 +46,23 @@ class SmsGateway(Protocol):
         ...
 
 
-def credential_sms(user_name: str, password: str) -> str:
-    """The SMS with a new account's user name and temporary password: ASCII, one part."""
-    message = CREDENTIAL_TEMPLATE.format(user_name=user_name, password=password)
-    if len(message) > SMS_LIMIT or not set(message) <= GSM_BASIC_ASCII:
-        # A programming error (user names are at most 32 characters): never send two parts.
-        raise ValueError("credential SMS would not fit one GSM 7-bit part")
+def sms_parts(message: str) -> int:
+    """How many parts a message is sent in: GSM 7-bit when it fits the basic set, else UCS-2
+    (Thai), counted in UTF-16 units as the network does."""
+    if set(message) <= GSM_BASIC_ASCII:
+        length, single, split = len(message), SMS_LIMIT, GSM_SPLIT
+    else:
+        length, single, split = len(message.encode("utf-16-le")) // 2, UCS2_LIMIT, UCS2_SPLIT
+    return 1 if length <= single else -(-length // split)
+
+
+def credential_sms(template: str, user_name: str, password: str) -> str:
+    """The SMS with a new account's user name and temporary password, from its Thai template
+    (account.sms_credentials): at most two parts."""
+    message = template.format(user_name=user_name, password=password)
+    if sms_parts(message) > CREDENTIAL_PARTS:
+        # A programming error (user names are at most 32 characters): never send three parts.
+        raise ValueError(f"credential SMS would need more than {CREDENTIAL_PARTS} parts")
     return message
 
 

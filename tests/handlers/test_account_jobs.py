@@ -21,6 +21,7 @@ from core.rules.validation import national_id_check_digit
 from core.sms.http import HttpSms
 from core.sms.port import OutboxSms, SmsGateway
 from tests.core.directory.test_directory_contract import LdapHarness, slapd
+from tests.sms_text import credentials
 
 __all__ = ["slapd"]  # the session's throwaway OpenLDAP, shared with the contract tests
 
@@ -92,7 +93,7 @@ async def test_a_directory_down_for_30_seconds_loses_nothing_and_repeats_nothing
     services.clock.advance(minutes=10)  # type: ignore[attr-defined]
     await worker_on(services, directory, sms).drain()
 
-    user_names = {m["message"].split()[2] for m in sms.messages()}
+    user_names = {credentials(m["message"])[0] for m in sms.messages()}
     assert len(sms.messages()) == 20
     assert len(user_names) == 20  # twenty people, twenty different user names
 
@@ -120,7 +121,7 @@ async def test_a_worker_killed_after_the_sms_is_finished_by_the_next(
     services.clock.advance(minutes=6)  # type: ignore[attr-defined]  # the lease runs out
     await worker_on(services, directory, sms).drain()
 
-    first, second = (m["message"].split()[5] for m in sms.messages())
+    first, second = (credentials(m["message"])[1] for m in sms.messages())
     assert await directory.check_password("somchai.j", first) is PasswordCheck.WRONG
     assert await directory.check_password("somchai.j", second) is PasswordCheck.MUST_CHANGE
     assert len([u for u in ("somchai.j", "somchai.ja") if await directory.find_user(u)]) == 1
@@ -161,7 +162,7 @@ async def test_an_sms_gateway_503_three_times_then_200_delivers_exactly_once(
             services.clock.advance(minutes=30)  # type: ignore[attr-defined]
 
     assert len(delivered) == 1
-    password = delivered[0]["message"].split()[5]
+    password = credentials(delivered[0]["message"])[1]
     assert password not in caplog.text
     assert delivered[0]["message"] not in caplog.text
     assert "1000000000" not in caplog.text
@@ -205,8 +206,7 @@ async def test_on_the_real_directory_the_sms_password_only_lets_one_change_it(
         services.sessions, {"account.create": maker}, services.clock, worker_id="t"
     ).drain()
 
-    words = sms.messages()[0]["message"].split()
-    user_name, password = words[2], words[5]
+    user_name, password = credentials(sms.messages()[0]["message"])
     assert await directory.check_password(user_name, password) is PasswordCheck.MUST_CHANGE
     await directory.change_password(user_name, password, "N3w-Passw0rd!x")
     assert await directory.check_password(user_name, "N3w-Passw0rd!x") is PasswordCheck.OK

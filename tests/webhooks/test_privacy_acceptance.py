@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,14 +18,13 @@ from core.storage.models import Application, AuditEvent, Document
 from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
 from tests.handlers.test_privacy import FORMS_OF_THE_ID, _everything_stored
+from tests.sms_text import credentials
 from tests.webhooks.admin_world import Sessions, admin, bmabot
 from tests.webhooks.line.test_line_review import APPLICANT, GROUP, REVIEWER, group_messages, press
 from tests.webhooks.line.test_line_review import submitted as apply_and_send
 from tests.webhooks.line_world import ACCESS_TOKEN, CHANNEL_SECRET, LineWorld, line_world
 
 __all__ = ["admin"]
-
-PASSWORD_IN_SMS = re.compile(r"Temporary password: (\S+)")
 
 
 @pytest.fixture
@@ -55,9 +53,7 @@ async def approved(world: LineWorld) -> str:
     await press(world, REVIEWER, "rv:a:1")
     await world.settle()
     sent = [json.loads(line) for line in sms_lines()]
-    found = PASSWORD_IN_SMS.search(sent[-1]["message"])
-    assert found is not None
-    return found.group(1)
+    return credentials(sent[-1]["message"])[1]
 
 
 def sms_lines() -> list[str]:

@@ -34,6 +34,7 @@ from tests.emulators.line import LineEmulator
 from tests.emulators.sms import SmsEmulator, sms_gateway
 from tests.handlers.chat import sample_photo
 from tests.handlers.transcripts import NATIONAL_ID, STAFF_FORM
+from tests.sms_text import credentials
 from tests.webhooks.serve_world import Start, emulator, free_port, serve_env, start
 
 # Fixtures: the LINE emulator, what kills what a test started, the session's throwaway slapd.
@@ -62,7 +63,6 @@ SUBMIT = "ถูกต้อง ส่งคำขอ"
 APPROVED = "ระบบกำลังสร้างบัญชี"  # review.applicant.approved, to the applicant
 READY = "พร้อมใช้งานแล้ว"  # account.ready, to the applicant once the worker made the account
 ACCOUNT_NOTE = "และส่ง SMS แล้วค่ะ"  # account.created_in_group, to the reviewers
-CREDENTIALS = re.compile(r"BMA account: (\S+) Temporary password: (\S+) ")
 REFERENCE = re.compile(r"A\d{2}-\d{5}")
 ONE_MINUTE = 60
 
@@ -309,9 +309,7 @@ async def check_accounts(ldap: LdapHarness, sms: SmsEmulator, references: dict[s
         entry = by_reference[reference]
         assert entry["mobile"] == [mobile_e164(number)]
         (message,) = sms.to(mobile_e164(number))
-        credentials = CREDENTIALS.match(message.message)
-        assert credentials is not None
-        user_name, password = credentials.groups()
+        user_name, password = credentials(message.message)
         assert entry["uid"] == [user_name]
         assert (message.key, message.sender) == (f"credentials:{reference}:1", "BMA mail")
         check = await directory.check_password(user_name, password)

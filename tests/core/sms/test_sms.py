@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.catalog import Catalog
 from core.clock import ManualClock
 from core.rules.passwords import (
     DIGITS,
@@ -30,17 +31,17 @@ from core.rules.passwords import (
 )
 from core.sms.http import HttpSms, SmsProvider
 from core.sms.port import (
-    GSM_BASIC_ASCII,
-    SMS_LIMIT,
     OutboxSms,
     SmsPermanentError,
     SmsUnavailableError,
     credential_sms,
+    sms_parts,
 )
 
 MOBILE = "+66812345678"
-PASSWORD = "Xk7#pQ2m9Rtw"
-MESSAGE = credential_sms("somchai.j", PASSWORD)
+PASSWORD = "Kp7-Tm4-Wq9-Rx2"
+TEMPLATE = Catalog.load().messages["account.sms_credentials"]
+MESSAGE = credential_sms(TEMPLATE, "somchai.j", PASSWORD)
 API_KEY = "key-0123456789abcdef"
 API_SECRET = "secret-fedcba9876543210"
 LONGEST_USER_NAME = "phraphutthayotfachul.alokchulalo"  # 20 + "." + 11 = 32 characters
@@ -102,25 +103,46 @@ async def test_outbox_refuses_a_number_that_is_not_e164(outbox: OutboxSms) -> No
 # --- the credential message and its password -------------------------------------------
 
 
-def test_credential_sms_names_user_password_and_first_log_in_change() -> None:
-    assert MESSAGE == (
-        "BMA account: somchai.j Temporary password: Xk7#pQ2m9Rtw "
-        "Change it at first log-in at mail.bangkok.go.th"
-    )
+def test_the_credential_sms_is_thai_with_the_user_name_and_password_on_lines_of_their_own() -> (
+    None
+):
+    assert MESSAGE.splitlines() == [
+        "บัญชี กทม. ของท่าน",
+        "ผู้ใช้ somchai.j",
+        "รหัสผ่านชั่วคราว Kp7-Tm4-Wq9-Rx2",
+        "กรุณาเปลี่ยนเมื่อเข้าใช้ครั้งแรกค่ะ",
+    ]
 
 
-def test_credential_sms_fits_one_part_for_the_longest_user_name() -> None:
+def test_the_credential_sms_fits_two_ucs2_parts_for_the_longest_user_name() -> None:
     assert len(LONGEST_USER_NAME) == 32
     for _ in range(200):
-        message = credential_sms(LONGEST_USER_NAME, generate_temporary_password())
+        message = credential_sms(TEMPLATE, LONGEST_USER_NAME, generate_temporary_password())
 
-        assert len(message) <= SMS_LIMIT
-        assert set(message) <= GSM_BASIC_ASCII
+        assert len(message.encode("utf-16-le")) // 2 <= 2 * 67  # UCS-2, 67 a part when split
+        assert sms_parts(message) == 2
 
 
-def test_credential_sms_refuses_what_would_not_fit_one_part() -> None:
-    with pytest.raises(ValueError, match="one GSM 7-bit part"):
-        credential_sms("x" * 120, PASSWORD)
+@pytest.mark.parametrize(
+    ("message", "parts"),
+    [("a" * 160, 1), ("a" * 161, 2), ("a" * 306, 2), ("ก" * 70, 1), ("ก" * 71, 2), ("ก" * 135, 3)],
+)
+def test_parts_are_counted_as_the_network_counts_them(message: str, parts: int) -> None:
+    assert sms_parts(message) == parts
+
+
+def test_credential_sms_refuses_what_would_need_a_third_part() -> None:
+    with pytest.raises(ValueError, match="more than 2 parts"):
+        credential_sms(TEMPLATE, "x" * 60, PASSWORD)
+
+
+def test_temporary_passwords_are_four_groups_of_three_joined_by_dashes() -> None:
+    for _ in range(500):
+        password = generate_temporary_password()
+
+        groups = password.split("-")
+        assert [len(group) for group in groups] == [3, 3, 3, 3]
+        assert all(group.isalnum() and group.isascii() for group in groups)
 
 
 def test_temporary_passwords_are_long_and_mixed() -> None:
@@ -132,6 +154,7 @@ def test_temporary_passwords_are_long_and_mixed() -> None:
             assert set(password) & set(characters)
         assert password[0].isalnum()
         assert password[-1].isalnum()
+        assert set(password) <= set(UPPER + LOWER + DIGITS + SYMBOLS)
 
 
 def test_temporary_passwords_have_no_look_alikes() -> None:
@@ -297,5 +320,5 @@ async def test_message_and_api_credentials_never_reach_the_log(
         await http_sms(session, server, provider).send(MOBILE, MESSAGE, idempotency_key="k-1")
 
     assert caplog.records  # the send was logged, only without secrets
-    for secret in (PASSWORD, "Temporary password", API_KEY, API_SECRET, "812345678"):
+    for secret in (PASSWORD, "รหัสผ่านชั่วคราว", API_KEY, API_SECRET, "812345678"):
         assert secret not in caplog.text
