@@ -34,7 +34,9 @@ async def card_messages(
     facts = Facts(unit_path_text(services.organisation, data.form), changed=tuple(changed))
     responsible = data.form.get("responsible_username")
     if responsible and services.directory is not None:
-        facts = await _with_responsible(services.directory, facts, str(responsible))
+        facts = await _with_responsible(
+            services.directory, facts, str(responsible), services.civil_servant_type
+        )
     if data.kind == "rights" and services.directory is not None:
         facts = await _with_account(session, services.directory, facts, data)
     return review_card(data, facts)
@@ -56,12 +58,14 @@ async def _with_account(
     return replace(facts, account_found=True, mobile_matches=matches)
 
 
-async def _with_responsible(directory: Directory, facts: Facts, user_name: str) -> Facts:
+async def _with_responsible(
+    directory: Directory, facts: Facts, user_name: str, civil_servant_type: str
+) -> Facts:
     try:
         person = await directory.find_user(user_name)
     except DirectoryUnavailableError:
         return facts  # unknown: the card says nothing rather than something wrong
-    staff = None if person is None else person.employee_type == "staff"
+    staff = None if person is None else person.employee_type == civil_servant_type
     return Facts(facts.unit_text, person is not None, staff, facts.changed)
 
 
