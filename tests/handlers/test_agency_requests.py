@@ -114,9 +114,7 @@ async def test_a_user_name_that_cannot_be_one_gets_the_format_hint(chat: Chat) -
 async def test_which_employee_type_is_a_civil_servant_is_a_setting(
     services: Services, media: MemoryMedia, directory: MemoryDirectory
 ) -> None:
-    chat = chat_on(
-        dataclasses.replace(services, civil_servant_type="contract"), media, directory
-    )
+    chat = chat_on(dataclasses.replace(services, civil_servant_type="contract"), media, directory)
     await at_responsible_person(chat)
 
     await chat.send("somchai.j")
