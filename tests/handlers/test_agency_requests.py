@@ -6,10 +6,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from sqlalchemy import select
 
+from bot.flows.outgoing import Card
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.media import MemoryMedia
+from bot.handlers.review_cards import card_messages
 from core.directory.port import MemoryDirectory
+from core.storage.models import Application
 from tests.handlers.chat import CHANNEL, Chat
 from tests.handlers.people import seed
 from tests.handlers.transcripts import AGENCY, play, send, until
@@ -147,3 +151,50 @@ async def test_a_mailbox_name_changed_from_the_summary_is_checked_again(chat: Ch
     await chat.send("bangrak.tabian2")
     assert chat.last_key == "apply.summary_title"
     assert "bangrak.tabian2" in chat.replies[-1].text
+
+
+async def name_warnings(services: Services) -> list[str]:
+    async with services.sessions() as session:
+        application = await session.scalar(select(Application))
+        assert application is not None
+        (card, *_) = await card_messages(session, services, application.id, ())
+    assert isinstance(card, Card)
+    about_names = ("review.warning.responsible", "review.warning.mailbox")
+    return [line.key for line in card.lines if line.key.startswith(about_names)]
+
+
+@pytest.mark.parametrize(
+    ("responsible", "warnings"),
+    [
+        ("nobody.x", ["review.warning.responsible_missing", "review.warning.mailbox_taken"]),
+        ("kanda.p", ["review.warning.responsible_not_staff", "review.warning.mailbox_taken"]),
+        ("malee.s", ["review.warning.responsible_locked", "review.warning.mailbox_taken"]),
+    ],
+)
+async def test_names_kept_while_the_directory_was_down_are_checked_again_on_the_card(
+    chat: Chat,
+    services: Services,
+    directory: MemoryDirectory,
+    responsible: str,
+    warnings: list[str],
+) -> None:
+    directory.available = False
+    form = [send(responsible, turn.then) if turn.value == "somchai.j" else turn for turn in AGENCY]
+    await play(chat, form)  # bangrak.registration, already taken, passes while down
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+    assert chat.reply_keys == ["apply.submitted"]
+    directory.available = True
+    await directory.lock("malee.s", "test")
+
+    shown = await name_warnings(dataclasses.replace(services, directory=directory))
+
+    assert shown == warnings
+
+
+async def test_a_card_with_good_names_has_no_directory_warning(
+    chat: Chat, services: Services, directory: MemoryDirectory
+) -> None:
+    await play(chat, AGENCY_FORM)
+    await chat.tap("ถูกต้อง ส่งคำขอ")
+
+    assert await name_warnings(dataclasses.replace(services, directory=directory)) == []

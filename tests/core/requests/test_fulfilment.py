@@ -6,10 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
-from core.requests.applications import ApplicationForm, Submitted, submit_application
-from core.requests.decisions import decide
 from core.delivery.jobs import enqueue
 from core.requests.application_status import status_of
+from core.requests.applications import ApplicationForm, Submitted, submit_application
+from core.requests.decisions import decide
 from core.requests.fulfilment import (
     complete_request,
     fulfilment_failed,
