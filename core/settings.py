@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     ldap_password: SecretStr | None = None
     ldap_users_dn: str | None = None
     mail_domain: str = "bangkok.go.th"
+    # The directory's employeeType of a civil servant: only one may answer for a unit mailbox.
+    civil_servant_type: str = Field(default="staff", min_length=1, max_length=64)
     # A right's directory group, as JSON: {"egp": "cn=egp,ou=groups,dc=bangkok,dc=go,dc=th"}.
     # A right with no group is recorded by bmabot only (and the Program System Section
     # sets it up in its own system).

@@ -155,6 +155,7 @@ async def open_services(
             ),
             directory=directory or make_directory(settings),
             job_max_attempts=settings.job_max_attempts,
+            civil_servant_type=settings.civil_servant_type,
             retention=RetentionPolicy(
                 settings.document_retention_days, settings.record_retention_days
             ),

@@ -8,13 +8,11 @@ from datetime import timedelta
 
 import aiohttp
 
-from bot.flows.outgoing import Text
-from bot.flows.review_buttons import Action, Press
 from bot.handlers.accounts import KIND as ACCOUNT_JOB
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.dispatcher import Dispatcher
+from bot.handlers.failed_jobs import job_failed
 from bot.handlers.kinds import kind_jobs
-from bot.handlers.notify import tell
 from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
@@ -26,7 +24,6 @@ from core.settings import Settings
 from core.sms.budget import with_budget
 from core.sms.port import OutboxSms, SmsGateway
 from core.storage.media_links import MediaLinks
-from core.storage.models import Application
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +71,7 @@ def build_worker(
     waking = {kind: _then_wake(handler, dispatcher) for kind, handler in handlers.items()}
 
     async def tell_reviewers(job: ClaimedJob, error: str) -> None:
-        await _failed(services, job, error)
+        await job_failed(services, job, error)
         dispatcher.wake()
 
     return Worker(
@@ -92,26 +89,3 @@ def _then_wake(handler: JobHandler, dispatcher: Dispatcher) -> JobHandler:
         dispatcher.wake()  # the job may have queued messages to deliver
 
     return run
-
-
-async def _failed(services: Services, job: ClaimedJob, error: str) -> None:
-    """A job that failed for good is shown to the reviewers, with a button to try again."""
-    said = [
-        Text(
-            "account.job_failed",
-            {"kind": job.kind, "key": job.key, "error": error.split(":")[0], "job": str(job.id)},
-            (Press(Action.RETRY_JOB, job.id).choice("account.retry"),),
-        )
-    ]
-    async with services.sessions.begin() as session:
-        policy = services.policy
-        chats = list(policy.review_chats.items())
-        application_id = job.payload.get("application_id")
-        if application_id is not None:
-            application = await session.get(Application, int(application_id))
-            if application is not None:
-                chat_for = policy.chat_for(application.channel, application.kind)
-                chats = [(application.channel, chat_for)] if chat_for else []
-        for channel, chat in chats:
-            if chat:
-                await tell(session, services, channel, chat, said)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 
 from bot.flows import menu
+from bot.flows.apply_agency import mailbox_name_step, responsible_step
 from bot.flows.apply_form import KINDS, TERMS_ACCEPTED_AT, ApplyStep, next_step
 from bot.flows.apply_summary import edit_menu_step, summary_step
 from bot.flows.engine import Accept, Dialogue, End, FlowState, Reply, Retry, Stay, Step
@@ -23,7 +23,6 @@ from core.rules.titles import (
     parse_thai_title,
     starts_with_title,
 )
-from core.rules.usernames import parse_mailbox_name, parse_user_name
 from core.rules.validation import (
     Invalid,
     parse_email,
@@ -112,16 +111,6 @@ def choose_kind(state: FlowState, incoming: Incoming) -> Reply:
     return Accept({"kind": kind})
 
 
-def _checked(parse: Callable[[str], str | None], problem: str) -> Callable[[str], str | Invalid]:
-    """Wrap a parser that answers None for a bad value into one that answers Invalid."""
-
-    def check(text: str) -> str | Invalid:
-        value = parse(" ".join(text.split()))
-        return Invalid(problem) if value is None else value
-
-    return check
-
-
 def english_titles(state: FlowState) -> tuple[str, ...]:
     suggested = english_title_for(str(state.answers.get("title_th", "")))
     rest = tuple(title for title in TITLES_EN if title != suggested)
@@ -142,14 +131,8 @@ def apply_dialogue(org: Organisation) -> Dialogue:
         S.PURPOSE: text_question(
             "apply.ask_purpose", "purpose", partial(parse_free_text, min_length=10, max_length=300)
         ),
-        S.MAILBOX_NAME: text_question(
-            "apply.ask_mailbox_name", "mailbox_name", _checked(parse_mailbox_name, "format")
-        ),
-        S.RESPONSIBLE_USERNAME: text_question(
-            "apply.ask_responsible_username",
-            "responsible_username",
-            _checked(parse_user_name, "format"),
-        ),
+        S.MAILBOX_NAME: mailbox_name_step(),
+        S.RESPONSIBLE_USERNAME: responsible_step(),
         S.POSITION: text_question("apply.ask_position", "position", parse_position),
         S.TITLE_TH: text_question(
             "apply.ask_title_th",

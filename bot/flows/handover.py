@@ -27,7 +27,7 @@ def judge_mailbox(state: FlowState, found: UserChecked) -> Reply:
 def judge_person(state: FlowState, found: UserChecked) -> Reply:
     if not found.found:
         return Retry((Text("handover.person_unknown", {"uid": found.uid}),))
-    if found.employee_type != "staff":
+    if not found.civil_servant:
         return Retry((Text("handover.person_not_staff", {"uid": found.uid}),))
     if found.locked:
         return Retry((Text("handover.person_locked", {"uid": found.uid}),))

@@ -193,6 +193,7 @@ class UserChecked:
     reachable: bool = True
     found: bool = False
     employee_type: str | None = None  # staff | contract | agency
+    civil_servant: bool = False  # employee_type is the one BMABOT_CIVIL_SERVANT_TYPE names
     display_name: str = ""
     locked: bool = False
     responsible_uid: str | None = None  # unit mailboxes: who answers for it now

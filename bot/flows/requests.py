@@ -45,14 +45,16 @@ def notice_step(intro: str) -> Step:
     return Step(ask, answer)
 
 
-def user_name_question(prompt: str, key: str, judge: Judge) -> Step:
+def user_name_question(
+    prompt: str, key: str, judge: Judge, parse: Callable[[str], str | None] = parse_user_name
+) -> Step:
     """A user name, looked up in the directory at once; `judge` says if it will do."""
 
     def ask(state: FlowState) -> list[Message]:
         return [Text(prompt, choices=NAVIGATION)]
 
     def answer(state: FlowState, incoming: Incoming) -> Reply:
-        uid = parse_user_name(" ".join(incoming.text.split())) if incoming.text else None
+        uid = parse(" ".join(incoming.text.split())) if incoming.text else None
         if uid is None:
             return Retry(invalid(key, Invalid("format")))
         return Stay(effects=(CheckUser(uid),))

@@ -48,6 +48,8 @@ class Facts:
     unit_text: str
     responsible_found: bool | None = None  # None: not an agency request, or not checked
     responsible_is_staff: bool | None = None
+    responsible_locked: bool | None = None
+    mailbox_taken: bool | None = None  # agency: the wanted name is another entry's by now
     changed: tuple[str, ...] = ()
     account_found: bool | None = None  # rights: the account exists (None: not checked)
     mobile_matches: bool | None = None  # rights: the mobile is the one the account has
@@ -163,6 +165,10 @@ def _warnings(data: CardData, facts: Facts) -> list[Text]:
         warnings.append(Text("review.warning.responsible_missing"))
     elif facts.responsible_is_staff is False:
         warnings.append(Text("review.warning.responsible_not_staff"))
+    elif facts.responsible_locked:
+        warnings.append(Text("review.warning.responsible_locked"))
+    if facts.mailbox_taken:
+        warnings.append(Text("review.warning.mailbox_taken"))
     present = {document.slot for document in data.documents}
     for slot, step in SLOT_STEPS.items():
         if step in _document_steps(data.kind) and slot not in present:

@@ -140,6 +140,7 @@ class ConversationHandler:
             photo,
             services.directory,
             terms_version(services.catalog.messages),
+            services.civil_servant_type,
         )
         final, said = await self._carry_out(turn, context)
         final = self._consented(final)

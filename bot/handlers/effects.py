@@ -52,6 +52,7 @@ class Context:
     photo: Photo  # fetched, checked and staged before the transaction
     directory: Directory | None = None
     terms_version: str | None = None  # of the terms and PDPA notice the catalog shows now
+    civil_servant_type: str = "staff"  # the directory's employeeType of a civil servant
 
     @property
     def actor(self) -> str:
@@ -68,7 +69,7 @@ async def carry_out(effect: Effect, context: Context) -> Outcome | None:
     if isinstance(effect, LookUpApplication):
         return await application_looked_up(context.session, context.incoming, effect)
     if isinstance(effect, CheckUser):
-        return await check_user(context.directory, effect.uid)
+        return await check_user(context.directory, effect.uid, context.civil_servant_type)
     if isinstance(effect, CheckNationalId):
         return await _check_national_id(effect, context)
     audit.record(
@@ -186,7 +187,9 @@ async def _check_national_id(effect: CheckNationalId, context: Context) -> Natio
     return NationalIdChecked(effect.national_id, held=True, own_reference=own)
 
 
-async def check_user(directory: Directory | None, uid: str) -> UserChecked:
+async def check_user(
+    directory: Directory | None, uid: str, civil_servant_type: str = "staff"
+) -> UserChecked:
     """What the directory says of a user name; unreachable is said, never guessed."""
     if directory is None:
         return UserChecked(uid, reachable=False)
@@ -200,6 +203,7 @@ async def check_user(directory: Directory | None, uid: str) -> UserChecked:
         uid,
         found=True,
         employee_type=user.employee_type,
+        civil_servant=user.employee_type == civil_servant_type,
         display_name=user.display_name,
         locked=user.locked,
         responsible_uid=user.responsible_uid,

@@ -24,8 +24,9 @@ from bot.handlers.suspension import order_suspension
 from core.audit import trail as audit
 from core.audit.security_log import Event, loggable, security_event
 from core.delivery.conversations import load_conversation, save_conversation
-from core.delivery.jobs import enqueue, retry
+from core.delivery.jobs import enqueue
 from core.requests.decisions import AlreadyDecided, Decided, decide
+from core.requests.fulfilment import retry_fulfilment
 from core.requests.retention import documents_decided
 from core.requests.review_queries import (
     application_id_of,
@@ -80,7 +81,12 @@ class ReviewHandler:
             if press is None:
                 return [], state
             if press.action is Action.RETRY_JOB:  # a failed job again (the id is the job's)
-                done = await retry(session, press.application_id, self.services.clock.now())
+                done = await retry_fulfilment(
+                    session,
+                    press.application_id,
+                    actor=f"{incoming.channel}:{incoming.user_id}",
+                    now=self.services.clock.now(),
+                )
                 return [Text("review.job_retried" if done else "review.job_not_retried")], state
             data = await card_data(session, self.services.vault, press.application_id)
             if data is not None and not self.policy.decides_here(incoming, data.kind):

@@ -34,7 +34,11 @@ async def card_messages(
     facts = Facts(unit_path_text(services.organisation, data.form), changed=tuple(changed))
     responsible = data.form.get("responsible_username")
     if responsible and services.directory is not None:
-        facts = await _with_responsible(services.directory, facts, str(responsible))
+        facts = await _with_responsible(
+            services.directory, facts, str(responsible), services.civil_servant_type
+        )
+    if data.kind == "agency" and services.directory is not None:
+        facts = await _with_mailbox(services.directory, facts, str(data.form.get("mailbox_name")))
     if data.kind == "rights" and services.directory is not None:
         facts = await _with_account(session, services.directory, facts, data)
     return review_card(data, facts)
@@ -56,13 +60,28 @@ async def _with_account(
     return replace(facts, account_found=True, mobile_matches=matches)
 
 
-async def _with_responsible(directory: Directory, facts: Facts, user_name: str) -> Facts:
+async def _with_responsible(
+    directory: Directory, facts: Facts, user_name: str, civil_servant_type: str
+) -> Facts:
     try:
         person = await directory.find_user(user_name)
     except DirectoryUnavailableError:
         return facts  # unknown: the card says nothing rather than something wrong
-    staff = None if person is None else person.employee_type == "staff"
-    return Facts(facts.unit_text, person is not None, staff, facts.changed)
+    if person is None:
+        return replace(facts, responsible_found=False)
+    staff = person.employee_type == civil_servant_type
+    return replace(
+        facts, responsible_found=True, responsible_is_staff=staff, responsible_locked=person.locked
+    )
+
+
+async def _with_mailbox(directory: Directory, facts: Facts, mailbox_name: str) -> Facts:
+    """An agency request: is the wanted name still free (it was, or unknown, when typed)."""
+    try:
+        taken = await directory.find_user(mailbox_name) is not None
+    except DirectoryUnavailableError:
+        return facts
+    return replace(facts, mailbox_taken=taken)
 
 
 class CardPoster:

@@ -31,6 +31,7 @@ class Services:
     policy: ReviewPolicy = field(default_factory=ReviewPolicy)
     directory: Directory | None = None
     job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
+    civil_servant_type: str = "staff"  # BMABOT_CIVIL_SERVANT_TYPE: the directory's employeeType
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)  # the PDPA notice's days
 
     def dialogues(self) -> dict[str, Dialogue]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.storage.models import Application, AuditEvent, Decision
+from core.storage.models import Application, ApplicationStatus, AuditEvent, Decision
 
 # A reviewer's decision as a milestone (Decision rows carry the reason of a rejection).
 DECIDED = {
@@ -23,11 +23,14 @@ DECIDED = {
     "return": "returned",
     "expire": "expired",
 }
+FAILED = "failed"  # a status of the answer only: approved, and its job failed for good
 # Milestones that only the audit trail records; a request kind's "done" action (the job
 # that carries it out records it) is passed in by the caller as `completed`.
 RECORDED = {
     "application.resubmitted": "resubmitted",
     "account.created": "account_created",
+    "request.failed": FAILED,  # the job carrying out an approval failed for good
+    "request.retried": "retried",  # and a person set it going again
 }
 
 
@@ -104,7 +107,7 @@ async def _with_history(
         StatusReport(
             application.reference,
             application.kind,
-            application.status,
+            _status(application.status, history[application.id]),
             application.submitted_at,
             _in_order(Milestone("submitted", application.submitted_at), history[application.id]),
         )
@@ -140,6 +143,15 @@ async def _recorded(
         for event in events
         if event.application_id is not None  # always, for these ids: for the type checker
     ]
+
+
+def _status(status: str, milestones: Sequence[Milestone]) -> str:
+    """Approved, and its job failed for good with no retry since: "failed", said as it is."""
+    if status != ApplicationStatus.APPROVED:
+        return status
+    # sorted() is stable: of two at the same moment, the one written later comes last.
+    tries = sorted((m for m in milestones if m.what in (FAILED, "retried")), key=lambda m: m.at)
+    return FAILED if tries and tries[-1].what == FAILED else status
 
 
 def _in_order(submitted: Milestone, later: list[Milestone]) -> tuple[Milestone, ...]:

@@ -1,4 +1,5 @@
-"""An approved request carried out: approved -> account created, approved -> completed.
+"""An approved request carried out: approved -> account created, approved -> completed;
+or its job failed for good (the status says so) until a person tries it again.
 
 The jobs that carry out an approval may run more than once; these conditional updates make
 the change, and its audit record, happen once. The caller tells people in the same
@@ -10,12 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import trail as audit
+from core.delivery.jobs import retry
 from core.storage.db import dialect_insert
-from core.storage.models import Application, ApplicationStatus, GrantedRight
+from core.storage.models import Application, ApplicationStatus, GrantedRight, Job
+
+FAILED = "request.failed"  # the job that carries out an approval failed for good
+RETRIED = "request.retried"  # and a person set it going again
 
 
 async def mark_account_created(
@@ -44,6 +49,54 @@ async def complete_request(
     return await _carried_out(
         session, application_id, ApplicationStatus.COMPLETED, action=action, detail=detail, now=now
     )
+
+
+async def fulfilment_failed(
+    session: AsyncSession, application_id: int, *, job_kind: str, now: datetime
+) -> bool:
+    """The job of an approved request failed for good: recorded for its status. False when
+    the request is not waiting for a job (a card's job, or already carried out)."""
+    if not await _approved(session, application_id):
+        return False
+    audit.record(
+        session,
+        FAILED,
+        actor="system",
+        at=now,
+        application_id=application_id,
+        detail={"job": job_kind},
+    )
+    return True
+
+
+async def retry_fulfilment(
+    session: AsyncSession, job_id: int, *, actor: str, now: datetime
+) -> bool:
+    """A person's retry of a job (core.delivery.jobs.retry); the approved request it carries
+    out is on its way again. False when the job cannot be retried now."""
+    if not await retry(session, job_id, now):
+        return False
+    job = await session.get(Job, job_id)
+    application_id = None if job is None else job.payload.get("application_id")
+    if job is None or application_id is None:
+        return True
+    if await _approved(session, int(application_id)):
+        audit.record(
+            session,
+            RETRIED,
+            actor=actor,
+            at=now,
+            application_id=int(application_id),
+            detail={"job": job.kind},
+        )
+    return True
+
+
+async def _approved(session: AsyncSession, application_id: int) -> bool:
+    status = await session.scalar(
+        select(Application.status).where(Application.id == application_id)
+    )
+    return status == ApplicationStatus.APPROVED
 
 
 async def grant_right(

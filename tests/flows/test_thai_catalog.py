@@ -16,7 +16,7 @@ from bot.flows.review import REASONS as REJECT_REASONS
 from bot.flows.review_card import ITEMS
 from bot.flows.rights import RIGHTS
 from bot.flows.status import kinds_named
-from core.requests.application_status import DECIDED, RECORDED
+from core.requests.application_status import DECIDED, FAILED, RECORDED
 from core.requests.decisions import OUTCOMES
 from core.storage.models import ApplicationStatus
 
@@ -105,6 +105,7 @@ def keys_the_bot_uses() -> set[str]:
     keys.add("invalid.first_name_th.has_title")
     keys |= {key for topic in faq.TOPICS for key in (topic.answer, f"faq.label.{topic.name}")}
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
+    keys |= {f"status.item.{FAILED}"}  # approved, and its job failed for good
     keys |= status_keys()
     return keys | {key for kind in KINDS for key in kind_keys(kind)}
 

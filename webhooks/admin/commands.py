@@ -16,11 +16,13 @@ from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension, suspension_jobs
 from core.audit.chain import ChainKey
 from core.audit.verify import ChainBroken, ChainIntact, verify_chain
-from core.delivery.jobs import FAILED, PENDING, RUNNING, list_jobs, retry
+from core.delivery.jobs import FAILED, PENDING, RUNNING, list_jobs
 from core.delivery.worker import Worker
 from core.directory.port import DirectoryUnavailableError
+from core.requests.fulfilment import retry_fulfilment
 from core.settings import Settings, require_secret_key, secret_keys
 from core.storage.models import Application, AuditEvent
+from webhooks.admin.export import cli_actor
 from webhooks.runtime import open_services
 from webhooks.work import sms_gateway
 
@@ -31,7 +33,9 @@ async def jobs_command(settings: Settings, *, retry_id: int | None, show_all: bo
     async with open_services(settings, secret_key=require_secret_key(settings)) as services:
         if retry_id is not None:
             async with services.sessions.begin() as session:
-                done = await retry(session, retry_id, services.clock.now())
+                done = await retry_fulfilment(
+                    session, retry_id, actor=cli_actor(), now=services.clock.now()
+                )
             print(f"job {retry_id} " + ("is pending again" if done else "cannot be retried now"))
             return 0 if done else 1
         statuses = (PENDING, RUNNING, FAILED) if show_all else (PENDING, FAILED)

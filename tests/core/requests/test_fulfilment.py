@@ -6,9 +6,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
+from core.delivery.jobs import enqueue
+from core.requests.application_status import status_of
 from core.requests.applications import ApplicationForm, Submitted, submit_application
 from core.requests.decisions import decide
-from core.requests.fulfilment import complete_request, grant_right, mark_account_created
+from core.requests.fulfilment import (
+    complete_request,
+    fulfilment_failed,
+    grant_right,
+    mark_account_created,
+    retry_fulfilment,
+)
 from core.storage.crypto import Vault
 from core.storage.models import Application, AuditEvent, GrantedRight
 from tests.core.requests.test_applications import SOMCHAI, staff_form
@@ -172,3 +180,72 @@ async def test_a_right_granted_twice_is_kept_once(
     async with sessions() as session:
         rights = (await session.execute(select(GrantedRight.uid, GrantedRight.group_dn))).all()
     assert [tuple(row) for row in rights] == [("somchai.j", "cn=egp,ou=groups")]
+
+
+async def test_a_failed_approval_job_is_recorded_and_the_status_says_failed(
+    sessions: Sessions, vault: Vault, clock: ManualClock
+) -> None:
+    application_id = await approved_staff(sessions, vault, clock)
+    clock.advance(minutes=5)
+
+    async with sessions.begin() as session:
+        told = await fulfilment_failed(
+            session, application_id, job_kind="account.create", now=clock.now()
+        )
+    async with sessions() as session:  # the audit record is written at the commit
+        report = await status_of(session, "line", "U1", "A69-00001")
+
+    assert told
+    assert report is not None
+    assert report.status == "failed"
+    assert [m.what for m in report.history] == ["submitted", "approved", "failed"]
+    status, actions = await status_and_records(sessions, application_id)
+    assert (status, actions[-1]) == ("approved", "request.failed")  # still to be carried out
+
+
+async def test_a_job_failing_for_a_request_not_approved_is_not_the_applicants_news(
+    sessions: Sessions, vault: Vault, clock: ManualClock
+) -> None:
+    pending = await filed(sessions, vault, clock, staff_form(SOMCHAI), "")  # its card's job
+
+    async with sessions.begin() as session:
+        told = await fulfilment_failed(session, pending, job_kind="card.post", now=clock.now())
+
+    assert not told
+    assert await status_and_records(sessions, pending) == ("pending", ["application.submitted"])
+
+
+async def test_a_retry_puts_the_request_on_its_way_again_until_it_fails_again(
+    sessions: Sessions, vault: Vault, clock: ManualClock
+) -> None:
+    application_id = await approved_staff(sessions, vault, clock)
+    async with sessions.begin() as session:
+        job_id = await enqueue(
+            session,
+            kind="account.create",
+            key="account.create:A69-00001",
+            payload={"application_id": application_id},
+            now=clock.now(),
+        )
+        await fulfilment_failed(
+            session, application_id, job_kind="account.create", now=clock.now()
+        )
+    assert job_id is not None
+
+    statuses = []
+    for step in ("retry", "fail"):
+        async with sessions.begin() as session:
+            if step == "retry":
+                assert await retry_fulfilment(session, job_id, actor="line:R1", now=clock.now())
+            else:
+                await fulfilment_failed(
+                    session, application_id, job_kind="account.create", now=clock.now()
+                )
+        async with sessions() as session:
+            report = await status_of(session, "line", "U1", "A69-00001")
+        assert report is not None
+        statuses.append(report.status)
+
+    assert statuses == ["approved", "failed"]  # at the same moment: the later record counts
+    _, actions = await status_and_records(sessions, application_id)
+    assert actions[-3:] == ["request.failed", "request.retried", "request.failed"]
