@@ -20,7 +20,7 @@ from core.sms.port import OutboxSms
 from tests.handlers.chat import CHANNEL, Chat
 from tests.handlers.transcripts import STAFF, play, until
 
-STAFF_KIND = "บัญชีผู้ใช้ (ข้าราชการ/ลูกจ้างประจำ กทม.)"
+STAFF_KIND = "บัญชีผู้ใช้ กทม. (บุคลากรประจำ กทม.)"
 DRAFT = "ร่าง — ยังกรอกไม่เสร็จ ยังไม่ได้ส่ง"
 
 
