@@ -50,7 +50,7 @@ class Context:
     clock: Clock
     incoming: Incoming
     photo: Photo  # fetched, checked and staged before the transaction
-    directory: Directory | None = None
+    directory: Directory
     terms_version: str | None = None  # of the terms and PDPA notice the catalog shows now
 
     @property
@@ -186,10 +186,8 @@ async def _check_national_id(effect: CheckNationalId, context: Context) -> Natio
     return NationalIdChecked(effect.national_id, held=True, own_reference=own)
 
 
-async def check_user(directory: Directory | None, uid: str) -> UserChecked:
+async def check_user(directory: Directory, uid: str) -> UserChecked:
     """What the directory says of a user name; unreachable is said, never guessed."""
-    if directory is None:
-        return UserChecked(uid, reachable=False)
     try:
         user = await directory.find_user(uid)
     except DirectoryUnavailableError:

@@ -1,8 +1,8 @@
 """A request kind as one unit: its dialogue side (bot.flows.kinds) and the job its approval
 sets going, registered together (request_jobs.py registers the circular's kinds).
 
-The worker runs the job of every registered kind (webhooks/work.py reads JOBS); the review
-handler enqueues it on approval (RequestKind.approval_job).
+The worker runs the job of every registered kind (build_worker in webhooks/compose.py reads
+JOBS); the review handler enqueues it on approval (RequestKind.approval_job).
 """
 
 from __future__ import annotations

@@ -73,8 +73,6 @@ async def order_suspension(
 ) -> Text:
     """Record a suspension or its lifting in the caller's transaction; the answer to give."""
     directory = services.directory
-    if directory is None:
-        return Text("suspend.unknown")
     now, attempts = services.clock.now(), services.job_max_attempts
     try:
         if lift:

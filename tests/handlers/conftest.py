@@ -12,6 +12,7 @@ from bot.flows.apply import apply_dialogue
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.media import MemoryMedia
 from core.clock import ManualClock
+from core.directory.port import MemoryDirectory
 from core.rules.organisation import Organisation
 from core.storage.crypto import Vault
 from core.storage.documents import DocumentStore
@@ -55,6 +56,7 @@ def services(
         catalog=catalog,
         organisation=organisation,
         media_links=MEDIA_LINKS,
+        directory=MemoryDirectory(),
     )
 
 

@@ -172,7 +172,7 @@ async def test_a_kind_registered_in_one_place_runs_from_chat_to_status(
     assert QUOTA.approval_job in queued
     assert await taken(services, chat.user_id) == ["request.applicant.approved.quota"]
 
-    # The worker runs it (as webhooks/work.py builds the worker: every registered kind's job).
+    # The worker runs it (as webhooks/compose.py builds the worker: every registered kind's job).
     assert services.directory is not None
     jobs = kind_jobs(services, services.directory, Settings())
     await Worker(services.sessions, jobs, services.clock, worker_id="t").drain()
