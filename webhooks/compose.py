@@ -19,7 +19,6 @@ import aiohttp
 
 from bot.catalog import Catalog
 from bot.flows.apply import apply_dialogue
-from bot.handlers.accounts import KIND as ACCOUNT_JOB
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler
@@ -35,6 +34,7 @@ from bot.handlers.suspension import suspension_jobs
 from core.audit.chain import sign_with
 from core.clock import Clock, SystemClock
 from core.delivery.inbox_writer import InboxWriter
+from core.delivery.job_kinds import ACCOUNT_CREATE, CARD_POST, MORNING_ROUND, JobKind
 from core.delivery.jobs import ClaimedJob
 from core.delivery.worker import JobHandler, Worker
 from core.directory.port import Directory, MemoryDirectory
@@ -251,11 +251,11 @@ def build_worker(
     """The jobs this process runs: posting cards, creating accounts, every request kind's
     approval job, the morning round and suspensions; a job that fails for good is shown to
     the reviewers, and the dispatcher delivers what each job queued."""
-    handlers: dict[str, JobHandler] = {
-        "card.post": CardPoster(services, picture_links(services.media_links)),
-        ACCOUNT_JOB: AccountMaker(services, services.directory, sms),
+    handlers: dict[JobKind, JobHandler] = {
+        CARD_POST: CardPoster(services, picture_links(services.media_links)),
+        ACCOUNT_CREATE: AccountMaker(services, services.directory, sms),
         **kind_jobs(services, services.directory, settings),  # handover, rights, ...
-        "morning.round": Morning(
+        MORNING_ROUND: Morning(
             services,
             timedelta(hours=settings.review_remind_hours),
             timedelta(days=settings.review_expire_days),

@@ -24,7 +24,6 @@ from core.sms.port import SmsGateway, SmsPermanentError, credential_sms
 from core.storage.models import Application, ApplicationKind
 
 logger = logging.getLogger(__name__)
-KIND = "account.create"
 
 
 class AccountMaker:

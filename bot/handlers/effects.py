@@ -25,6 +25,7 @@ from bot.flows.outgoing import (
 from bot.handlers.lookups import application_looked_up, applications_found
 from core.audit import trail as audit
 from core.clock import Clock
+from core.delivery.job_kinds import CARD_POST
 from core.delivery.jobs import enqueue
 from core.directory.port import Directory, DirectoryUnavailableError
 from core.requests.applications import (
@@ -164,11 +165,10 @@ async def _post_card(
     context: Context, application_id: int, changed: tuple[str, ...], round_: int | None
 ) -> None:
     """The card goes to the reviewers as a job, written with the submission it shows."""
-    key = f"card.post:{application_id}:{round_ or context.clock.now().isoformat()}"
     await enqueue(
         context.session,
-        kind="card.post",
-        key=key,
+        kind=CARD_POST,
+        key=CARD_POST.key(application_id, round_ or context.clock.now().isoformat()),
         payload={"application_id": application_id, "changed": list(changed)},
         now=context.clock.now(),
     )

@@ -23,6 +23,7 @@ from bot.handlers.media import MemoryMedia
 from bot.handlers.request_jobs import RequestJob
 from bot.handlers.review_cards import card_messages
 from bot.handlers.review_policy import ReviewPolicy
+from core.delivery.job_kinds import job_kind
 from core.delivery.jobs import PENDING, list_jobs
 from core.delivery.outbox import due_for_chat, mark_sent
 from core.delivery.worker import Worker
@@ -81,7 +82,7 @@ QUOTA = RequestKind(
     words=frozenset({"ขอเพิ่มพื้นที่อีเมล"}),
     card_lines=quota_lines,
     documents=(),
-    approval_job="quota.raise",
+    approval_job=job_kind("quota.raise"),
     done="quota.raised",
 )
 
