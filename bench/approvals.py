@@ -172,7 +172,7 @@ async def prepare(env: dict[str, str], count: int) -> int:
     from core.requests.applications import ApplicationForm, Submitted, submit_application
     from core.settings import Settings
     from core.storage.models import Job
-    from webhooks.runtime import open_services
+    from webhooks.compose import open_services
 
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]

@@ -1,31 +1,23 @@
-"""The aiohttp application factory: the composition root of `bmabot serve`."""
+"""The aiohttp application of `bmabot serve`, `worker` and `demo`: its routes, and the parts
+webhooks.compose builds, run for as long as the application runs."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
-from datetime import timedelta
 
-import aiohttp
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.handlers.channels import Channel
-from bot.handlers.conversation import ConversationHandler
-from bot.handlers.dispatcher import Dispatcher
-from bot.handlers.rate_limits import RateLimits
 from bot.handlers.review_morning import plan_next_morning
 from bot.handlers.services import Services
 from core.clock import Clock
 from core.delivery.backlog import read_backlog
-from core.delivery.inbox_writer import InboxWriter
 from core.directory.port import DirectoryUnavailableError
-from core.settings import Settings, SettingsError
-from core.storage.db import sqlite_threads
+from core.settings import Settings, require_secret_key
 from webhooks.appkeys import (
     DISPATCHER,
     INBOX_WRITER,
@@ -36,14 +28,13 @@ from webhooks.appkeys import (
     SETTINGS,
     WORKER,
 )
-from webhooks.line.channel import LineChannel, line_webhook
-from webhooks.line.setup import line_apis
-from webhooks.media import document_reader, media
+from webhooks.compose import ExtraChannels, open_parts
+from webhooks.line.channel import line_webhook
+from webhooks.line.setup import line_configured
+from webhooks.media import media
 from webhooks.metrics import Metrics
 from webhooks.monitoring import MonitoringAccess, refused
-from webhooks.runtime import open_services
 from webhooks.telegram.settings import telegram_configured
-from webhooks.work import build_worker, sms_gateway
 
 logger = logging.getLogger(__name__)
 MAX_WEBHOOK_BODY = 1024 * 1024  # platform webhooks are small; photos are fetched, not posted
@@ -84,25 +75,7 @@ def create_app(
     return app
 
 
-def line_configured(settings: Settings) -> bool:
-    secret, token = settings.line_channel_secret, settings.line_channel_access_token
-    if (secret is None) != (token is None):
-        raise SettingsError(
-            "Invalid settings:\n  BMABOT_LINE_CHANNEL_SECRET and BMABOT_LINE_CHANNEL_ACCESS_TOKEN "
-            "go together: set both to serve LINE, or neither"
-        )
-    return secret is not None
-
-
 Resources = Callable[[web.Application], AsyncIterator[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class ExtraChannels:
-    """Channels made by the caller, each with the chat id of its reviewers' group."""
-
-    channels: Mapping[str, Channel] = field(default_factory=dict)
-    review_chats: Mapping[str, str] = field(default_factory=dict)
 
 
 def _resources(
@@ -110,41 +83,20 @@ def _resources(
 ) -> Resources:
     async def resources(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
-        async with AsyncExitStack() as stack:
-            services = await stack.enter_async_context(
-                open_services(
-                    settings, secret_key=secret_key, clock=clock, review_chats=extra.review_chats
-                )
-            )
-            threads = sqlite_threads(services.sessions)  # closed last: the others use them
-            if threads is not None:
-                stack.push_async_callback(threads.close)
-            channels = await _channels(settings, stack, services) | dict(extra.channels)
-            handler = ConversationHandler(services, dict(channels))
-            dispatcher = Dispatcher(
-                handler,
-                channels,
-                observer=app[METRICS],
-                send_lease=timedelta(seconds=settings.send_lease_seconds),
-                threads=threads,
-                limits=RateLimits(
-                    settings.rate_messages_per_minute,
-                    settings.rate_photos_per_hour,
-                    settings.rate_requests_per_day,
-                ),
-            )
-            links = services.media_links
-            http = await stack.enter_async_context(aiohttp.ClientSession())
-            sms = sms_gateway(settings, http, services.clock)
-            worker = build_worker(settings, services, links, dispatcher, sms)
+        key = secret_key or require_secret_key(settings)
+        parts_open = open_parts(
+            settings, secret_key=key, clock=clock, extra=extra, observer=app[METRICS]
+        )
+        async with parts_open as parts, AsyncExitStack() as stack:
+            services = parts.services
             async with services.sessions.begin() as session:
                 await plan_next_morning(session, services.clock.now())
-            app[SERVICES], app[DISPATCHER], app[WORKER] = services, dispatcher, worker
-            app[MEDIA_LINKS] = links
-            inbox = InboxWriter(services.sessions, services.vault, services.clock, threads)
-            stack.push_async_callback(inbox.close)
-            app[INBOX_WRITER] = inbox
-            running = [loop for loop, on in ((dispatcher, dispatch), (worker, work)) if on]
+            app[SERVICES], app[DISPATCHER], app[WORKER] = services, parts.dispatcher, parts.worker
+            app[MEDIA_LINKS] = services.media_links
+            app[INBOX_WRITER] = parts.inbox
+            running = [
+                loop for loop, on in ((parts.dispatcher, dispatch), (parts.worker, work)) if on
+            ]
             for loop in running:
                 task = asyncio.create_task(loop.run())
                 stack.callback(task.cancel)  # only if stop() left it running
@@ -153,22 +105,6 @@ def _resources(
             yield
 
     return resources
-
-
-async def _channels(
-    settings: Settings, stack: AsyncExitStack, services: Services
-) -> dict[str, Channel]:
-    channels: dict[str, Channel] = {}
-    if line_configured(settings):
-        api, blob = await stack.enter_async_context(line_apis(settings))
-        channels["line"] = LineChannel(api, blob)
-    if settings.telegram_bot_token is not None:
-        from webhooks.telegram.setup import telegram_channel
-
-        channels["telegram"] = await stack.enter_async_context(
-            telegram_channel(settings, document_reader(services))
-        )
-    return channels
 
 
 @web.middleware
@@ -218,8 +154,6 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def _directory_health(services: Services) -> str:
-    if services.directory is None:
-        return "none"
     try:
         await services.directory.find_user("bmabot-health-check")
     except DirectoryUnavailableError:

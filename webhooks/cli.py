@@ -14,12 +14,9 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from bot.catalog import Catalog
-from bot.handlers.conversation import ConversationHandler
-from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.rendering import Rendered
 from core.settings import Settings, SettingsError, load_settings
 from core.storage.db import upgrade_database
@@ -36,15 +33,10 @@ from webhooks.admin.keys import add_keys_parser, keys_command
 from webhooks.admin.org import add_org_parser, org_command
 from webhooks.admin.privacy import add_privacy_parser, privacy_command
 from webhooks.admin.stats import add_stats_parser, stats_command
+from webhooks.compose import ExtraChannels, open_parts
 from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.line.setup import install_rich_menu_command
-from webhooks.runtime import (
-    open_services,
-    serving_settings,
-    trial_secret_key,
-    trial_settings,
-)
-from webhooks.work import build_worker, sms_gateway
+from webhooks.runtime import serving_settings, trial_secret_key, trial_settings
 
 logger = logging.getLogger("bmabot")
 CHAT_DIR = Path("var/chat")  # the terminal chat's own database, photos, key and SMS outbox
@@ -285,20 +277,14 @@ async def _chat(settings: Settings, user_id: str, *, review: bool) -> int:
 
     Its data stays in ./var/chat (trial_settings), shared by `bmabot chat --review`.
     """
-    key = trial_secret_key(settings)
-    async with (
-        open_services(settings, secret_key=key) as services,
-        aiohttp.ClientSession() as http,
-    ):
-        handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
-        sms = sms_gateway(settings, http, services.clock)
-        worker = build_worker(
-            settings, services, services.media_links, Dispatcher(handler, {}), sms
-        )
+    terminal = ExtraChannels(fetchers={CHANNEL: ConsoleMedia()})  # it prints its own replies
+    async with open_parts(
+        settings, secret_key=trial_secret_key(settings), extra=terminal
+    ) as parts:
         seat = Seat.reviewer(user_id) if review else Seat.applicant(user_id)
 
         async def mail() -> list[Rendered]:
-            await worker.drain()
-            return await take_mail(services, seat.chat_id)
+            await parts.worker.drain()
+            return await take_mail(parts.services, seat.chat_id)
 
-        return await run_console(handler, seat, sys.stdin, sys.stdout, mail=mail)
+        return await run_console(parts.handler, seat, sys.stdin, sys.stdout, mail=mail)

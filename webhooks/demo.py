@@ -16,7 +16,8 @@ from bot.catalog import Catalog
 from bot.handlers.media import MemoryMedia
 from core.clock import Clock
 from core.settings import Settings
-from webhooks.app import ExtraChannels, create_app
+from webhooks.app import create_app
+from webhooks.compose import ExtraChannels
 from webhooks.runtime import trial_secret_key, trial_settings
 from webhooks.web.channel import CHANNEL, WEB_REVIEW_CHAT, WebChannel, add_web_routes
 from webhooks.web.hub import ChatHub

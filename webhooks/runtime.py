@@ -1,37 +1,21 @@
-"""The composition root for every entry point: settings in, ready services out."""
+"""The settings each entry point runs with: the service's own, or a trial's under one folder.
+
+webhooks.compose builds the parts from them."""
 
 from __future__ import annotations
 
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from datetime import timedelta
 from pathlib import Path
 
-from bot.catalog import Catalog
-from bot.flows.apply import apply_dialogue
-from bot.handlers.review_policy import ReviewPolicy
-from bot.handlers.services import Services
-from core.audit.chain import sign_with
-from core.clock import Clock, SystemClock
-from core.directory.port import Directory, MemoryDirectory
-from core.requests.retention import RetentionPolicy
-from core.rules.organisation import Organisation
 from core.settings import (
     ANY_MEMBER,
     Settings,
-    SettingsError,
     load_settings,
     require,
     require_secret_key,
-    secret_keys,
 )
-from core.storage.crypto import SecretKeys, Vault
-from core.storage.db import make_engine, make_sessions, upgrade_database_async
-from core.storage.documents import DocumentStore
-from core.storage.media_links import MediaLinks
 
 logger = logging.getLogger("bmabot")
 CONSOLE_REVIEW_CHAT = "review"  # where `bmabot chat --review` sits
@@ -111,91 +95,3 @@ def organisation_file(settings: Settings) -> Path | None:
         return settings.org_file
     installed = Path(settings.data_dir) / INSTALLED_ORG_FILE
     return installed if installed.exists() else None
-
-
-@asynccontextmanager
-async def open_services(
-    settings: Settings,
-    *,
-    secret_key: str | None = None,
-    clock: Clock | None = None,
-    directory: Directory | None = None,
-    review_chats: Mapping[str, str] | None = None,
-) -> AsyncIterator[Services]:
-    """Migrate the database, then build every service; the engine is closed on the way out."""
-    key = secret_key or require_secret_key(settings)
-    keys = secret_keys(settings, key)
-    await upgrade_database_async(settings.database_url)
-    engine = make_engine(settings.database_url)
-    sign_with(engine, key)  # the audit rows written through it are chained under this key
-    vault = Vault(keys)
-    org = Organisation.load(organisation_file(settings))
-    try:
-        yield Services(
-            sessions=make_sessions(engine),
-            vault=vault,
-            documents=DocumentStore(Path(settings.data_dir), vault),
-            clock=clock or SystemClock(),
-            dialogue=apply_dialogue(org),
-            catalog=Catalog.load(),
-            organisation=org,
-            media_links=media_links(settings, keys),
-            policy=ReviewPolicy.from_settings(
-                {
-                    "line": settings.line_review_group_id,
-                    "telegram": settings.telegram_review_chat_id,
-                    "console": CONSOLE_REVIEW_CHAT,
-                    **(review_chats or {}),
-                },
-                settings.reviewers,
-                {
-                    "line": settings.line_rights_group_id,
-                    "telegram": settings.telegram_rights_chat_id,
-                },
-            ),
-            directory=directory or make_directory(settings),
-            job_max_attempts=settings.job_max_attempts,
-            civil_servant_type=settings.civil_servant_type,
-            retention=RetentionPolicy(
-                settings.document_retention_days, settings.record_retention_days
-            ),
-        )
-    finally:
-        await engine.dispose()
-
-
-def media_links(settings: Settings, keys: SecretKeys) -> MediaLinks:
-    """Links to document images at BMABOT_PUBLIC_URL, else at the address served here."""
-    return MediaLinks.from_secret(
-        keys,
-        settings.public_url or f"http://{settings.host}:{settings.port}",
-        timedelta(hours=settings.media_link_hours),
-    )
-
-
-def make_directory(settings: Settings) -> Directory:
-    """The embedded directory for trying bmabot, or the real LDAP server."""
-    if settings.directory == "memory":
-        return MemoryDirectory(settings.mail_domain)
-    from core.directory.ldap import LdapDirectory
-
-    missing = [
-        name
-        for name in ("ldap_url", "ldap_bind_dn", "ldap_password", "ldap_users_dn")
-        if getattr(settings, name) is None
-    ]
-    if missing:
-        names = ", ".join("BMABOT_" + name.upper() for name in missing)
-        raise SettingsError(f"Invalid settings:\n  BMABOT_DIRECTORY=ldap needs {names}")
-    assert settings.ldap_url
-    assert settings.ldap_bind_dn
-    assert settings.ldap_password
-    assert settings.ldap_users_dn
-    password = settings.ldap_password.get_secret_value()
-    return LdapDirectory(
-        settings.ldap_url,
-        settings.ldap_bind_dn,
-        password,
-        settings.ldap_users_dn,
-        settings.mail_domain,
-    )

@@ -11,6 +11,7 @@ from bot.flows.kinds import KINDS, RequestKind
 from bot.flows.outgoing import Choice, SubmitApplication, Text, UserChecked
 from bot.flows.questions import photo_question
 from bot.flows.requests import confirm_step, notice_step, request_dialogue, user_name_question
+from core.delivery.job_kinds import job_kind
 
 NAME = "handover"
 WORDS = frozenset({"เปลี่ยนผู้รับผิดชอบ", "เปลี่ยนผู้รับผิดชอบบัญชี", "เปลี่ยนผู้รับผิดชอบบัญชีหน่วยงาน"})
@@ -92,7 +93,7 @@ KIND = KINDS.register(
         words=WORDS,
         card_lines=card_lines,
         documents=("doc_memo", "doc_responsible_id_card"),
-        approval_job="handover.apply",
+        approval_job=job_kind("handover.apply"),
         done="handover.done",
     )
 )

@@ -19,6 +19,7 @@ from bot.flows.engine import Dialogue
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import Choice, Text
 from bot.flows.reading import readings
+from core.delivery.job_kinds import JobKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class RequestKind:
     words: frozenset[str]  # typed words that start it ("/<name>" starts it too)
     card_lines: Callable[[Mapping[str, Any]], list[Text]]  # its section of the review card
     documents: tuple[str, ...]  # the steps whose photos the card shows
-    approval_job: str  # the job an approval sets going
+    approval_job: JobKind  # the job an approval sets going (declared with job_kind)
     done: str  # the audit action that job records once the request is carried out
     review_chat: str = "review"  # or "rights": the Program System Section's group, if set
 

@@ -14,6 +14,7 @@ from bot.flows.outgoing import Choice, Message, SubmitApplication, Text, UserChe
 from bot.flows.questions import NAVIGATION, text_question
 from bot.flows.reading import clean
 from bot.flows.requests import confirm_step, notice_step, request_dialogue, user_name_question
+from core.delivery.job_kinds import job_kind
 from core.rules.validation import format_mobile, mask_mobile, parse_free_text, parse_mobile
 
 NAME = "rights"
@@ -112,7 +113,7 @@ KIND = KINDS.register(
         words=WORDS,
         card_lines=card_lines,
         documents=(),
-        approval_job="rights.grant",
+        approval_job=job_kind("rights.grant"),
         done="rights.granted",
         review_chat="rights",  # decided by the Program System Section, in its own group
     )

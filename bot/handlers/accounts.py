@@ -25,7 +25,6 @@ from core.sms.port import SmsGateway, SmsPermanentError, credential_sms
 from core.storage.models import Application, ApplicationKind
 
 logger = logging.getLogger(__name__)
-KIND = "account.create"
 
 
 SMS_TEMPLATE = "account.sms_credentials"  # {user_name} and {password}, each on its own line

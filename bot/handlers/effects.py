@@ -25,6 +25,7 @@ from bot.flows.outgoing import (
 from bot.handlers.lookups import application_looked_up, applications_found
 from core.audit import trail as audit
 from core.clock import Clock
+from core.delivery.job_kinds import CARD_POST
 from core.delivery.jobs import enqueue
 from core.directory.port import Directory, DirectoryUnavailableError
 from core.requests.applications import (
@@ -50,7 +51,7 @@ class Context:
     clock: Clock
     incoming: Incoming
     photo: Photo  # fetched, checked and staged before the transaction
-    directory: Directory | None = None
+    directory: Directory
     terms_version: str | None = None  # of the terms and PDPA notice the catalog shows now
     civil_servant_type: str = "staff"  # the directory's employeeType of a civil servant
 
@@ -165,11 +166,10 @@ async def _post_card(
     context: Context, application_id: int, changed: tuple[str, ...], round_: int | None
 ) -> None:
     """The card goes to the reviewers as a job, written with the submission it shows."""
-    key = f"card.post:{application_id}:{round_ or context.clock.now().isoformat()}"
     await enqueue(
         context.session,
-        kind="card.post",
-        key=key,
+        kind=CARD_POST,
+        key=CARD_POST.key(application_id, round_ or context.clock.now().isoformat()),
         payload={"application_id": application_id, "changed": list(changed)},
         now=context.clock.now(),
     )
@@ -188,11 +188,9 @@ async def _check_national_id(effect: CheckNationalId, context: Context) -> Natio
 
 
 async def check_user(
-    directory: Directory | None, uid: str, civil_servant_type: str = "staff"
+    directory: Directory, uid: str, civil_servant_type: str = "staff"
 ) -> UserChecked:
     """What the directory says of a user name; unreachable is said, never guessed."""
-    if directory is None:
-        return UserChecked(uid, reachable=False)
     try:
         user = await directory.find_user(uid)
     except DirectoryUnavailableError:

@@ -1,8 +1,8 @@
 """A request kind as one unit: its dialogue side (bot.flows.kinds) and the job its approval
 sets going, registered together (request_jobs.py registers the circular's kinds).
 
-The worker runs the job of every registered kind (webhooks/work.py reads JOBS); the review
-handler enqueues it on approval (RequestKind.approval_job).
+The worker runs the job of every registered kind (build_worker in webhooks/compose.py reads
+JOBS); the review handler enqueues it on approval (RequestKind.approval_job).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.flows.kinds import KINDS, RequestKind
 from bot.handlers.services import Services
+from core.delivery.job_kinds import JobKind
 from core.delivery.worker import JobHandler
 from core.directory.port import Directory
 from core.settings import Settings
@@ -26,7 +27,7 @@ class KindUnit:
     job: JobFactory  # makes the handler of request.approval_job
 
 
-JOBS: dict[str, JobFactory] = {}  # approval job -> its handler's factory
+JOBS: dict[JobKind, JobFactory] = {}  # approval job -> its handler's factory
 
 
 def register(unit: KindUnit) -> KindUnit:
@@ -48,6 +49,6 @@ def registered(unit: KindUnit) -> Iterator[KindUnit]:
 
 def kind_jobs(
     services: Services, directory: Directory, settings: Settings
-) -> dict[str, JobHandler]:
+) -> dict[JobKind, JobHandler]:
     """The job of every registered request kind, for the worker."""
     return {name: make(services, directory, settings) for name, make in JOBS.items()}

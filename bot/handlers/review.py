@@ -13,7 +13,6 @@ from bot.flows.incoming import Incoming, Kind
 from bot.flows.kinds import KINDS
 from bot.flows.outgoing import Card, Message, Settled, Text
 from bot.flows.review_buttons import Action, Press, is_press, parse_press
-from bot.handlers.accounts import KIND as ACCOUNT_JOB
 from bot.handlers.corrections import start_correction
 from bot.handlers.notify import tell
 from bot.handlers.rendering import Rendered, render
@@ -24,6 +23,7 @@ from bot.handlers.suspension import order_suspension
 from core.audit import trail as audit
 from core.audit.security_log import Event, loggable, security_event
 from core.delivery.conversations import load_conversation, save_conversation
+from core.delivery.job_kinds import ACCOUNT_CREATE
 from core.delivery.jobs import enqueue
 from core.requests.decisions import AlreadyDecided, Decided, decide
 from core.requests.fulfilment import retry_fulfilment
@@ -174,11 +174,11 @@ class ReviewHandler:
         kind = await kind_of(session, decided.application_id)
         request = KINDS.named(str(kind))  # a short request (bot.flows.kinds), or None
         if decided.outcome == "approve":
-            job = ACCOUNT_JOB if request is None else request.approval_job
+            job = ACCOUNT_CREATE if request is None else request.approval_job
             await enqueue(
                 session,
                 kind=job,
-                key=f"{job}:{decided.reference}",
+                key=job.key(decided.reference),
                 payload={"application_id": decided.application_id},
                 now=now,
                 max_attempts=self.services.job_max_attempts,

@@ -33,13 +33,13 @@ async def card_messages(
         return []
     facts = Facts(unit_path_text(services.organisation, data.form), changed=tuple(changed))
     responsible = data.form.get("responsible_username")
-    if responsible and services.directory is not None:
+    if responsible:
         facts = await _with_responsible(
             services.directory, facts, str(responsible), services.civil_servant_type
         )
-    if data.kind == "agency" and services.directory is not None:
+    if data.kind == "agency":
         facts = await _with_mailbox(services.directory, facts, str(data.form.get("mailbox_name")))
-    if data.kind == "rights" and services.directory is not None:
+    if data.kind == "rights":
         facts = await _with_account(session, services.directory, facts, data)
     return review_card(data, facts)
 

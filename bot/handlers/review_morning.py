@@ -10,6 +10,7 @@ from bot.handlers.drafts import tidy_drafts
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
 from core.clock import BANGKOK
+from core.delivery.job_kinds import MORNING_ROUND
 from core.delivery.jobs import ClaimedJob, enqueue
 from core.requests.decisions import Decided, decide
 from core.requests.retention import documents_decided, purge
@@ -18,7 +19,6 @@ from core.storage.db import Session
 
 logger = logging.getLogger(__name__)
 MORNING = time(8, 0)
-KIND = "morning.round"
 
 
 def next_morning(now: datetime) -> datetime:
@@ -32,8 +32,8 @@ async def plan_next_morning(session: Session, now: datetime) -> None:
     morning = next_morning(now)
     await enqueue(
         session,
-        kind=KIND,
-        key=f"{KIND}:{morning.date().isoformat()}",
+        kind=MORNING_ROUND,
+        key=MORNING_ROUND.key(morning.date().isoformat()),
         payload={},
         now=now,
         run_at=morning,

@@ -28,8 +28,8 @@ class Services:
     catalog: Catalog
     organisation: Organisation
     media_links: MediaLinks  # signed links to document images, for the pictures reviewers see
+    directory: Directory
     policy: ReviewPolicy = field(default_factory=ReviewPolicy)
-    directory: Directory | None = None
     job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
     civil_servant_type: str = "staff"  # BMABOT_CIVIL_SERVANT_TYPE: the directory's employeeType
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)  # the PDPA notice's days

@@ -15,6 +15,7 @@ from typing import Any
 from bot.flows.outgoing import Text
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
+from core.delivery.job_kinds import ACCOUNT_LOCK, ACCOUNT_UNLOCK, SUSPENSION_SMS, JobKind
 from core.delivery.jobs import ClaimedJob, PermanentJobError
 from core.delivery.worker import JobHandler
 from core.directory.port import Directory, DirectoryError, DirectoryUnavailableError
@@ -26,9 +27,6 @@ from core.requests.suspension_jobs import (
     suspension,
 )
 from core.requests.suspensions import (
-    LOCK_JOB,
-    SMS_JOB,
-    UNLOCK_JOB,
     Origin,
     SuspensionEvent,
     SuspensionOutcome,
@@ -73,8 +71,6 @@ async def order_suspension(
 ) -> Text:
     """Record a suspension or its lifting in the caller's transaction; the answer to give."""
     directory = services.directory
-    if directory is None:
-        return Text("suspend.unknown")
     now, attempts = services.clock.now(), services.job_max_attempts
     try:
         if lift:
@@ -176,10 +172,10 @@ class SuspensionSms:
 
 def suspension_jobs(
     services: Services, directory: Directory, sms: SmsGateway
-) -> dict[str, JobHandler]:
+) -> dict[JobKind, JobHandler]:
     """The handlers of the jobs a suspension or its lifting sets going, by kind."""
     return {
-        LOCK_JOB: DirectoryLockJob(services, directory, lift=False),
-        UNLOCK_JOB: DirectoryLockJob(services, directory, lift=True),
-        SMS_JOB: SuspensionSms(services, directory, sms),
+        ACCOUNT_LOCK: DirectoryLockJob(services, directory, lift=False),
+        ACCOUNT_UNLOCK: DirectoryLockJob(services, directory, lift=True),
+        SUSPENSION_SMS: SuspensionSms(services, directory, sms),
     }

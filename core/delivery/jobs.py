@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from core.delivery.job_kinds import JobKind
 from core.storage.db import dialect_insert
 from core.storage.models import Job
 
@@ -29,7 +30,7 @@ class PermanentJobError(Exception):
 @dataclass(frozen=True, slots=True)
 class ClaimedJob:
     id: int
-    kind: str
+    kind: JobKind
     key: str
     payload: dict[str, Any]
     attempt: int  # 1 on the first run; it fences fail() against a worker that lost its lease
@@ -78,7 +79,7 @@ DEFAULT_BACKOFF = Backoff()
 async def enqueue(
     session: AsyncSession,
     *,
-    kind: str,
+    kind: JobKind,
     key: str,
     payload: Mapping[str, Any],
     now: datetime,
@@ -138,7 +139,10 @@ async def claim(
     )
     async with sessions.begin() as session:
         row = (await session.execute(statement)).one_or_none()
-    return None if row is None else ClaimedJob(*row)
+    if row is None:
+        return None
+    id_, kind, key, payload, attempt, max_attempts = row
+    return ClaimedJob(id_, JobKind.stored(kind), key, payload, attempt, max_attempts)
 
 
 def _oldest_due(now: datetime, kinds: Collection[str] | None) -> ColumnElement[int]:

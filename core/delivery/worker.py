@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import Clock
+from core.delivery.job_kinds import JobKind
 from core.delivery.jobs import (
     DEFAULT_BACKOFF,
     DEFAULT_LEASE,
@@ -38,7 +39,7 @@ class Worker:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        handlers: Mapping[str, JobHandler],
+        handlers: Mapping[JobKind, JobHandler],
         clock: Clock,
         *,
         worker_id: str,

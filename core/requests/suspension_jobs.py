@@ -9,9 +9,10 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit import trail as audit
+from core.delivery.job_kinds import SUSPENSION_SMS
 from core.delivery.jobs import enqueue
 from core.directory.port import Directory
-from core.requests.suspensions import SMS_JOB, SuspensionEvent
+from core.requests.suspensions import SuspensionEvent
 from core.storage.models import Application, Suspension
 
 SETTLE_ROUNDS = 3  # directory writes per job before it waits for the suspensions to stop moving
@@ -155,8 +156,8 @@ async def _confirmed(
     )
     await enqueue(
         session,
-        kind=SMS_JOB,
-        key=f"{SMS_JOB}:{suspension_id}:{event.value}",
+        kind=SUSPENSION_SMS,
+        key=SUSPENSION_SMS.key(suspension_id, event.value),
         payload={"suspension_id": suspension_id, "event": event.value},
         now=now,
         max_attempts=max_attempts,

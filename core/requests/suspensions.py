@@ -19,12 +19,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import trail as audit
+from core.delivery.job_kinds import ACCOUNT_LOCK, ACCOUNT_UNLOCK, JobKind
 from core.delivery.jobs import enqueue
 from core.directory.port import Directory
 from core.storage.db import dialect_insert
 from core.storage.models import Application, Suspension
-
-LOCK_JOB, UNLOCK_JOB, SMS_JOB = "account.lock", "account.unlock", "sms.suspension"
 
 
 class SuspensionOutcome(StrEnum):
@@ -86,7 +85,7 @@ async def suspend_account(
         application_id=application_id,
         detail={"uid": uid, "reason": reason[:200], "suspension": suspension_id},
     )
-    await _enqueue_change(session, LOCK_JOB, suspension_id, origin, now, max_attempts)
+    await _enqueue_change(session, ACCOUNT_LOCK, suspension_id, origin, now, max_attempts)
     return SuspensionOutcome.RECORDED
 
 
@@ -126,7 +125,7 @@ async def lift_suspension(
         application_id=application_id,
         detail={"uid": uid, "suspension": suspension_id},
     )
-    await _enqueue_change(session, UNLOCK_JOB, suspension_id, origin, now, max_attempts)
+    await _enqueue_change(session, ACCOUNT_UNLOCK, suspension_id, origin, now, max_attempts)
     return SuspensionOutcome.RECORDED
 
 
@@ -159,7 +158,7 @@ async def _application_id(session: AsyncSession, reference: str | None) -> int |
 
 async def _enqueue_change(
     session: AsyncSession,
-    kind: str,
+    kind: JobKind,
     suspension_id: int,
     origin: Origin | None,
     now: datetime,
@@ -171,7 +170,7 @@ async def _enqueue_change(
     await enqueue(
         session,
         kind=kind,
-        key=f"{kind}:{suspension_id}",
+        key=kind.key(suspension_id),
         payload=payload,
         now=now,
         max_attempts=max_attempts,

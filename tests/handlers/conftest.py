@@ -12,11 +12,13 @@ from bot.flows.apply import apply_dialogue
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.media import MemoryMedia
 from core.clock import ManualClock
+from core.directory.port import MemoryDirectory
 from core.rules.organisation import Organisation
 from core.storage.crypto import Vault
 from core.storage.documents import DocumentStore
 from core.storage.media_links import MediaLinks
 from tests.conftest import TEST_SECRET_KEY
+from tests.core.directory.test_directory_contract import SOMCHAI
 from tests.handlers.chat import CHANNEL, Chat
 
 MEDIA_LINKS = MediaLinks.from_secret(TEST_SECRET_KEY, "http://127.0.0.1:8080")
@@ -38,7 +40,7 @@ def media() -> MemoryMedia:
 
 
 @pytest.fixture
-def services(
+async def services(
     sessions: async_sessionmaker[AsyncSession],
     vault: Vault,
     clock: ManualClock,
@@ -46,6 +48,9 @@ def services(
     organisation: Organisation,
     catalog: Catalog,
 ) -> Services:
+    # somchai.j, a civil servant: the agency transcript names him as responsible person.
+    directory = MemoryDirectory()
+    await directory.create_account(SOMCHAI)
     return Services(
         sessions=sessions,
         vault=vault,
@@ -55,6 +60,7 @@ def services(
         catalog=catalog,
         organisation=organisation,
         media_links=MEDIA_LINKS,
+        directory=directory,
     )
 
 

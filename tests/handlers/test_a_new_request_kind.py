@@ -23,6 +23,7 @@ from bot.handlers.media import MemoryMedia
 from bot.handlers.request_jobs import RequestJob
 from bot.handlers.review_cards import card_messages
 from bot.handlers.review_policy import ReviewPolicy
+from core.delivery.job_kinds import job_kind
 from core.delivery.jobs import PENDING, list_jobs
 from core.delivery.outbox import due_for_chat, mark_sent
 from core.delivery.worker import Worker
@@ -81,7 +82,7 @@ QUOTA = RequestKind(
     words=frozenset({"ขอเพิ่มพื้นที่อีเมล"}),
     card_lines=quota_lines,
     documents=(),
-    approval_job="quota.raise",
+    approval_job=job_kind("quota.raise"),
     done="quota.raised",
 )
 
@@ -172,7 +173,7 @@ async def test_a_kind_registered_in_one_place_runs_from_chat_to_status(
     assert QUOTA.approval_job in queued
     assert await taken(services, chat.user_id) == ["request.applicant.approved.quota"]
 
-    # The worker runs it (as webhooks/work.py builds the worker: every registered kind's job).
+    # The worker runs it (as webhooks/compose.py builds the worker: every registered kind's job).
     assert services.directory is not None
     jobs = kind_jobs(services, services.directory, Settings())
     await Worker(services.sessions, jobs, services.clock, worker_id="t").drain()

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from bot.flows.incoming import Incoming, Kind
-from bot.handlers.accounts import KIND as ACCOUNT_JOB
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.failed_jobs import cause_of, job_failed
 from bot.handlers.media import MemoryMedia
 from bot.handlers.rendering import Rendered
 from bot.handlers.review_policy import ReviewPolicy
+from core.delivery.job_kinds import ACCOUNT_CREATE as ACCOUNT_JOB
 from core.delivery.jobs import FAILED, list_jobs
 from core.delivery.outbox import due_for_chat, mark_sent
 from core.delivery.worker import Worker
@@ -46,7 +46,7 @@ class World:
         return self.bot.services
 
     async def run_jobs(self) -> None:
-        """The worker as webhooks/work.py builds it for accounts: failures go to job_failed."""
+        """The worker as webhooks/compose.py builds it for accounts: failures go to job_failed."""
         maker = AccountMaker(self.services, self.directory, self.sms)
         worker = Worker(
             self.services.sessions,

@@ -18,6 +18,7 @@ from bot.handlers.media import MemoryMedia
 from core.audit.chain import sign_with
 from core.clock import ManualClock
 from core.delivery.conversations import load_conversation
+from core.directory.port import MemoryDirectory
 from core.rules.organisation import Organisation
 from core.storage.crypto import Vault
 from core.storage.db import make_engine, make_sessions
@@ -48,6 +49,7 @@ async def test_a_conversation_survives_a_restart(
             catalog=Catalog.load(),
             organisation=Organisation.load(),
             media_links=MEDIA_LINKS,
+            directory=MemoryDirectory(),
         )
         media = MemoryMedia()
         handler = ConversationHandler(services, {CHANNEL: media})

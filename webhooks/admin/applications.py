@@ -25,7 +25,7 @@ from core.storage.models import ApplicationKind, ApplicationStatus
 from webhooks.admin.arguments import positive_int
 from webhooks.admin.export import export_command
 from webhooks.admin.text_table import table
-from webhooks.runtime import open_services
+from webhooks.compose import open_services
 
 HIDDEN_FIELDS = frozenset({"unit_done", "unit_note", "terms_accepted"})  # shown in unit or not
 THAI_LEADING_VOWELS = "เแโใไ"  # written before the consonant an initial is made of

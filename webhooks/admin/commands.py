@@ -23,8 +23,7 @@ from core.requests.fulfilment import retry_fulfilment
 from core.settings import Settings, require_secret_key, secret_keys
 from core.storage.models import Application, AuditEvent
 from webhooks.admin.export import cli_actor
-from webhooks.runtime import open_services
-from webhooks.work import sms_gateway
+from webhooks.compose import open_services, sms_gateway
 
 logger = logging.getLogger("bmabot")
 
@@ -134,7 +133,6 @@ async def _run_suspension_jobs(
     settings: Settings, services: Services, http: aiohttp.ClientSession, uid: str, *, lift: bool
 ) -> None:
     directory = services.directory
-    assert directory is not None
     jobs = suspension_jobs(services, directory, sms_gateway(settings, http, services.clock))
     worker_id = f"bmabot-cli-{os.getpid()}"
     await Worker(services.sessions, jobs, services.clock, worker_id=worker_id).drain()

@@ -17,7 +17,7 @@ from core.clock import BANGKOK
 from core.requests.application_export import count_applications, export_rows
 from core.settings import Settings, require_secret_key
 from webhooks.admin.spreadsheet import cells, headers, open_sheet
-from webhooks.runtime import open_services
+from webhooks.compose import open_services
 
 NATIONAL_ID_EXPORTED = "applications.exported_with_national_id"
 

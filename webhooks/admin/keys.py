@@ -17,7 +17,7 @@ from core.storage.key_rotation import (
     rotate_keys,
 )
 from webhooks.admin.commands import describe_verdict
-from webhooks.runtime import open_services
+from webhooks.compose import open_services
 
 STORES = (*(column.name for column in COLUMNS), NATIONAL_IDS, DOCUMENTS)
 

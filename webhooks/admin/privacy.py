@@ -22,7 +22,7 @@ from core.requests.subject_requests import erase_person, export_person, find_per
 from core.rules.validation import parse_national_id
 from core.settings import Settings, require_secret_key
 from webhooks.admin.export import cli_actor
-from webhooks.runtime import open_services
+from webhooks.compose import open_services
 
 
 def add_privacy_parser(commands: Any) -> None:

@@ -11,7 +11,7 @@ from core.requests.statistics import ServiceStatistics, service_statistics, wind
 from core.settings import Settings, require_secret_key
 from webhooks.admin.arguments import day, positive_int
 from webhooks.admin.text_table import table
-from webhooks.runtime import open_services
+from webhooks.compose import open_services
 
 BAR_WIDTH = 40  # characters of the longest bar of the per-day table
 

@@ -18,6 +18,17 @@ from bot.catalog import Catalog
 from core.settings import Settings, SettingsError
 
 
+def line_configured(settings: Settings) -> bool:
+    """Whether LINE is served; a secret without a token (or the reverse) is refused."""
+    secret, token = settings.line_channel_secret, settings.line_channel_access_token
+    if (secret is None) != (token is None):
+        raise SettingsError(
+            "Invalid settings:\n  BMABOT_LINE_CHANNEL_SECRET and BMABOT_LINE_CHANNEL_ACCESS_TOKEN "
+            "go together: set both to serve LINE, or neither"
+        )
+    return secret is not None
+
+
 @asynccontextmanager
 async def line_apis(
     settings: Settings,

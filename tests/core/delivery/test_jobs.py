@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
+from core.delivery.job_kinds import ACCOUNT_CREATE, job_kind
 from core.delivery.jobs import (
     DONE,
     FAILED,
@@ -32,7 +33,7 @@ from core.storage.db import make_engine, make_sessions
 
 Sessions = async_sessionmaker[AsyncSession]
 EVERY_STATUS = (PENDING, RUNNING, DONE, FAILED)
-KIND = "account.create"
+KIND = ACCOUNT_CREATE
 
 
 class RolledBackError(Exception):
@@ -296,7 +297,9 @@ async def test_a_worker_claims_only_kinds_it_has_a_handler_for(
     sessions: Sessions, clock: ManualClock
 ) -> None:
     async with sessions.begin() as session:
-        await enqueue(session, kind="sms.credentials", key="sms", payload={}, now=clock.now())
+        await enqueue(
+            session, kind=job_kind("sms.credentials"), key="sms", payload={}, now=clock.now()
+        )
 
     assert await worker(sessions, clock, succeed).drain() == 0
     assert (await only_job(sessions)).status == PENDING

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from core.clock import ManualClock
-from core.settings import load_settings
+from core.settings import load_settings, require_secret_key
 from core.storage.crypto import Vault
 from tests.core.rules.test_organisation import SMALL_FILE
 from tests.webhooks.admin_world import SOMCHAI_FORM, Sessions, admin, bmabot, submit
-from webhooks.runtime import open_services
+from webhooks.compose import open_services
 
 __all__ = ["admin"]
 
@@ -57,7 +57,8 @@ async def test_import_reports_the_changes_and_the_runtime_reads_the_new_tree(
     assert "> dept-a-division  dept-a สำนักเอ -> dept-b สำนักบี" in out
     assert installed.read_text(encoding="utf-8") == NEW_TREE
     assert (admin / "org.previous.yaml").read_text(encoding="utf-8") == TREE
-    async with open_services(load_settings()) as services:
+    settings = load_settings()
+    async with open_services(settings, secret_key=require_secret_key(settings)) as services:
         assert services.organisation.unit("dept-b").name_th == "สำนักบี"
 
 

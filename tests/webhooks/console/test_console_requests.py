@@ -19,14 +19,12 @@ from core.clock import ManualClock
 from core.directory.port import MemoryDirectory
 from core.settings import ANY_MEMBER, Settings
 from core.sms.port import OutboxSms
-from core.storage.media_links import MediaLinks
 from core.storage.models import Application, GrantedRight
-from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
 from tests.handlers.people import seed
+from webhooks.compose import build_worker
 from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.runtime import CONSOLE_REVIEW_CHAT
-from webhooks.work import build_worker
 
 EGP_GROUP = "cn=egp,ou=groups,dc=bangkok,dc=go,dc=th"
 Terminal = Callable[[Seat, list[str]], Awaitable[str]]
@@ -49,10 +47,9 @@ def terminal(services: Services, directory: MemoryDirectory, tmp_path: Path) -> 
         directory=directory,
     )
     handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
-    links = MediaLinks.from_secret(TEST_SECRET_KEY, "http://127.0.0.1:8080")
     settings = Settings(rights_groups={"egp": EGP_GROUP})  # type: ignore[call-arg]
     sms = OutboxSms(tmp_path / "sms.jsonl")
-    worker = build_worker(settings, services, links, Dispatcher(handler, {}), sms)
+    worker = build_worker(settings, services, Dispatcher(handler, {}), sms)
 
     async def type_in(seat: Seat, lines: list[str]) -> str:
         async def mail() -> list[Rendered]:

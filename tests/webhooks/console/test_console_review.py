@@ -16,13 +16,11 @@ from bot.handlers.review_policy import ReviewPolicy
 from core.directory.port import MemoryDirectory
 from core.settings import ANY_MEMBER, Settings
 from core.sms.port import OutboxSms
-from core.storage.media_links import MediaLinks
-from tests.conftest import TEST_SECRET_KEY
 from tests.handlers.chat import sample_photo
 from tests.handlers.transcripts import STAFF_ANSWERS
+from webhooks.compose import build_worker
 from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.runtime import CONSOLE_REVIEW_CHAT
-from webhooks.work import build_worker
 
 
 async def test_apply_in_one_terminal_and_approve_in_another(
@@ -35,8 +33,7 @@ async def test_apply_in_one_terminal_and_approve_in_another(
     )
     handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
     sms = OutboxSms(tmp_path / "sms.jsonl")
-    links = MediaLinks.from_secret(TEST_SECRET_KEY, "http://127.0.0.1:8080")
-    worker = build_worker(Settings(), services, links, Dispatcher(handler, {}), sms)  # type: ignore[call-arg]
+    worker = build_worker(Settings(), services, Dispatcher(handler, {}), sms)  # type: ignore[call-arg]
     photo = tmp_path / "card.jpg"
     photo.write_bytes(sample_photo())
 
@@ -82,9 +79,8 @@ def terminal(services: Services, tmp_path: Path) -> Terminal:
         directory=MemoryDirectory(),
     )
     handler = ConversationHandler(services, {CHANNEL: ConsoleMedia()})
-    links = MediaLinks.from_secret(TEST_SECRET_KEY, "http://127.0.0.1:8080")
     sms = OutboxSms(tmp_path / "sms.jsonl")
-    worker = build_worker(Settings(), services, links, Dispatcher(handler, {}), sms)  # type: ignore[call-arg]
+    worker = build_worker(Settings(), services, Dispatcher(handler, {}), sms)  # type: ignore[call-arg]
 
     async def type_in(seat: Seat, lines: list[str]) -> str:
         async def mail() -> list[Rendered]:

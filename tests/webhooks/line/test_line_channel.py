@@ -21,6 +21,7 @@ from bot.catalog import Catalog
 from bot.flows.apply import apply_dialogue
 from bot.handlers.conversation import Services
 from core.clock import ManualClock
+from core.directory.port import MemoryDirectory
 from core.rules.organisation import Organisation
 from core.storage.crypto import Vault
 from core.storage.db import make_engine, make_sessions
@@ -386,4 +387,5 @@ def _services_on(engine: AsyncEngine, tmp_path: Path) -> Services:
         Catalog.load(),
         Organisation.load(),
         MEDIA_LINKS,
+        MemoryDirectory(),
     )
