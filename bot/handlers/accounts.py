@@ -70,6 +70,7 @@ class AccountMaker:
             unit=unit_path_text(org, form),
             mailbox_name=form.get("mailbox_name"),
             responsible_uid=form.get("responsible_username"),
+            national_id_digest=application.national_id_digest,  # rule 2.1 finds it again
         )
 
     async def _done(self, application: Application, uid: str) -> None:
