@@ -22,11 +22,11 @@ from ldap3 import BASE, NONE, SUBTREE, Connection, Server
 
 from core.directory.ldap import LdapDirectory
 from core.directory.port import (
+    NATIONAL_ID_ATTRIBUTE,
     RESERVED_USER_NAMES,
     AccountRequest,
     Directory,
     DirectoryUnavailableError,
-    NATIONAL_ID_ATTRIBUTE,
     MemoryDirectory,
     NotAMailboxError,
     PasswordChangeError,
