@@ -8,6 +8,7 @@ submission, on the reviewer's card, at approval and before the account is made.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from core.directory.port import Directory, DirectoryError, DirectoryUnavailableError
 from core.storage.crypto import Vault
@@ -21,18 +22,14 @@ def national_id_digests(vault: Vault, national_id: str) -> list[str]:
 
 
 async def has_account(
-    directory: Directory | None,
-    vault: Vault,
-    national_id: str,
-    *,
-    made_for: str | None = None,
+    directory: Directory | None, digests: Sequence[str], *, made_for: str | None = None
 ) -> bool | None:
-    """True when an entry carries the ID's digest (other than the one made for the request
+    """True when an entry carries one of the digests (other than the one made for the request
     `made_for`, a retried creation); None when the directory could not be asked."""
-    if directory is None:
+    if directory is None or not digests:
         return None
     try:
-        found = await directory.find_by_national_id_digest(national_id_digests(vault, national_id))
+        found = await directory.find_by_national_id_digest(digests)
     except (DirectoryUnavailableError, DirectoryError) as error:
         logger.warning("existing-account check not made: %s", type(error).__name__)
         return None
