@@ -53,7 +53,7 @@ def read_roster(text_lines: Iterable[str], vault: Vault) -> Iterator[RosterLine 
     """Each data line as its digests and user name, or its problem; a header line is skipped."""
     seen_ids: dict[str, int] = {}
     seen_users: dict[str, int] = {}
-    reader = csv.reader(text_lines)
+    reader = csv.reader(text_lines, strict=True)  # a malformed file is refused, not guessed
     for row in reader:
         cells = [cell.strip() for cell in row]
         if not any(cells) or (reader.line_num == 1 and not any(c.isdigit() for c in cells[0])):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,9 @@ async def directory_command(settings: Settings, args: argparse.Namespace) -> int
         except DirectoryUnavailableError:
             print("the directory could not be reached; nothing more was done (safe to run again)")
             return 1
+        except csv.Error as error:  # its message names the fault, never a cell
+            print(f"{args.file} is not a CSV file ({error}); nothing more was done")
+            return 2
         counts = {
             "lines": report.lines,
             "marked": report.marked,

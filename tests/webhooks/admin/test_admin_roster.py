@@ -125,3 +125,15 @@ async def test_the_memory_directory_is_refused(
     assert await bmabot("directory", "import-roster", str(roster)) == 2
 
     assert "BMABOT_DIRECTORY=ldap" in capsys.readouterr().out
+
+
+async def test_a_file_that_is_not_csv_is_refused_plainly(
+    ldap: LdapHarness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = write(tmp_path / "roster.csv", [f'"{staff_id(1)}"x,somchai.j'])
+
+    assert await bmabot("directory", "import-roster", str(roster)) == 2
+
+    said = capsys.readouterr().out
+    assert "is not a CSV file" in said
+    assert staff_id(1) not in said
