@@ -21,11 +21,9 @@ def national_id_digests(vault: Vault, national_id: str) -> list[str]:
     return [vault.national_id_digest(national_id), *vault.old_national_id_digests(national_id)]
 
 
-async def has_account(
-    directory: Directory | None, digests: Sequence[str], *, made_for: str | None = None
-) -> bool | None:
-    """True when an entry carries one of the digests (other than the one made for the request
-    `made_for`, a retried creation); None when the directory could not be asked."""
+async def has_account(directory: Directory | None, digests: Sequence[str]) -> bool | None:
+    """True when an entry carries one of the digests; None when the directory could not be
+    asked (the account job asks on its own: it must tell its own entry from another's)."""
     if directory is None or not digests:
         return None
     try:
@@ -33,6 +31,4 @@ async def has_account(
     except (DirectoryUnavailableError, DirectoryError) as error:
         logger.warning("existing-account check not made: %s", type(error).__name__)
         return None
-    if found is None:
-        return False
-    return made_for is None or found.application_reference != made_for
+    return found is not None
