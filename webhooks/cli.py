@@ -32,6 +32,7 @@ from webhooks.admin.faq import add_faq_parser, faq_command
 from webhooks.admin.keys import add_keys_parser, keys_command
 from webhooks.admin.org import add_org_parser, org_command
 from webhooks.admin.privacy import add_privacy_parser, privacy_command
+from webhooks.admin.roster import add_directory_parser, directory_command
 from webhooks.admin.stats import add_stats_parser, stats_command
 from webhooks.compose import ExtraChannels, open_parts
 from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
@@ -105,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
     add_privacy_parser(commands)
     add_keys_parser(commands)
     add_stats_parser(commands)
+    add_directory_parser(commands)
     return top
 
 
@@ -163,6 +165,7 @@ COMMANDS: dict[str, Command] = {
     "privacy": privacy_command,
     "keys": keys_command,
     "stats": stats_command,
+    "directory": directory_command,
 }
 
 
@@ -180,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stats",
         "privacy",
         "keys",
+        "directory",
     )  # their output is the point
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,

@@ -70,6 +70,17 @@ def first_name_th_step() -> Step:
     return Step(typed.ask, answer)
 
 
+# An account exists for the typed ID: its owner forgot the password, or someone else has the
+# ID. Neither answer names the account (the typist may not be its owner).
+FORGOT = Choice("apply.has_account.forgot", "account:forgot")
+NOT_ME = Choice("apply.has_account.not_me", "account:not_me")
+HAS_ACCOUNT_OPTIONS = (FORGOT, NOT_ME)
+HAS_ACCOUNT_HELP = {
+    FORGOT.data: Text("apply.has_account.forgot_help", choices=(menu.CALL_DATABASE, NOT_ME)),
+    NOT_ME.data: Text("apply.has_account.not_me_help", choices=(menu.CALL_DATABASE, FORGOT)),
+}
+
+
 def national_id_step() -> Step:
     """The ID, checked at once against active requests and accounts (rule 2.1).
 
@@ -80,6 +91,8 @@ def national_id_step() -> Step:
     typed = text_question("apply.ask_national_id", "national_id", parse_national_id)
 
     def answer(state: FlowState, incoming: Incoming) -> Reply:
+        if incoming.kind is Kind.BUTTON and incoming.data in HAS_ACCOUNT_HELP:
+            return Stay((HAS_ACCOUNT_HELP[incoming.data],))
         reply = typed.answer(state, incoming)
         if not isinstance(reply, Accept):
             return reply
@@ -89,6 +102,8 @@ def national_id_step() -> Step:
     def on_outcome(state: FlowState, outcome: Outcome) -> Reply:
         if not isinstance(outcome, NationalIdChecked):
             raise ValueError(f"unexpected outcome {outcome!r} at the national ID")
+        if outcome.has_account:
+            return Retry((Text("apply.refused.has_account", choices=HAS_ACCOUNT_OPTIONS),))
         if not outcome.held:
             return Accept({"national_id": outcome.national_id})
         if outcome.own_reference is None:

@@ -150,7 +150,8 @@ class ApplicationSubmitted:
 
 @dataclass(frozen=True, slots=True)
 class ApplicationRefused:
-    reason: str  # already_active (this chat's own request) | already_held (someone's) | ...
+    reason: str  # already_active (this chat's own request) | already_held (someone's) |
+    # has_account (the directory has one for this ID) | ...
     reference: str  # shown only for this chat's own request
 
 
@@ -206,6 +207,7 @@ class NationalIdChecked:
     national_id: str
     held: bool = False
     own_reference: str | None = None
+    has_account: bool = False  # the directory has an account for this ID (rule 2.1)
 
 
 Outcome = (

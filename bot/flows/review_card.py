@@ -41,6 +41,17 @@ SLOT_STEPS = {
 }
 
 
+# The verified line by (an account with this ID in the directory, mobile verified by code).
+VERIFIED = {
+    (False, False): "review.line.verified.clear",
+    (False, True): "review.line.verified.clear.mobile",
+    (True, False): "review.line.verified.found",
+    (True, True): "review.line.verified.found.mobile",
+    (None, False): "review.line.verified.unreachable",
+    (None, True): "review.line.verified.unreachable.mobile",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """What the handler found out around the application (the directory, the organisation)."""
@@ -54,6 +65,8 @@ class Facts:
     account_found: bool | None = None  # rights: the account exists (None: not checked)
     mobile_matches: bool | None = None  # rights: the mobile is the one the account has
     right_held: bool = False  # rights: the account already has this right
+    # Rule 2.1 in the directory: True an account has this ID, False none, None not asked.
+    existing_account: bool | None = None
 
 
 def items_for(kind: str) -> list[str]:
@@ -68,7 +81,7 @@ def review_card(data: CardData, facts: Facts) -> list[Message]:
     lines = _lines(data, facts) if request is None else _request_lines(data, request)
     card = Card(
         Text("review.card_title", {"reference": data.reference}),
-        (*lines, *_warnings(data, facts)),
+        (*lines, *verified_line(data, facts), *_warnings(data, facts)),
         _buttons(data.application_id, returnable=not short),
     )
     pictures = [
@@ -138,6 +151,14 @@ def _lines(data: CardData, facts: Facts) -> list[Text]:
     return lines
 
 
+def verified_line(data: CardData, facts: Facts) -> list[Text]:
+    """What was checked, as one line: the ID's check digit, the directory, the mobile."""
+    mobile = data.form.get("mobile_verified") is True
+    if not data.masked_national_id:
+        return [Text("review.line.verified.mobile")] if mobile else []
+    return [Text(VERIFIED[facts.existing_account, mobile])]
+
+
 def changed_items(changed: tuple[str, ...]) -> list[str]:
     """Changed answers and document slots, as the items a reviewer knows."""
     touched = set(changed) | {f"doc_{slot}" for slot in changed}
@@ -155,6 +176,8 @@ def _warnings(data: CardData, facts: Facts) -> list[Text]:
         if data.earlier
         else []
     )
+    if facts.existing_account:
+        warnings.append(Text("review.warning.has_account"))
     if facts.account_found is False:
         warnings.append(Text("review.warning.account_missing"))
     if facts.mobile_matches is False:

@@ -12,10 +12,12 @@ import logging
 from bot.flows.apply_summary import joined
 from bot.flows.outgoing import Text
 from bot.flows.unit import unit_path_text
+from bot.handlers.existing_accounts import national_id_digests
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
 from core.delivery.jobs import ClaimedJob, PermanentJobError
 from core.directory.port import AccountRequest, Directory, DirectoryError
+from core.requests.applications import national_id_of
 from core.requests.fulfilment import mark_account_created
 from core.requests.retention import documents_decided
 from core.rules.passwords import generate_temporary_password
@@ -41,6 +43,10 @@ class AccountMaker:
         application = await self._approved(int(job.payload["application_id"]))
         if application is None:
             return  # already done, or no longer approved: nothing to create
+        if await self._has_other_account(application):
+            # Rule 2.1, last look: marked from a roster after the approval, or the directory
+            # was down at approval. A reviewer sees the failed job and decides.
+            raise PermanentJobError("ExistingAccount")
         try:
             account = await self.directory.create_account(self._request(application))
             password = generate_temporary_password()
@@ -75,6 +81,18 @@ class AccountMaker:
             application = await session.get(Application, application_id)
         return application if application and application.status == "approved" else None
 
+    async def _has_other_account(self, application: Application) -> bool:
+        national_id = national_id_of(application, self.services.vault)
+        if national_id is None:
+            return False
+        digests = national_id_digests(self.services.vault, national_id)
+        try:
+            found = await self.directory.find_by_national_id_digest(digests)
+        except DirectoryError as error:
+            raise PermanentJobError(type(error).__name__) from None
+        # The entry an earlier run of this job made carries the digest too: that is this one.
+        return found is not None and found.application_reference != application.reference
+
     def _request(self, application: Application) -> AccountRequest:
         form, org = application.form, self.services.organisation
         return AccountRequest(
@@ -90,6 +108,7 @@ class AccountMaker:
             unit=unit_path_text(org, form),
             mailbox_name=form.get("mailbox_name"),
             responsible_uid=form.get("responsible_username"),
+            national_id_digest=application.national_id_digest,  # rule 2.1 finds it again
         )
 
     async def _done(self, application: Application, uid: str) -> None:

@@ -22,6 +22,7 @@ from bot.flows.outgoing import (
     SubmitApplication,
     UserChecked,
 )
+from bot.handlers.existing_accounts import has_account, national_id_digests
 from bot.handlers.lookups import application_looked_up, applications_found
 from core.audit import trail as audit
 from core.clock import Clock
@@ -112,6 +113,10 @@ async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
     incoming, now = context.incoming, context.clock.now()
     if effect.resubmits is not None:
         return await _resubmit(effect.resubmits, form, context)
+    if effect.national_id and await has_account(
+        context.directory, national_id_digests(context.vault, effect.national_id)
+    ):
+        return ApplicationRefused("has_account", "")
     result = await submit_application(
         context.session,
         context.vault,
@@ -182,7 +187,10 @@ async def _check_national_id(effect: CheckNationalId, context: Context) -> Natio
         context.session, context.vault, effect.national_id, incoming.channel, incoming.user_id
     )
     if holder is None or holder.reference == effect.resubmits:
-        return NationalIdChecked(effect.national_id)
+        # Unreachable (None) lets the applicant go on: the reviewer's card warns instead.
+        digests = national_id_digests(context.vault, effect.national_id)
+        found = await has_account(context.directory, digests)
+        return NationalIdChecked(effect.national_id, has_account=found is True)
     own = holder.reference if holder.owned else None
     return NationalIdChecked(effect.national_id, held=True, own_reference=own)
 

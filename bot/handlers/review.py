@@ -14,6 +14,7 @@ from bot.flows.kinds import KINDS
 from bot.flows.outgoing import Card, Message, Settled, Text
 from bot.flows.review_buttons import Action, Press, is_press, parse_press
 from bot.handlers.corrections import start_correction
+from bot.handlers.existing_accounts import has_account
 from bot.handlers.notify import tell
 from bot.handlers.rendering import Rendered, render
 from bot.handlers.review_cards import card_messages, picture_links
@@ -114,6 +115,10 @@ class ReviewHandler:
     ) -> list[Message]:
         reviewer = f"{incoming.channel}:{incoming.user_id}"
         now = self.services.clock.now()
+        if step.outcome == "approve":
+            refused = await self._existing_account(session, step.application_id)
+            if refused is not None:
+                return [refused]
         result = await decide(
             session,
             application_id=step.application_id,
@@ -146,6 +151,15 @@ class ReviewHandler:
             session, services.documents, services.retention, result.application_id, now
         )
         return [*settled, line]
+
+    async def _existing_account(self, session: Session, application_id: int) -> Text | None:
+        """Rule 2.1 once more at approval; unreachable goes on (the account job asks again)."""
+        data = await card_data(session, self.services.vault, application_id)
+        if data is None or data.status != "pending":
+            return None  # decide() says what is wrong
+        if not await has_account(self.services.directory, data.national_id_digests):
+            return None
+        return Text("review.approve_refused.has_account", {"reference": data.reference})
 
     async def _settled(
         self,

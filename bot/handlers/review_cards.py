@@ -11,6 +11,7 @@ from typing import Any
 from bot.flows.outgoing import Message
 from bot.flows.review_card import Facts, review_card
 from bot.flows.unit import unit_path_text
+from bot.handlers.existing_accounts import has_account
 from bot.handlers.notify import tell
 from bot.handlers.rendering import PictureLinks
 from bot.handlers.services import Services
@@ -41,7 +42,9 @@ async def card_messages(
         facts = await _with_mailbox(services.directory, facts, str(data.form.get("mailbox_name")))
     if data.kind == "rights":
         facts = await _with_account(session, services.directory, facts, data)
-    return review_card(data, facts)
+    # Asked again each time the card is made: at submission, on a refresh, at the decision.
+    existing = await has_account(services.directory, data.national_id_digests)
+    return review_card(data, replace(facts, existing_account=existing))
 
 
 async def _with_account(

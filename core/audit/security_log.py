@@ -33,6 +33,7 @@ class Event(StrEnum):
     KEY_ROTATION = "key_rotation"
     MEDIA_VIEW = "media_view"
     METRICS_REFUSED = "metrics_refused"
+    ROSTER_IMPORT = "roster_import"
 
 
 def security_event(event: Event, /, level: int = logging.WARNING, **fields: object) -> None:

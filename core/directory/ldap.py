@@ -27,6 +27,7 @@ from ldap3.utils.dn import escape_rdn, parse_dn
 
 from core.directory.port import (
     CREATE_ATTEMPTS,
+    NATIONAL_ID_ATTRIBUTE,
     RESERVED_USER_NAMES,
     Account,
     AccountRequest,
@@ -40,6 +41,7 @@ from core.directory.port import (
     UnknownUserError,
     UserNameTakenError,
     account_entry,
+    digest_bits,
     first_free,
     user_name_candidates,
 )
@@ -146,6 +148,18 @@ class LdapDirectory:
     async def add_to_group(self, uid: str, group_dn: str) -> None:
         await self._as_admin(lambda c: self._add_to_group(c, uid, group_dn))
         logger.info("added %s to group %s", uid, group_dn)
+
+    async def find_by_national_id_digest(self, digests: Collection[str]) -> DirectoryUser | None:
+        values = [escape_filter_chars(digest_bits(d)) for d in digests if d]
+        if not values:
+            return None
+        query = "(|" + "".join(f"({NATIONAL_ID_ATTRIBUTE}={v})" for v in values) + ")"
+        entries = await self._as_admin(lambda c: self._search(c, query, USER_ATTRIBUTES))
+        return _user(entries[0]) if entries else None
+
+    async def set_national_id_digest(self, uid: str, digest: str) -> None:
+        change = {NATIONAL_ID_ATTRIBUTE: [(MODIFY_REPLACE, [digest_bits(digest)])]}
+        await self._as_admin(lambda c: self._modify(c, uid, change))
 
     # --- connections -----------------------------------------------------------------
 

@@ -25,6 +25,11 @@ MAX_FIRST_PART = 20  # with "." and the last-name part a user name stays within 
 MAX_USER_NAME = 32
 MIN_PASSWORD_LENGTH = 8  # the same rule as the test slapd's ppolicy (pwdMinLength)
 CREATE_ATTEMPTS = 5  # add retries when another person takes the chosen name meanwhile
+# The keyed national-ID digest (HMAC-SHA256 from the Vault, never the ID) that lets rule 2.1
+# find accounts made before the bot. x500UniqueIdentifier (RFC 4519) is the identifier
+# inetOrgPerson already allows for "which person is this", multi-valued, with an equality
+# rule: the 256 digest bits go in as an LDAP bit string '0101...'B.
+NATIONAL_ID_ATTRIBUTE = "x500UniqueIdentifier"
 
 
 class DirectoryError(Exception):
@@ -91,6 +96,7 @@ class AccountRequest:
     unit: str
     mailbox_name: str | None = None  # agency only: the wanted user name
     responsible_uid: str | None = None  # agency only: an existing person's user name
+    national_id_digest: str | None = None  # the Vault's keyed hex digest; the ID never
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +127,22 @@ class Directory(Protocol):
     async def set_responsible(self, mailbox_uid: str, responsible_uid: str) -> None: ...
 
     async def add_to_group(self, uid: str, group_dn: str) -> None: ...
+
+    async def find_by_national_id_digest(self, digests: Collection[str]) -> DirectoryUser | None:
+        """The entry carrying one of these digests (the current key's and older keys')."""
+        ...
+
+    async def set_national_id_digest(self, uid: str, digest: str) -> None:
+        """Mark an existing entry with its person's digest (replacing an older one)."""
+        ...
+
+
+def digest_bits(digest: str) -> str:
+    """A hex digest as the LDAP bit string x500UniqueIdentifier holds ('0101...'B)."""
+    if not digest:
+        return ""
+    bits = bin(int(digest, 16))[2:].zfill(len(digest) * 4)
+    return f"'{bits}'B"
 
 
 def user_name_candidates(first_name_en: str, last_name_en: str) -> Iterator[str]:
@@ -170,6 +192,7 @@ def account_entry(
         "employeeType": [request.kind.value],
         "employeeNumber": [request.application_reference],
         "manager": [manager_dn or ""],
+        NATIONAL_ID_ATTRIBUTE: [digest_bits(request.national_id_digest or "")],
     }
     entry = names | links
     return {name: values for name, values in entry.items() if all(values)}
@@ -297,6 +320,18 @@ class MemoryDirectory:
             raise UnknownGroupError(f"no group {group_dn!r}")
         members.add(uid)
         logger.info("added %s to group %s", uid, group_dn)
+
+    async def find_by_national_id_digest(self, digests: Collection[str]) -> DirectoryUser | None:
+        self._check_available()
+        wanted = {digest_bits(digest) for digest in digests}
+        for uid, entry in self._entries.items():
+            if wanted & set(entry.attributes.get(NATIONAL_ID_ATTRIBUTE, [])):
+                return _memory_user(uid, entry)
+        return None
+
+    async def set_national_id_digest(self, uid: str, digest: str) -> None:
+        self._check_available()
+        self._entry(uid).attributes[NATIONAL_ID_ATTRIBUTE] = [digest_bits(digest)]
 
     def _check_available(self) -> None:
         if not self.available:

@@ -36,12 +36,20 @@ async def card_data(session: AsyncSession, vault: Vault, application_id: int) ->
         application.submitted_at,
         tuple(DocumentView(d.id, d.slot, d.width, d.height) for d in documents),
         await _earlier(session, application),
+        _digests(application, vault),
     )
 
 
 def _masked_id(application: Application, vault: Vault) -> str | None:
     national_id = national_id_of(application, vault)
     return None if national_id is None else mask_national_id(national_id)
+
+
+def _digests(application: Application, vault: Vault) -> tuple[str, ...]:
+    national_id = national_id_of(application, vault)
+    if national_id is None:
+        return ()
+    return (vault.national_id_digest(national_id), *vault.old_national_id_digests(national_id))
 
 
 async def _earlier(session: AsyncSession, application: Application) -> tuple[tuple[str, str], ...]:

@@ -28,6 +28,8 @@ class CardData:
     submitted_at: datetime
     documents: tuple[DocumentView, ...]
     earlier: tuple[tuple[str, str], ...]  # other applications of the same person: (ref, status)
+    # The keyed digests of the national ID (current key, older keys): rule 2.1 in the directory.
+    national_id_digests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import secrets
@@ -21,6 +22,7 @@ from ldap3 import BASE, NONE, SUBTREE, Connection, Server
 
 from core.directory.ldap import LdapDirectory
 from core.directory.port import (
+    NATIONAL_ID_ATTRIBUTE,
     RESERVED_USER_NAMES,
     AccountRequest,
     Directory,
@@ -41,6 +43,10 @@ SLAPD = "/usr/sbin/slapd"
 MAIL_DOMAIN = "bangkok.go.th"
 NATIONAL_ID = "1103700123458"  # the applicant's, kept by the application, never by the directory
 NEW_PASSWORD = "Chosen-by-Somchai-42"
+# The Vault's keyed HMAC-SHA256 of a national ID, as hex; the directory sees only these.
+DIGEST = hashlib.sha256(b"digest of Somchai's national ID").hexdigest()
+OLD_DIGEST = hashlib.sha256(b"the same under an older key").hexdigest()
+OTHER_DIGEST = hashlib.sha256(b"digest of someone else's national ID").hexdigest()
 
 SOMCHAI = AccountRequest(
     application_reference="A69-00042",
@@ -275,13 +281,19 @@ async def test_creating_twice_with_the_same_reference_makes_one_entry(
 
 
 async def test_national_id_is_in_no_attribute(harness: Harness) -> None:
-    assert not [f.name for f in fields(AccountRequest) if "national" in f.name]
-    await harness.directory.create_account(SOMCHAI)
+    # Only its keyed digest may travel to the directory, never the 13 digits.
+    assert [f.name for f in fields(AccountRequest) if "national" in f.name] == [
+        "national_id_digest"
+    ]
+    await harness.directory.create_account(replace(SOMCHAI, national_id_digest=DIGEST))
 
-    values = " ".join(v for vs in harness.entry("somchai.j").values() for v in vs)
+    entry = harness.entry("somchai.j")
+    digest = entry.pop(NATIONAL_ID_ATTRIBUTE)
+    values = " ".join(v for vs in entry.values() for v in vs)
 
     assert NATIONAL_ID not in values
     assert not re.search(r"\d{13}", values)
+    assert set(digest[0]) <= set("01'B")  # 256 bits of HMAC, not the 13 digits
 
 
 # --- user names ------------------------------------------------------------------------
@@ -591,3 +603,59 @@ async def test_ldaps_refuses_a_certificate_it_cannot_verify(slapd: dict[str, str
 
     with pytest.raises(DirectoryUnavailableError, match="certificate verify failed"):
         await directory.find_user("nobody.here")
+
+
+# --- national-ID digests (rule 2.1 against accounts made before the bot) ---------------
+
+
+async def test_created_account_carries_the_digest_and_is_found_by_it(harness: Harness) -> None:
+    await harness.directory.create_account(replace(SOMCHAI, national_id_digest=DIGEST))
+
+    found = await harness.directory.find_by_national_id_digest([DIGEST])
+
+    assert found is not None
+    assert found.uid == "somchai.j"
+    assert harness.entry("somchai.j")[NATIONAL_ID_ATTRIBUTE] == [
+        "'" + bin(int(DIGEST, 16))[2:].zfill(256) + "'B"
+    ]
+
+
+async def test_an_unknown_digest_finds_nobody(directory: Directory) -> None:
+    await directory.create_account(replace(SOMCHAI, national_id_digest=DIGEST))
+    await directory.create_account(MALEE)  # an entry without any digest
+
+    assert await directory.find_by_national_id_digest([OTHER_DIGEST]) is None
+    assert await directory.find_by_national_id_digest([]) is None
+
+
+async def test_an_existing_entry_is_marked_with_its_digest(directory: Directory) -> None:
+    account = await directory.create_account(MALEE)  # as if made before the bot: no digest
+    assert await directory.find_by_national_id_digest([DIGEST]) is None
+
+    await directory.set_national_id_digest(account.uid, DIGEST)
+
+    found = await directory.find_by_national_id_digest([OTHER_DIGEST, DIGEST])
+    assert found is not None
+    assert found.uid == account.uid
+
+
+async def test_marking_again_replaces_the_older_digest(directory: Directory) -> None:
+    account = await directory.create_account(MALEE)
+    await directory.set_national_id_digest(account.uid, OLD_DIGEST)
+
+    await directory.set_national_id_digest(account.uid, DIGEST)
+
+    assert await directory.find_by_national_id_digest([OLD_DIGEST]) is None
+    found = await directory.find_by_national_id_digest([DIGEST])
+    assert found is not None
+    assert found.uid == account.uid
+
+
+async def test_marking_an_unknown_user_name_says_so(directory: Directory) -> None:
+    with pytest.raises(UnknownUserError):
+        await directory.set_national_id_digest("nobody.here", DIGEST)
+
+
+async def test_digest_lookup_on_a_stopped_directory_is_unavailable(harness: Harness) -> None:
+    with pytest.raises(DirectoryUnavailableError):
+        await harness.stopped().find_by_national_id_digest([DIGEST])
