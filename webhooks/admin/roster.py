@@ -14,7 +14,7 @@ from core.directory.roster import describe_report as describe_roster
 from core.directory.roster import import_roster
 from core.settings import Settings, require_secret_key
 from webhooks.admin.export import cli_actor
-from webhooks.runtime import open_services
+from webhooks.compose import open_services
 
 ACTION = "directory.roster_imported"
 
