@@ -13,6 +13,8 @@ from bot.handlers.accounts import AccountMaker
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.failed_jobs import job_failed
 from bot.handlers.kinds import kind_jobs
+from bot.handlers.mobile_codes import KIND as MOBILE_CODE_JOB
+from bot.handlers.mobile_codes import MobileCodeSender
 from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
 from bot.handlers.services import Services
@@ -60,6 +62,7 @@ def build_worker(
     handlers: dict[str, JobHandler] = {
         "card.post": CardPoster(services, picture_links(links)),
         ACCOUNT_JOB: AccountMaker(services, services.directory, sms),
+        MOBILE_CODE_JOB: MobileCodeSender(services, sms),
         **kind_jobs(services, services.directory, settings),  # handover, rights, ...
         "morning.round": Morning(
             services,

@@ -33,6 +33,7 @@ class Event(StrEnum):
     KEY_ROTATION = "key_rotation"
     MEDIA_VIEW = "media_view"
     METRICS_REFUSED = "metrics_refused"
+    MOBILE_LOCKED = "mobile_locked"  # too many wrong one-time codes for one number
 
 
 def security_event(event: Event, /, level: int = logging.WARNING, **fields: object) -> None:

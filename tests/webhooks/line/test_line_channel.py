@@ -382,8 +382,9 @@ def _services_on(engine: AsyncEngine, tmp_path: Path) -> Services:
         vault,
         DocumentStore(tmp_path, vault),
         ManualClock(),
-        apply_dialogue(Organisation.load()),
+        apply_dialogue(Organisation.load(), verify_mobile=False),
         Catalog.load(),
         Organisation.load(),
         MEDIA_LINKS,
+        verify_mobile=False,
     )
