@@ -26,6 +26,8 @@ def code_sms(services: Services, code: str) -> str:
 
 
 class MobileCodeSender:
+    kind = KIND
+
     def __init__(self, services: Services, sms: SmsGateway) -> None:
         self.services = services
         self.sms = sms
