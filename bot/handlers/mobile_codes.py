@@ -10,17 +10,16 @@ from __future__ import annotations
 from bot.handlers.services import Services
 from core.delivery.jobs import ClaimedJob, PermanentJobError
 from core.requests.mobile_codes import SMS_JOB, code_sent, code_to_send
-from core.sms.port import SmsGateway, SmsPermanentError
+from core.sms.port import SmsGateway, SmsPermanentError, sms_parts
 
 KIND = SMS_JOB
 SMS_KEY = "apply.sms_code"
-UCS2_ONE_PART = 70  # Thai SMS are UCS-2: 70 UTF-16 units fit one part
 
 
 def code_sms(services: Services, code: str) -> str:
     """The Thai SMS with the code; one part, as gateways bill Thai per part."""
     text = services.catalog.text(SMS_KEY, {"code": code})
-    if len(text.encode("utf-16-le")) // 2 > UCS2_ONE_PART:
+    if sms_parts(text) > 1:
         raise ValueError(f"{SMS_KEY} would not fit one Thai SMS part")
     return text
 
