@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     sms_sender: str = Field(default="BMA mail", max_length=11)
     sms_outbox: Path = Path("var/sms-outbox.jsonl")
     sms_per_hour: int = Field(default=200, ge=0)  # all SMS of a worker process (0: no limit)
+    # A one-time code by SMS proves the applicant holds the mobile number before submitting;
+    # off only for the demo, the terminal chat and tests (issue 16).
+    verify_mobile: bool = True
 
     @field_validator("secret_key")
     @classmethod

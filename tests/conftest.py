@@ -27,6 +27,9 @@ from tests.watchdog import pytest_enter_pdb, pytest_runtest_protocol
 
 __all__ = ["pytest_enter_pdb", "pytest_runtest_protocol"]  # hooks: a hung run ends, see there
 TEST_DATABASE_URL = "BMABOT_TEST_DATABASE_URL"
+# The whole-form transcripts of the suite run without the one-time code for the mobile
+# number; the tests of that code turn it on (verify_mobile=True) where they build the bot.
+os.environ.setdefault("BMABOT_VERIFY_MOBILE", "false")
 TEST_SECRET_KEY = "test-secret-key-for-the-suite-only-0123456789"
 # The audit chain's head as migration 0008 leaves a database without audit rows.
 AUDIT_CHAIN_AT_START = "INSERT INTO audit_chain (id, start_id) VALUES (1, 0)"

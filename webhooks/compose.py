@@ -26,6 +26,8 @@ from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.failed_jobs import job_failed
 from bot.handlers.kinds import kind_jobs
 from bot.handlers.media import MediaFetcher
+from bot.handlers.mobile_codes import KIND as MOBILE_CODE_SMS
+from bot.handlers.mobile_codes import MobileCodeSender
 from bot.handlers.rate_limits import RateLimits
 from bot.handlers.review_cards import CardPoster, picture_links
 from bot.handlers.review_morning import Morning
@@ -152,7 +154,7 @@ async def open_services(
             vault=vault,
             documents=DocumentStore(Path(settings.data_dir), vault),
             clock=clock or SystemClock(),
-            dialogue=apply_dialogue(org),
+            dialogue=apply_dialogue(org, verify_mobile=settings.verify_mobile),
             catalog=Catalog.load(),
             organisation=org,
             media_links=media_links(settings, keys),
@@ -160,6 +162,7 @@ async def open_services(
             policy=_review_policy(settings, review_chats or {}),
             job_max_attempts=settings.job_max_attempts,
             civil_servant_type=settings.civil_servant_type,
+            verify_mobile=settings.verify_mobile,
             retention=RetentionPolicy(
                 settings.document_retention_days, settings.record_retention_days
             ),
@@ -267,6 +270,7 @@ def build_worker(
     handlers: dict[JobKind, JobHandler] = {
         CARD_POST: CardPoster(services, picture_links(services.media_links)),
         ACCOUNT_CREATE: AccountMaker(services, services.directory, sms),
+        MOBILE_CODE_SMS: MobileCodeSender(services, sms),
         **kind_jobs(services, services.directory, settings),  # handover, rights, ...
         MORNING_ROUND: Morning(
             services,

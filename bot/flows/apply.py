@@ -10,6 +10,7 @@ from bot.flows.apply_form import KINDS, TERMS_ACCEPTED_AT, ApplyStep, next_step
 from bot.flows.apply_summary import edit_menu_step, summary_step
 from bot.flows.engine import Accept, Dialogue, End, FlowState, Reply, Retry, Stay, Step
 from bot.flows.incoming import Incoming, Kind
+from bot.flows.mobile_code import mobile_code_step, mobile_step
 from bot.flows.outgoing import CheckNationalId, Choice, Message, NationalIdChecked, Outcome, Text
 from bot.flows.questions import NAVIGATION, invalid, photo_question, text_question
 from bot.flows.reading import Intent, read_intent
@@ -28,7 +29,6 @@ from core.rules.validation import (
     parse_email,
     parse_english_name,
     parse_free_text,
-    parse_mobile,
     parse_national_id,
     parse_nationality,
     parse_position,
@@ -138,7 +138,8 @@ def ask_mobile(state: FlowState) -> Text:
     )
 
 
-def apply_dialogue(org: Organisation) -> Dialogue:
+def apply_dialogue(org: Organisation, *, verify_mobile: bool = True) -> Dialogue:
+    """The form; with verify_mobile the number is proved by a one-time code (issue 16)."""
     steps: dict[str, Step] = {
         S.TERMS: Step(ask_terms, accept_terms),
         S.KIND: Step(ask_kind, choose_kind),
@@ -176,7 +177,8 @@ def apply_dialogue(org: Organisation) -> Dialogue:
             parse_nationality,
             picks=lambda state: NATIONALITIES,
         ),
-        S.MOBILE: text_question(ask_mobile, "mobile", parse_mobile),
+        S.MOBILE: mobile_step(ask_mobile, verify=verify_mobile),
+        S.MOBILE_CODE: mobile_code_step(),
         S.EMAIL: text_question("apply.ask_email", "email", parse_email),
         S.DOC_ID_CARD: photo_question("apply.ask_doc_id_card", "id_card"),
         S.DOC_WORK_CERTIFICATE: photo_question(
@@ -192,7 +194,7 @@ def apply_dialogue(org: Organisation) -> Dialogue:
     return Dialogue(
         NAME,
         steps,
-        next_step,
+        partial(next_step, verify_mobile=verify_mobile),
         cancelled=(Text("apply.cancelled", choices=menu.main_choices()),),
         restart_keeps=("terms_accepted", TERMS_ACCEPTED_AT),
     )

@@ -25,6 +25,7 @@ class ApplyStep(StrEnum):
     NATIONAL_ID = "national_id"
     NATIONALITY = "nationality"
     MOBILE = "mobile"
+    MOBILE_CODE = "mobile_code"  # the one-time code sent to it (when verification is on)
     EMAIL = "email"
     DOC_ID_CARD = "doc_id_card"
     DOC_WORK_CERTIFICATE = "doc_work_certificate"
@@ -47,6 +48,7 @@ PERSON = (
     S.NATIONAL_ID,
     S.NATIONALITY,
     S.MOBILE,
+    S.MOBILE_CODE,
     S.EMAIL,
 )
 FORMS: Mapping[str, tuple[ApplyStep, ...]] = {
@@ -62,6 +64,7 @@ FORMS: Mapping[str, tuple[ApplyStep, ...]] = {
         S.LAST_NAME_TH,
         S.POSITION,
         S.MOBILE,
+        S.MOBILE_CODE,
         S.EMAIL,
         S.DOC_MEMO,
         S.DOC_RESPONSIBLE_ID_CARD,
@@ -70,11 +73,12 @@ FORMS: Mapping[str, tuple[ApplyStep, ...]] = {
 KINDS = tuple(FORMS)
 
 # The answer that says a question is done; by default the answer named like the step.
-DONE_KEY = {S.UNIT: "unit_done", S.TERMS: "terms_accepted"}
+DONE_KEY = {S.UNIT: "unit_done", S.TERMS: "terms_accepted", S.MOBILE_CODE: "mobile_verified"}
 # What editing a question asks again: a new Thai title means choosing the English one again.
 CLEARS = {
     S.UNIT: ("unit", "unit_done", "unit_note"),
     S.TITLE_TH: ("title_th", "title_en"),
+    S.MOBILE: ("mobile", "mobile_verified"),  # another number is verified again
 }
 DOCUMENT_SLOTS = {
     S.DOC_ID_CARD: "id_card",
@@ -109,9 +113,11 @@ def form_of(answers: Mapping[str, Any]) -> tuple[ApplyStep, ...]:
     return FORMS.get(str(answers.get("kind")), ())
 
 
-def next_step(answers: Mapping[str, Any]) -> str:
+def next_step(answers: Mapping[str, Any], *, verify_mobile: bool = True) -> str:
     """The first question not yet answered; the summary once everything is."""
     for step in (S.TERMS, S.KIND, *form_of(answers)):
+        if step is S.MOBILE_CODE and not verify_mobile:
+            continue
         if done_key(step) not in answers:
             return step.value
     return S.SUMMARY.value

@@ -69,6 +69,8 @@ def on_submitted(state: FlowState, outcome: Outcome) -> Reply:
     if isinstance(outcome, ApplicationSubmitted):
         submitted = Text("apply.submitted", {"reference": outcome.reference}, AFTER_FILING)
         return End((submitted,))
+    if isinstance(outcome, ApplicationRefused) and outcome.reason == "mobile_unverified":
+        return Retry((Text("apply.refused.mobile_unverified"),))  # edit the mobile: a new code
     if isinstance(outcome, ApplicationRefused):
         reference = {"reference": outcome.reference}
         return End((Text(f"apply.refused.{outcome.reason}", reference, AFTER_FILING),))
@@ -93,7 +95,7 @@ def edit_menu_step() -> Step:
 
 
 def editable(state: FlowState) -> tuple[ApplyStep, ...]:
-    return (S.KIND, *form_of(state.answers))
+    return (S.KIND, *(step for step in form_of(state.answers) if step is not S.MOBILE_CODE))
 
 
 def summary_lines(org: Organisation, answers: Mapping[str, Any]) -> list[Text]:
@@ -109,7 +111,7 @@ def summary_lines(org: Organisation, answers: Mapping[str, Any]) -> list[Text]:
     }
     lines = [Text(f"apply.line.kind.{values['kind']}")]
     for step in form_of(answers):
-        if step is S.KIND:
+        if step in (S.KIND, S.MOBILE_CODE):
             continue
         lines.extend(_line(step, answers, values))
     return _dedupe(lines)

@@ -120,6 +120,21 @@ class CheckNationalId:
     resubmits: str | None = None  # the request being corrected holds it rightly
 
 
+@dataclass(frozen=True, slots=True)
+class SendMobileCode:
+    """Send a one-time code by SMS to the mobile number typed (a new one for a resend)."""
+
+    mobile: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckMobileCode:
+    """Compare the code typed back with the one sent to the number; never shown in a repr."""
+
+    mobile: str
+    code: str = field(repr=False)
+
+
 Effect = (
     StoreDocument
     | SubmitApplication
@@ -128,6 +143,8 @@ Effect = (
     | LookUpApplication
     | CheckUser
     | CheckNationalId
+    | SendMobileCode
+    | CheckMobileCode
 )
 
 
@@ -210,6 +227,26 @@ class NationalIdChecked:
     has_account: bool = False  # the directory has an account for this ID (rule 2.1)
 
 
+@dataclass(frozen=True, slots=True)
+class MobileCodeSent:
+    """A code went out (refused empty), or why not: locked | resends_used | too_soon | busy."""
+
+    mobile: str
+    refused: str = ""
+    until: str = ""  # Bangkok time of day, "17:12", when asking again can work
+    resends_left: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MobileCodeChecked:
+    """verified | wrong | expired | locked | no_code (see core.requests.mobile_codes.Check)."""
+
+    mobile: str
+    result: str
+    tries_left: int = 0
+    until: str = ""  # when a lock ends, Bangkok time of day
+
+
 Outcome = (
     NationalIdChecked
     | UserChecked
@@ -219,4 +256,6 @@ Outcome = (
     | ApplicationRefused
     | ApplicationsFound
     | ApplicationLookedUp
+    | MobileCodeSent
+    | MobileCodeChecked
 )

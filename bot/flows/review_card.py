@@ -23,7 +23,7 @@ ITEMS: dict[str, tuple[str, ...]] = {
     "name_en": ("title_en", "first_name_en", "last_name_en"),
     "national_id": ("national_id",),
     "nationality": ("nationality",),
-    "mobile": ("mobile",),
+    "mobile": ("mobile", "mobile_verified"),
     "email": ("email",),
     "purpose": ("purpose",),
     "mailbox_name": ("mailbox_name",),
@@ -139,6 +139,8 @@ def _lines(data: CardData, facts: Facts) -> list[Text]:
         lines.append(Text("apply.line.national_id", {"value": data.masked_national_id}))
     if form.get("mobile"):
         lines.append(Text("review.line.mobile", {"value": mask_mobile(str(form["mobile"]))}))
+    if form.get("mobile_verified") is True:
+        lines.append(Text("review.line.mobile_verified"))
     lines += [
         Text("apply.line.email", {"value": str(form.get("email", ""))}),
         Text("review.line.submitted", {"value": thai_date_time(data.submitted_at)}),

@@ -141,6 +141,7 @@ class ConversationHandler:
             services.directory,
             terms_version(services.catalog.messages),
             services.civil_servant_type,
+            services.verify_mobile,
         )
         final, said = await self._carry_out(turn, context)
         final = self._consented(final)

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.flows import engine
-from bot.flows.apply_form import next_step
 from bot.flows.engine import FlowState
 from bot.flows.outgoing import Message, Text
 from bot.flows.review_card import ITEMS
@@ -31,7 +30,7 @@ async def start_correction(
     for item in items:
         for key in ITEMS.get(item, ()):
             answers.pop(key, None)
-    state = FlowState("apply", next_step(answers), answers)
+    state = FlowState("apply", services.dialogue.next_step(answers), answers)
     await load_conversation(session, services.vault, decided.channel, decided.user_id)
     await save_conversation(
         session,

@@ -33,6 +33,7 @@ class Services:
     job_max_attempts: int = 10  # BMABOT_JOB_MAX_ATTEMPTS: then a job fails and reviewers are told
     civil_servant_type: str = "staff"  # BMABOT_CIVIL_SERVANT_TYPE: the directory's employeeType
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)  # the PDPA notice's days
+    verify_mobile: bool = True  # BMABOT_VERIFY_MOBILE: a one-time code proves the mobile number
 
     def dialogues(self) -> dict[str, Dialogue]:
         """Every dialogue by name: the application (`dialogue`) and the short requests."""

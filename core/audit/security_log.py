@@ -34,6 +34,7 @@ class Event(StrEnum):
     MEDIA_VIEW = "media_view"
     METRICS_REFUSED = "metrics_refused"
     ROSTER_IMPORT = "roster_import"
+    MOBILE_LOCKED = "mobile_locked"  # too many wrong one-time codes for one number
 
 
 def security_event(event: Event, /, level: int = logging.WARNING, **fields: object) -> None:

@@ -398,3 +398,14 @@ def parse_reference(text: str) -> str | None:
         return None
     year, number = found.groups()
     return f"A{year}-{int(number):05d}"  # ASCII digits only here: int() keeps them exact
+
+
+def parse_one_time_code(text: str, digits: int = 6) -> str | Invalid:
+    """A code sent by SMS: Thai digits, spaces and dashes allowed ('๑๒๓ ๔๕๖' -> '123456').
+
+    Reason: `format` (not exactly `digits` digits).
+    """
+    compact = _compact(text, _PHONE_SEPARATORS)
+    if len(compact) != digits or not _DIGITS.fullmatch(compact):
+        return Invalid("format")
+    return compact

@@ -32,6 +32,7 @@ NATIONAL_ID = re.compile(r"[0-9]{13}")  # ASCII only: normalise Thai digits befo
 ENCRYPTION = b"bmabot aes-256-gcm v1"
 NATIONAL_ID_DIGEST = b"bmabot national-id hmac-sha256 v1"
 MEDIA_LINKS = b"bmabot media links v2"
+MOBILE_CODES = b"bmabot mobile codes hmac-sha256 v1"  # one-time codes and their numbers
 
 
 class VaultError(Exception):
@@ -70,13 +71,14 @@ class SecretKeys:
 class Vault:
     """Encrypts under the current key version; decrypts under any version it holds."""
 
-    __slots__ = ("_ciphers", "_digest_keys", "version")
+    __slots__ = ("_ciphers", "_digest_keys", "_mobile_code_key", "version")
 
     def __init__(self, secret_key: str | SecretKeys) -> None:
         keys = secret_key if isinstance(secret_key, SecretKeys) else SecretKeys(secret_key)
         self.version = keys.version
         self._ciphers = {v: AESGCM(key) for v, key in keys.derive(ENCRYPTION).items()}
         self._digest_keys = keys.derive(NATIONAL_ID_DIGEST)
+        self._mobile_code_key = keys.derive(MOBILE_CODES)[self.version]
 
     def __repr__(self) -> str:
         return f"Vault(<secret>, version={self.version})"
@@ -124,6 +126,14 @@ class Vault:
     def old_national_id_digests(self, national_id: str) -> list[str]:
         """The digests under the old keys: rows a rotation has not reached yet hold these."""
         return [self._digest(self._digest_keys[v], national_id) for v in self.old_versions]
+
+    def mobile_code_digest(self, *parts: str) -> str:
+        """Keyed HMAC-SHA256 (hex) of a mobile number, or of a one-time code bound to one.
+
+        Under the current key only: a code lives ten minutes, a lock one hour.
+        """
+        message = "\0".join(parts).encode("utf-8")
+        return hmac.new(self._mobile_code_key, message, hashlib.sha256).hexdigest()
 
     @staticmethod
     def _digest(key: bytes, national_id: str) -> str:

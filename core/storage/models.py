@@ -344,3 +344,38 @@ class Suspension(Base):
     lifted_by: Mapped[str | None] = mapped_column(String(80))
     lifted_at: Mapped[datetime | None]
     unlocked_at: Mapped[datetime | None]  # the directory unlock done and the person told
+
+
+class MobileCode(Base):
+    """One one-time code sent by SMS to prove a chat holds the mobile number it typed.
+
+    Only keyed digests (Vault.mobile_code_digest): of the number, and of the code bound to
+    it. `sealed` holds the number and code encrypted for the SMS job, and is emptied as soon
+    as the gateway has the message (or the code is closed).
+    """
+
+    __tablename__ = "mobile_codes"
+    __table_args__ = (Index("ix_mobile_codes_chat_issued", "chat", "issued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat: Mapped[str] = mapped_column(String(80))  # "line:U123…": who asked for it
+    mobile_digest: Mapped[str] = mapped_column(String(64), index=True)
+    issue_key: Mapped[str] = mapped_column(String(32), unique=True)  # the SMS idempotency key
+    code_digest: Mapped[str] = mapped_column(String(64))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    wrong: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None]  # replaced by a resend, or the number was locked
+    verified_at: Mapped[datetime | None]
+
+
+class MobileLock(Base):
+    """Wrong codes typed for one number; at the limit the number is locked for a while."""
+
+    __tablename__ = "mobile_locks"
+
+    mobile_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wrong: Mapped[int] = mapped_column(Integer, default=0)
+    last_wrong_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

@@ -175,3 +175,12 @@ def test_a_right_that_does_not_exist_is_named(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("BMABOT_RIGHTS_GROUPS", '{"e-gp": "cn=x"}')
     with pytest.raises(SettingsError, match="BMABOT_RIGHTS_GROUPS"):
         load_settings()
+
+
+def test_the_mobile_number_is_verified_by_a_code_unless_turned_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BMABOT_VERIFY_MOBILE", raising=False)
+    assert load_settings().verify_mobile is True
+    monkeypatch.setenv("BMABOT_VERIFY_MOBILE", "false")
+    assert load_settings().verify_mobile is False

@@ -45,11 +45,12 @@ async def test_a_conversation_survives_a_restart(
             vault=vault,
             documents=DocumentStore(tmp_path / "data", vault),
             clock=ManualClock(),
-            dialogue=apply_dialogue(Organisation.load()),
+            dialogue=apply_dialogue(Organisation.load(), verify_mobile=False),
             catalog=Catalog.load(),
             organisation=Organisation.load(),
             media_links=MEDIA_LINKS,
             directory=MemoryDirectory(),
+            verify_mobile=False,
         )
         media = MemoryMedia()
         handler = ConversationHandler(services, {CHANNEL: media})

@@ -383,9 +383,10 @@ def _services_on(engine: AsyncEngine, tmp_path: Path) -> Services:
         vault,
         DocumentStore(tmp_path, vault),
         ManualClock(),
-        apply_dialogue(Organisation.load()),
+        apply_dialogue(Organisation.load(), verify_mobile=False),
         Catalog.load(),
         Organisation.load(),
         MEDIA_LINKS,
         MemoryDirectory(),
+        verify_mobile=False,
     )
