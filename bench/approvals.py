@@ -158,6 +158,7 @@ def worker_env(
         "BMABOT_SMS_PROVIDER": "json",
         "BMABOT_SMS_URL": sms_url,
         "BMABOT_SMS_API_KEY": sms_key,
+        "BMABOT_SMS_PER_HOUR": "0",  # the worker's own rate, not the budget's, is measured
     }
 
 

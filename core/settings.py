@@ -99,7 +99,8 @@ class Settings(BaseSettings):
     sms_api_secret: SecretStr | None = None
     sms_sender: str = Field(default="BMA mail", max_length=11)
     sms_outbox: Path = Path("var/sms-outbox.jsonl")
-    sms_per_hour: int = Field(default=200, ge=0)  # all SMS of a worker process (0: no limit)
+    # All SMS of a worker process in an hour (0: no limit): a launch day approves thousands.
+    sms_per_hour: int = Field(default=6000, ge=0)
     # A one-time code by SMS proves the applicant holds the mobile number before submitting;
     # off only for the demo, the terminal chat and tests (issue 16).
     verify_mobile: bool = True
