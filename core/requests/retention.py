@@ -14,12 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import trail as audit
 from core.storage.documents import DocumentStore
-from core.storage.models import Application, ApplicationStatus, Decision, Document
+from core.storage.models import (
+    Application,
+    ApplicationStatus,
+    Decision,
+    Document,
+    MobileCode,
+    MobileLock,
+)
 
 # A request that nothing will happen to any more. An approval counts once carried out:
 # the account job still reads the form and may need the reviewers to look again.
@@ -50,6 +57,7 @@ class Purged:
     files: int  # files of photos deleted earlier (replaced ones) removed from disk now
     documents_of: tuple[str, ...]  # the requests whose photos went
     reduced: tuple[str, ...]  # the requests left as minimal audit records
+    mobile_codes: int = 0  # one-time codes and lock counters no longer needed
 
 
 async def delete_documents(
@@ -178,7 +186,27 @@ async def purge(
     for application in await _decided_before(session, record_cutoff, with_documents=False):
         await reduce_record(session, application, now=now, actor="system", why="retention")
         reduced.append(application.reference)
-    return Purged(deleted, files, tuple(documents_of), tuple(reduced))
+    codes = await _forget_mobile_codes(session, now)
+    return Purged(deleted, files, tuple(documents_of), tuple(reduced), codes)
+
+
+# A verified code proves the mobile at submission: kept as long as the draft may wait.
+MOBILE_CODES_KEPT = timedelta(days=31)
+MOBILE_LOCKS_KEPT = timedelta(days=1)  # wrong-code counters once no lock is running
+
+
+async def _forget_mobile_codes(session: AsyncSession, now: datetime) -> int:
+    """Delete one-time codes past any use (they name a chat) and spent wrong-code counters."""
+    codes = await session.execute(
+        delete(MobileCode).where(MobileCode.issued_at <= now - MOBILE_CODES_KEPT)
+    )
+    locks = await session.execute(
+        delete(MobileLock).where(
+            MobileLock.last_wrong_at <= now - MOBILE_LOCKS_KEPT,
+            or_(MobileLock.locked_until.is_(None), MobileLock.locked_until <= now),
+        )
+    )
+    return int(codes.rowcount or 0) + int(locks.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def _decided_before(

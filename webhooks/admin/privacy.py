@@ -74,6 +74,7 @@ async def _purge(settings: Settings, key: str) -> int:
         + "".join(f" {reference}" for reference in purged.documents_of)
     )
     print(f"files of earlier deleted photos removed: {purged.files}")
+    print(f"one-time mobile codes and lock counters removed: {purged.mobile_codes}")
     print(
         f"requests reduced to the minimal record: {len(purged.reduced)}"
         + "".join(f" {reference}" for reference in purged.reduced)

@@ -3,6 +3,7 @@ the record period, the minimal audit record and the audit trail kept."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -15,7 +16,14 @@ from core.requests.fulfilment import mark_account_created
 from core.requests.retention import RetentionPolicy, documents_decided, purge
 from core.storage.crypto import Vault
 from core.storage.documents import DocumentStore
-from core.storage.models import Application, AuditEvent, Decision, Document
+from core.storage.models import (
+    Application,
+    AuditEvent,
+    Decision,
+    Document,
+    MobileCode,
+    MobileLock,
+)
 from tests.conftest import TEST_SECRET_KEY
 from tests.webhooks.admin_world import (
     SOMCHAI,
@@ -209,3 +217,44 @@ async def test_the_purge_removes_files_a_correction_left_behind(
 
     assert purged.files == 1
     assert files(tmp_path) == []
+
+
+async def test_one_time_codes_go_once_no_draft_can_use_them_and_spent_counters_a_day_on(
+    sessions: Sessions, vault: Vault, clock: ManualClock, tmp_path: Path
+) -> None:
+    now = clock.now()
+
+    def code(issued_days_ago: int, key: str) -> MobileCode:
+        issued = now - timedelta(days=issued_days_ago)
+        return MobileCode(
+            chat="line:U1",
+            mobile_digest="d" * 64,
+            issue_key=key,
+            code_digest="c" * 64,
+            issued_at=issued,
+            expires_at=issued + timedelta(minutes=10),
+        )
+
+    async with sessions.begin() as session:
+        session.add_all([code(32, "old"), code(3, "recent")])
+        session.add_all(
+            [
+                MobileLock(mobile_digest="a" * 64, wrong=2, last_wrong_at=now - timedelta(days=2)),
+                MobileLock(
+                    mobile_digest="b" * 64,
+                    wrong=5,
+                    last_wrong_at=now - timedelta(days=2),
+                    locked_until=now + timedelta(hours=1),  # still running: kept
+                ),
+                MobileLock(mobile_digest="e" * 64, wrong=1, last_wrong_at=now),
+            ]
+        )
+
+    async with sessions.begin() as session:
+        purged = await purge(session, DocumentStore(tmp_path, vault), DEFAULTS, now)
+
+    assert purged.mobile_codes == 2
+    async with sessions() as session:
+        assert list(await session.scalars(select(MobileCode.issue_key))) == ["recent"]
+        kept = sorted(await session.scalars(select(MobileLock.mobile_digest)))
+    assert kept == ["b" * 64, "e" * 64]
