@@ -172,17 +172,19 @@ def add_poster_parser(commands: Any) -> None:
     poster = commands.add_parser(
         "poster",
         help="a printable A4 poster (PDF and PNG) with the bot's QR codes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Write a Thai A4 poster for notice boards: QR codes that open the bot on LINE "
-            f"(add friend, from {PREFIX}LINE_BOT_BASIC_ID) and on Telegram (straight into the "
-            f"form, from {PREFIX}TELEGRAM_BOT_USERNAME), the steps of applying, the documents "
-            "each kind of request needs and whom to call. Only the apps that are set appear. "
-            f"It writes {FILE_STEM}.pdf (one A4 page) and {FILE_STEM}.png (2480 x 3508 "
-            "pixels, A4 at 300 dpi)."
+            "Write a Thai A4 poster for notice boards: QR codes that open the bot on LINE\n"
+            f"(add friend; {PREFIX}LINE_BOT_BASIC_ID) and on Telegram (straight into the\n"
+            f"form; {PREFIX}TELEGRAM_BOT_USERNAME), the steps of applying, the documents each\n"
+            "kind of request needs and whom to call. Only the apps that are set get a QR code.\n"
+            f"It writes {FILE_STEM}.pdf (one A4 page) and {FILE_STEM}.png (2480 x 3508\n"
+            "pixels: A4 at 300 dpi)."
         ),
         epilog=(
-            "Examples: BMABOT_LINE_BOT_BASIC_ID=@123abcde bmabot poster; "
-            "bmabot poster --out /srv/share/posters"
+            "examples:\n"
+            "  BMABOT_LINE_BOT_BASIC_ID=@123abcde bmabot poster\n"
+            "  BMABOT_TELEGRAM_BOT_USERNAME=bma_account_bot bmabot poster --out /srv/posters"
         ),
     )
     poster.add_argument(
