@@ -202,7 +202,8 @@ async def poster_command(settings: Settings, args: argparse.Namespace) -> int:
     if not text.channels:
         print(NO_CHANNEL, file=sys.stderr)
         return 2
-    from webhooks.admin.poster_drawing import thai_shaping, write_poster  # Pillow, segno, fpdf2
+    from webhooks.admin.page_layout import thai_shaping
+    from webhooks.admin.poster_drawing import write_poster  # Pillow, segno, fpdf2
 
     if not thai_shaping():
         print("warning: Pillow has no raqm here: Thai marks may sit badly", file=sys.stderr)
@@ -210,6 +211,9 @@ async def poster_command(settings: Settings, args: argparse.Namespace) -> int:
         written = await asyncio.to_thread(write_poster, text, args.out / FILE_STEM)
     except OSError as error:
         print(f"cannot write the poster in {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    except ValueError as error:  # catalog text too long for one page
+        print(error, file=sys.stderr)
         return 1
     for channel in text.channels:
         print(f"QR {channel.heading}: {channel.link}")

@@ -20,8 +20,8 @@ from bot.flows.kinds import KINDS
 from core.settings import load_settings
 from tests.handlers.test_a_new_request_kind import QUOTA, QUOTA_TEXTS
 from tests.webhooks.admin_world import bmabot
+from webhooks.admin.page_layout import FONTS
 from webhooks.admin.poster import TELEGRAM_APPLY_PAYLOAD, poster_text
-from webhooks.admin.poster_drawing import FONTS
 from webhooks.telegram.updates import START_PAYLOADS
 
 LINE_LINK = "https://line.me/R/ti/p/%40123abcde"
