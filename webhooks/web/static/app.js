@@ -128,7 +128,7 @@ function drawLedger(ledger) {
   const sms = document.getElementById("sms-list");
   sms.replaceChildren(...ledger.sms.map((m) => {
     const item = el("li", "", m.message);
-    item.prepend(el("span", "meta", `${m.at.slice(11, 19)} · ${m.sender} → ${m.to}`));
+    item.prepend(el("span", "meta", `${m.at} · ${m.sender} → ${m.to}`));
     return item;
   }));
   if (!ledger.sms.length) sms.append(el("li", "empty", words.nothing_yet));
