@@ -38,6 +38,11 @@ PAGE_WORDS = (
     "demo.kind",
     "demo.reference",
     "demo.locked",
+    "demo.applicants",
+    "demo.applicant_message",
+    "demo.review_message",
+    "demo.photo_sent",
+    "demo.photo_document",
 )
 LEDGER_QUEUES = web.AppKey("ledger_queues", set[asyncio.Queue[Any]])
 
