@@ -12,6 +12,7 @@ from bot.flows.apply_form import (
     TERMS_ACCEPTED_AT,
     ApplyStep,
     answered_for,
+    form_of,
     next_step,
     progress,
 )
@@ -96,6 +97,8 @@ def national_id_checked(state: FlowState, outcome: Outcome) -> Reply:
 
 def with_title_en(state: FlowState, title: str) -> Reply:
     """นาย, นาง and นางสาว settle the English title: that question is not asked."""
+    if S.TITLE_EN not in form_of(state.answers):
+        return Accept({"title_th": title})  # a unit mailbox's responsible person: no English
     return Accept({"title_th": title, **answered_for(S.TITLE_TH, title)})
 
 
