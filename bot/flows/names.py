@@ -71,8 +71,20 @@ def full_name_question(
         for key, part in zip((first_key, last_key), split, strict=True):
             value = parse(part)
             if isinstance(value, Invalid):
-                return Retry(invalid(key, value))
+                whole = Invalid(value.reason, _whole_suggestion(parse, split))
+                return Retry(invalid(key, whole if value.suggestion else value))
             values[key] = value
         return Accept(values)
 
     return Step(ask, answer)
+
+
+def _whole_suggestion(parse: Callable[[str], str | Invalid], split: Split) -> str | None:
+    """A guess for the whole name ("did you mean Somchai Jaidee?"), not for one part of it."""
+    fixed = []
+    for part in split:
+        value = parse(part)
+        if isinstance(value, Invalid) and not value.suggestion:
+            return None
+        fixed.append(value.suggestion if isinstance(value, Invalid) else value)
+    return " ".join(str(part) for part in fixed)

@@ -132,6 +132,14 @@ def test_each_part_of_a_name_gets_its_own_hint(
     assert turn.messages[0].key == hint  # type: ignore[union-attr]
 
 
+def test_a_name_typed_on_the_wrong_keyboard_gets_the_whole_name_as_a_guess() -> None:
+    wrong_layout = "หนทแ้ฟร ่ฟรกำำ"  # "somchai jaidee" typed with the Thai layout on
+    turn = engine.handle(APPLY, state_at(S.NAME_EN, title_th="นาย"), typed(wrong_layout))
+    keys = [m.key for m in turn.messages]  # type: ignore[union-attr]
+    assert keys == ["invalid.first_name_en.thai_script", "common.did_you_mean"]
+    assert turn.messages[1].params == {"suggestion": "Somchai Jaidee"}  # type: ignore[union-attr]
+
+
 # Progress ---------------------------------------------------------------------------------
 
 
