@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 
 from bot.flows import menu
 from bot.flows.apply_agency import mailbox_name_step, responsible_step
-from bot.flows.apply_form import KINDS, TERMS_ACCEPTED_AT, ApplyStep, next_step
+from bot.flows.apply_form import (
+    KINDS,
+    TERMS_ACCEPTED_AT,
+    ApplyStep,
+    answered_for,
+    form_of,
+    next_step,
+    progress,
+)
 from bot.flows.apply_summary import edit_menu_step, summary_step
 from bot.flows.engine import Accept, Dialogue, End, FlowState, Reply, Retry, Stay, Step
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.mobile_code import mobile_code_step, mobile_step
+from bot.flows.names import full_name_question
 from bot.flows.outgoing import CheckNationalId, Choice, Message, NationalIdChecked, Outcome, Text
-from bot.flows.questions import NAVIGATION, invalid, photo_question, text_question
+from bot.flows.questions import BACK, NAVIGATION, photo_question, text_question
 from bot.flows.reading import Intent, read_intent
-from bot.flows.unit import unit_step
+from bot.flows.unit import UNIT_NOT_THIS, unit_just_matched, unit_step
 from core.rules.organisation import Organisation
 from core.rules.titles import (
     TITLES_EN,
@@ -22,10 +32,8 @@ from core.rules.titles import (
     english_title_for,
     parse_english_title,
     parse_thai_title,
-    starts_with_title,
 )
 from core.rules.validation import (
-    Invalid,
     parse_email,
     parse_english_name,
     parse_free_text,
@@ -54,22 +62,6 @@ def accept_terms(state: FlowState, incoming: Incoming) -> Reply:
     return Retry((Text("apply.terms_needed"),))
 
 
-def first_name_th_step() -> Step:
-    """The Thai first name, refused when it repeats the title picked just before it."""
-    typed = text_question("apply.ask_first_name_th", "first_name_th", parse_thai_name)
-
-    def answer(state: FlowState, incoming: Incoming) -> Reply:
-        reply = typed.answer(state, incoming)
-        if isinstance(reply, Accept):
-            title = str(state.answers.get("title_th", ""))
-            rest = starts_with_title(reply.values["first_name_th"], title)
-            if rest is not None:
-                return Retry(invalid("first_name_th", Invalid("has_title", rest)))
-        return reply
-
-    return Step(typed.ask, answer)
-
-
 # An account exists for the typed ID: its owner forgot the password, or someone else has the
 # ID. Neither answer names the account (the typist may not be its owner).
 FORGOT = Choice("apply.has_account.forgot", "account:forgot")
@@ -81,37 +73,33 @@ HAS_ACCOUNT_HELP = {
 }
 
 
-def national_id_step() -> Step:
-    """The ID, checked at once against active requests and accounts (rule 2.1).
+def check_national_id(state: FlowState, national_id: str) -> Reply:
+    """The ID, checked at once against active requests and accounts (rule 2.1)."""
+    return Stay(effects=(CheckNationalId(national_id, state.answers.get("resubmits")),))
 
-    Someone else's: the same words whoever holds it, so typing IDs reveals nobody's
+
+def national_id_checked(state: FlowState, outcome: Outcome) -> Reply:
+    """Someone else's: the same words whoever holds it, so typing IDs reveals nobody's
     request; the typist may correct a typo or call the support line. This chat's own: its
     reference, and the draft ends (one person, one account).
     """
-    typed = text_question("apply.ask_national_id", "national_id", parse_national_id)
+    if not isinstance(outcome, NationalIdChecked):
+        raise ValueError(f"unexpected outcome {outcome!r} at the national ID")
+    if outcome.has_account:
+        return Retry((Text("apply.refused.has_account", choices=HAS_ACCOUNT_OPTIONS),))
+    if not outcome.held:
+        return Accept({"national_id": outcome.national_id})
+    if outcome.own_reference is None:
+        return Retry((Text("apply.refused.already_held"),))
+    reference = {"reference": outcome.own_reference}
+    return End((Text("apply.refused.already_active", reference, menu.AFTER_FILING),))
 
-    def answer(state: FlowState, incoming: Incoming) -> Reply:
-        if incoming.kind is Kind.BUTTON and incoming.data in HAS_ACCOUNT_HELP:
-            return Stay((HAS_ACCOUNT_HELP[incoming.data],))
-        reply = typed.answer(state, incoming)
-        if not isinstance(reply, Accept):
-            return reply
-        resubmits = state.answers.get("resubmits")
-        return Stay(effects=(CheckNationalId(reply.values["national_id"], resubmits),))
 
-    def on_outcome(state: FlowState, outcome: Outcome) -> Reply:
-        if not isinstance(outcome, NationalIdChecked):
-            raise ValueError(f"unexpected outcome {outcome!r} at the national ID")
-        if outcome.has_account:
-            return Retry((Text("apply.refused.has_account", choices=HAS_ACCOUNT_OPTIONS),))
-        if not outcome.held:
-            return Accept({"national_id": outcome.national_id})
-        if outcome.own_reference is None:
-            return Retry((Text("apply.refused.already_held"),))
-        reference = {"reference": outcome.own_reference}
-        return End((Text("apply.refused.already_active", reference, menu.AFTER_FILING),))
-
-    return Step(typed.ask, answer, on_outcome)
+def with_title_en(state: FlowState, title: str) -> Reply:
+    """นาย, นาง and นางสาว settle the English title: that question is not asked."""
+    if S.TITLE_EN not in form_of(state.answers):
+        return Accept({"title_th": title})  # a unit mailbox's responsible person: no English
+    return Accept({"title_th": title, **answered_for(S.TITLE_TH, title)})
 
 
 def ask_kind(state: FlowState) -> list[Message]:
@@ -123,7 +111,7 @@ def choose_kind(state: FlowState, incoming: Incoming) -> Reply:
     kind = incoming.data.removeprefix("kind:") if incoming.kind is Kind.BUTTON else ""
     if kind not in KINDS:
         return Retry((Text("apply.kind_pick"),))
-    return Accept({"kind": kind})
+    return Accept({"kind": kind, **answered_for(S.KIND, kind)})
 
 
 def english_titles(state: FlowState) -> tuple[str, ...]:
@@ -136,6 +124,27 @@ def ask_mobile(state: FlowState) -> Text:
     return Text(
         "apply.ask_mobile_agency" if state.answers.get("kind") == "agency" else "apply.ask_mobile"
     )
+
+
+def with_progress(name: str, step: Step, *, verify_mobile: bool) -> Step:
+    """The question with its number ("ข้อ 5 จาก 10") and, just after a unit was taken on
+    one exact match, a "not this one" button that takes the answer back."""
+
+    def ask(state: FlowState) -> list[Message]:
+        asked = list(step.ask(state))
+        if not asked or not isinstance(asked[-1], Text):
+            return asked
+        question = asked[-1]
+        at = progress(name, state.answers, verify_mobile=verify_mobile)
+        if at is not None:
+            numbers = {"n": str(at[0]), "of": str(at[1])}
+            question = replace(question, lead=Text("apply.progress", numbers))
+        if unit_just_matched(state):  # back means "not this unit" now: say so
+            others = tuple(choice for choice in question.choices if choice != BACK)
+            question = replace(question, choices=(UNIT_NOT_THIS, *others))
+        return [*asked[:-1], question]
+
+    return replace(step, ask=ask)
 
 
 def apply_dialogue(org: Organisation, *, verify_mobile: bool = True) -> Dialogue:
@@ -155,22 +164,26 @@ def apply_dialogue(org: Organisation, *, verify_mobile: bool = True) -> Dialogue
             "title_th",
             parse_thai_title,
             picks=lambda state: TITLES_TH,
+            then=with_title_en,
         ),
-        S.FIRST_NAME_TH: first_name_th_step(),
-        S.LAST_NAME_TH: text_question("apply.ask_last_name_th", "last_name_th", parse_thai_name),
+        S.NAME_TH: full_name_question(
+            "apply.ask_name_th", "name_th", parse_thai_name, title_key="title_th"
+        ),
         S.TITLE_EN: text_question(
             "apply.ask_title_en",
             "title_en",
             parse_english_title,
             picks=english_titles,
         ),
-        S.FIRST_NAME_EN: text_question(
-            "apply.ask_first_name_en", "first_name_en", parse_english_name
+        S.NAME_EN: full_name_question("apply.ask_name_en", "name_en", parse_english_name),
+        S.NATIONAL_ID: text_question(
+            "apply.ask_national_id",
+            "national_id",
+            parse_national_id,
+            then=check_national_id,
+            on_outcome=national_id_checked,
+            helps=HAS_ACCOUNT_HELP,
         ),
-        S.LAST_NAME_EN: text_question(
-            "apply.ask_last_name_en", "last_name_en", parse_english_name
-        ),
-        S.NATIONAL_ID: national_id_step(),
         S.NATIONALITY: text_question(
             "apply.ask_nationality",
             "nationality",
@@ -191,9 +204,13 @@ def apply_dialogue(org: Organisation, *, verify_mobile: bool = True) -> Dialogue
         S.SUMMARY: summary_step(org),
         S.EDIT_MENU: edit_menu_step(),
     }
+    numbered = {
+        name: with_progress(name, step, verify_mobile=verify_mobile)
+        for name, step in steps.items()
+    }
     return Dialogue(
         NAME,
-        steps,
+        numbered,
         partial(next_step, verify_mobile=verify_mobile),
         cancelled=(Text("apply.cancelled", choices=menu.main_choices()),),
         restart_keeps=("terms_accepted", TERMS_ACCEPTED_AT),

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.flows.apply_form import (
+    EDIT_STARTS,
+    NOT_EDITED,
     TERMS_ACCEPTED_AT,
     ApplyStep,
     clears,
@@ -13,7 +15,7 @@ from bot.flows.apply_form import (
     form_of,
     submitted_answers,
 )
-from bot.flows.engine import End, FlowState, Jump, Reply, Retry, Stay, Step, paged
+from bot.flows.engine import PAGE_LIMIT, End, FlowState, Jump, Reply, Retry, Stay, Step
 from bot.flows.incoming import Incoming
 from bot.flows.menu import AFTER_FILING
 from bot.flows.outgoing import (
@@ -29,7 +31,7 @@ from bot.flows.outgoing import (
 from bot.flows.reading import Intent, read_intent
 from bot.flows.unit import unit_path_text
 from core.rules.organisation import Organisation
-from core.rules.validation import format_mobile, mask_national_id
+from core.rules.validation import format_mobile, format_national_id
 
 S = ApplyStep
 SUBMIT = Choice("apply.submit", "apply:submit")
@@ -78,9 +80,14 @@ def on_submitted(state: FlowState, outcome: Outcome) -> Reply:
 
 
 def edit_menu_step() -> Step:
+    """Every item on one list: at most PAGE_LIMIT buttons with the way back (LINE's 13)."""
+
     def ask(state: FlowState) -> list[Message]:
-        fields = [Choice(f"apply.field.{step}", f"edit:{step}") for step in editable(state)]
-        return [Text("apply.edit_which", choices=paged(fields, state.page, (TO_SUMMARY,)))]
+        fields = tuple(Choice(f"apply.field.{step}", f"edit:{step}") for step in editable(state))
+        choices = (*fields, TO_SUMMARY)
+        if len(choices) > PAGE_LIMIT:
+            raise ValueError(f"{len(choices)} edit buttons: more than one page")
+        return [Text("apply.edit_which", choices=choices)]
 
     def answer(state: FlowState, incoming: Incoming) -> Reply:
         if incoming.data == "apply:summary":
@@ -89,13 +96,13 @@ def edit_menu_step() -> Step:
         if wanted not in {step.value for step in editable(state)}:
             return Retry((Text("apply.edit_pick"),))
         step = S(wanted)
-        return Jump(step.value, clears(step))
+        return Jump(EDIT_STARTS.get(step, step).value, clears(step))
 
     return Step(ask, answer)
 
 
 def editable(state: FlowState) -> tuple[ApplyStep, ...]:
-    return (S.KIND, *(step for step in form_of(state.answers) if step is not S.MOBILE_CODE))
+    return (S.KIND, *(step for step in form_of(state.answers) if step not in NOT_EDITED))
 
 
 def summary_lines(org: Organisation, answers: Mapping[str, Any]) -> list[Text]:
@@ -104,7 +111,8 @@ def summary_lines(org: Organisation, answers: Mapping[str, Any]) -> list[Text]:
         "unit": unit_path_text(org, answers),
         "name_th": joined(answers, "title_th", "first_name_th", "last_name_th"),
         "name_en": joined(answers, "title_en", "first_name_en", "last_name_en"),
-        "national_id": mask_national_id(answers["national_id"])
+        # The applicant's own ID in full, to check it; the reviewers' card masks it.
+        "national_id": format_national_id(answers["national_id"])
         if "national_id" in answers
         else "",
         "mobile": format_mobile(answers["mobile"]) if "mobile" in answers else "",
@@ -120,14 +128,7 @@ def summary_lines(org: Organisation, answers: Mapping[str, Any]) -> list[Text]:
 def _line(step: ApplyStep, answers: Mapping[str, Any], values: Mapping[str, str]) -> list[Text]:
     if step.value.startswith("doc_"):
         return [Text(f"apply.line.{step.value}")]
-    group = {
-        S.TITLE_TH: "name_th",
-        S.FIRST_NAME_TH: "name_th",
-        S.LAST_NAME_TH: "name_th",
-        S.TITLE_EN: "name_en",
-        S.FIRST_NAME_EN: "name_en",
-        S.LAST_NAME_EN: "name_en",
-    }.get(step, step.value)
+    group = {S.TITLE_TH: "name_th", S.TITLE_EN: "name_en"}.get(step, step.value)
     value = values.get(group, answers.get(group, ""))
     return [Text(f"apply.line.{group}", {"value": str(value)})]
 

@@ -150,6 +150,7 @@ def start(dialogue: Dialogue, answers: Mapping[str, Any] | None = None) -> Turn:
 
 
 def handle(dialogue: Dialogue, state: FlowState, incoming: Incoming) -> Turn:
+    state = known_step(dialogue, state)
     intent = read_intent(incoming)
     if state.pending is not None:
         confirmed = _confirm(dialogue, state, intent)
@@ -163,6 +164,7 @@ def handle(dialogue: Dialogue, state: FlowState, incoming: Incoming) -> Turn:
 
 
 def handle_outcome(dialogue: Dialogue, state: FlowState, outcome: Outcome) -> Turn:
+    state = known_step(dialogue, state)
     step = dialogue.steps[state.step]
     if step.on_outcome is None:
         raise ValueError(f"step {state.step} of {dialogue.name} expects no outcome")
@@ -186,7 +188,15 @@ def apply_reply(dialogue: Dialogue, state: FlowState, reply: Reply) -> Turn:
 
 def ask(dialogue: Dialogue, state: FlowState) -> Turn:
     """Ask the current question again (after a restart of the process, or a stale button)."""
+    state = known_step(dialogue, state)
     return Turn(state, tuple(_ask(dialogue, state)))
+
+
+def known_step(dialogue: Dialogue, state: FlowState) -> FlowState:
+    """A draft saved at a step the dialogue no longer has goes on at its first open question."""
+    if state.step in dialogue.steps:
+        return state
+    return replace(state, step=dialogue.next_step(state.answers), mode="", page=0)
 
 
 # Moving between steps --------------------------------------------------------------------
@@ -219,7 +229,7 @@ def _back(dialogue: Dialogue, state: FlowState) -> Turn:
     last = state.undo[-1]
     answers = {k: v for k, v in state.answers.items() if k not in last.absent}
     answers.update(last.previous)
-    moved = FlowState(state.flow, last.step, answers, state.undo[:-1])
+    moved = known_step(dialogue, FlowState(state.flow, last.step, answers, state.undo[:-1]))
     return Turn(moved, tuple(_ask(dialogue, moved)))
 
 

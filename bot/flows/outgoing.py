@@ -34,6 +34,7 @@ class Text:
     key: str
     params: Mapping[str, str] = field(default_factory=dict)
     choices: tuple[Choice, ...] = ()
+    lead: Text | None = None  # a line shown above the text, such as "ข้อ 5 จาก 10"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.flows.engine import Accept, FlowState, Reply, Retry, Stay, Step, is_text
@@ -39,8 +39,17 @@ def text_question(
     *,
     picks: Callable[[FlowState], Sequence[str]] = lambda state: (),
     field: str | None = None,
+    then: Callable[[FlowState, Any], Reply] | None = None,
+    on_outcome: Callable[[FlowState, Outcome], Reply] | None = None,
+    helps: Mapping[str, Message] | None = None,
 ) -> Step:
-    """Ask for a typed answer; `picks` are ready answers offered as buttons (data pick:N)."""
+    """Ask for a typed answer; `picks` are ready answers offered as buttons (data pick:N).
+
+    A good answer (typed or picked) is stored under `key`, or handed to `then`, which may
+    check it further (Retry), settle other answers too (Accept) or ask the world about it
+    (Stay with an effect, whose outcome goes to `on_outcome`). `helps` answers buttons
+    that a hint offered (by their data) and keeps the question open.
+    """
 
     def ask(state: FlowState) -> list[Message]:
         question = prompt(state) if callable(prompt) else Text(prompt)
@@ -48,17 +57,18 @@ def text_question(
         return [Text(question.key, question.params, (*offered, *NAVIGATION))]
 
     def answer(state: FlowState, incoming: Incoming) -> Reply:
-        picked = _picked(incoming, picks(state))
-        if picked is not None:
-            return Accept({key: picked})
-        if not is_text(incoming):
-            return Retry((Text("common.text_expected"),))
-        value = parse(incoming.text)
-        if isinstance(value, Invalid):
-            return Retry(invalid(field or key, value))
-        return Accept({key: value})
+        if helps and incoming.kind is Kind.BUTTON and incoming.data in helps:
+            return Stay((helps[incoming.data],))
+        value = _picked(incoming, picks(state))
+        if value is None:
+            if not is_text(incoming):
+                return Retry((Text("common.text_expected"),))
+            value = parse(incoming.text)
+            if isinstance(value, Invalid):
+                return Retry(invalid(field or key, value))
+        return Accept({key: value}) if then is None else then(state, value)
 
-    return Step(ask, answer)
+    return Step(ask, answer, on_outcome)
 
 
 def _picked(incoming: Incoming, picks: Sequence[str]) -> str | None:

@@ -17,9 +17,9 @@ from core.rules.validation import mask_mobile
 SMALL_SIDE = 600  # a document photo narrower than this is hard to read
 # What a reviewer can ask to redo, and the answers each one asks again.
 ITEMS: dict[str, tuple[str, ...]] = {
-    "unit": ("unit", "unit_done", "unit_note"),
+    "unit": ("unit", "unit_done", "unit_note", "unit_typed"),
     "position": ("position",),
-    "name_th": ("title_th", "first_name_th", "last_name_th"),
+    "name_th": ("title_th", "first_name_th", "last_name_th"),  # title_en follows title_th
     "name_en": ("title_en", "first_name_en", "last_name_en"),
     "national_id": ("national_id",),
     "nationality": ("nationality",),
@@ -178,6 +178,8 @@ def _warnings(data: CardData, facts: Facts) -> list[Text]:
         if data.earlier
         else []
     )
+    if data.form.get("unit_typed") is True:
+        warnings.append(Text("review.warning.unit_typed"))
     if facts.existing_account:
         warnings.append(Text("review.warning.has_account"))
     if facts.account_found is False:

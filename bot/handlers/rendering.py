@@ -67,6 +67,8 @@ def _render(message: Message, catalog: Catalog, links: PictureLinks | None) -> R
         buttons = _buttons(message.buttons, catalog)
         return Rendered(message.title.key, lines, buttons, title)
     text = catalog.text(message.key, message.params)
+    if message.lead is not None:
+        text = f"{catalog.text(message.lead.key, message.lead.params)}\n{text}"
     return Rendered(message.key, text, _buttons(message.choices, catalog))
 
 

@@ -159,6 +159,14 @@ def mask_national_id(national_id: str) -> str:
     return f"x-xxxx-xxxxx-{national_id[10:12]}-{national_id[12]}"
 
 
+def format_national_id(national_id: str) -> str:
+    """Grouped like the card, '1-1037-00123-45-8': for its owner only, never a log."""
+    if len(national_id) != 13 or not _DIGITS.fullmatch(national_id):
+        raise ValueError("expected a normalised 13-digit national ID")
+    n = national_id
+    return f"{n[0]}-{n[1:5]}-{n[5:10]}-{n[10:12]}-{n[12]}"
+
+
 def parse_mobile(text: str) -> str | Invalid:
     """Return a Thai mobile number (06/08/09 + 8 digits) in E.164 form, '+66812345678'.
 

@@ -63,6 +63,7 @@ REASONS = {
     "email": ("hidden", "format", "thai_script", "domain"),
     **dict.fromkeys(("first_name_th", "last_name_th"), THAI_NAME_REASONS),
     **dict.fromkeys(("first_name_en", "last_name_en"), ENGLISH_NAME_REASONS),
+    **dict.fromkeys(("name_th", "name_en"), ("one_word", "many_words")),
     "position": (*FREE_TEXT_REASONS, "no_letters"),
     "nationality": ("hidden", "markup", "digits", "unknown"),
     "purpose": FREE_TEXT_REASONS,
@@ -103,7 +104,7 @@ def keys_the_bot_uses() -> set[str]:
     keys |= {f"apply.line.{step.value}" for step in steps if step.value.startswith("doc_")}
     keys |= {f"apply.refused.{why}" for why in ("already_active", "already_held", "not_returned")}
     keys |= review_keys()
-    keys.add("invalid.first_name_th.has_title")
+    keys.add("invalid.name_th.has_title")
     keys |= {key for topic in faq.TOPICS for key in (topic.answer, f"faq.label.{topic.name}")}
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
     keys |= {f"status.item.{FAILED}"}  # approved, and its job failed for good
@@ -233,6 +234,7 @@ def test_every_sentence_is_polite(key: str) -> None:
     text = CATALOG.messages[key]
     lines = (
         "apply.line.",
+        "apply.progress",  # "ข้อ 5 จาก 10" above a question that has its own particle
         "handover.line.",
         "rights.line.",
         "status.item.",

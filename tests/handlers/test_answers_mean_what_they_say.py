@@ -15,7 +15,7 @@ async def test_a_question_typed_at_the_title_is_answered_and_the_title_asked_aga
 
     assert chat.reply_keys == ["faq.forgot_password", "apply.ask_title_th"]
     await chat.tap("นาย")
-    assert chat.last_key == "apply.ask_first_name_th"  # the question was never the answer
+    assert chat.last_key == "apply.ask_name_th"  # the question was never the answer
 
 
 async def test_words_that_are_no_title_are_refused_with_an_example(chat: Chat) -> None:
@@ -27,22 +27,22 @@ async def test_words_that_are_no_title_are_refused_with_an_example(chat: Chat) -
     assert "ว่าที่ ร.ต." in chat.text
 
 
-async def test_a_first_name_typed_with_its_title_is_refused_naming_the_name_alone(
+async def test_a_name_typed_with_its_title_is_refused_naming_the_name_alone(
     chat: Chat,
 ) -> None:
     await play(chat, until(TRANSCRIPTS["staff"], "apply.ask_title_th"))
     await chat.tap("นางสาว")
 
-    await chat.send("นางสาวมาลี")
+    await chat.send("นางสาวมาลี ใจดี")
 
-    assert chat.reply_keys == ["invalid.first_name_th.has_title", "common.did_you_mean"]
-    assert "มาลี" in chat.text
-    await chat.send("มาลี")
-    assert chat.last_key == "apply.ask_last_name_th"
+    assert chat.reply_keys == ["invalid.name_th.has_title", "common.did_you_mean"]
+    assert "มาลี ใจดี" in chat.text
+    await chat.send("มาลี ใจดี")
+    assert chat.last_key == "apply.ask_name_en"
 
 
 async def test_a_national_id_typed_as_the_nationality_is_refused(chat: Chat) -> None:
-    await play(chat, until(TRANSCRIPTS["staff"], "apply.ask_nationality"))
+    await play(chat, until(TRANSCRIPTS["contract"], "apply.ask_nationality"))
 
     await chat.send("3 1012 00456 78 9")
 

@@ -63,7 +63,9 @@ async def test_staff_form_keeps_every_answer(
     assert plain == NATIONAL_ID.encode()
 
 
-async def test_summary_shows_every_answer_with_the_national_id_masked(chat: Chat) -> None:
+async def test_summary_shows_every_answer_and_the_applicants_own_national_id(
+    chat: Chat,
+) -> None:
     await play(chat, TRANSCRIPTS["staff"])
 
     summary = chat.replies[-1]
@@ -71,7 +73,8 @@ async def test_summary_shows_every_answer_with_the_national_id_masked(chat: Chat
     assert "สำนักงานเขตบางรัก › ฝ่ายทะเบียน" in summary.text
     assert "นายสมชาย ใจดี" in summary.text
     assert "Mr. Somchai Jaidee" in summary.text
-    assert "x-xxxx-xxxxx-45-8" in summary.text
+    assert "1-1037-00123-45-8" in summary.text  # their own, in full, to check it
+    assert "สัญชาติ: ไทย" in summary.text  # a staff member's: settled by the kind
     assert "081-234-5678" in summary.text
     assert [b.label for b in summary.buttons] == ["ถูกต้อง ส่งคำขอ", "แก้ไขข้อมูล", "ยกเลิก"]
 
@@ -109,7 +112,7 @@ async def test_someone_elses_national_id_is_caught_at_its_own_step_naming_nobody
     assert "สมชาย" not in other.text
     assert "0 2203 2751" in other.text
     await other.send("3 1012 00456 78 9")  # a typo corrected: the form goes on
-    assert other.last_key == "apply.ask_nationality"
+    assert other.last_key == "apply.ask_mobile"
 
 
 async def test_ones_own_national_id_again_names_the_request_already_filed(chat: Chat) -> None:

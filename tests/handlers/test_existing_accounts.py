@@ -125,7 +125,7 @@ async def test_the_options_say_what_to_do_and_name_no_account(roster: Path, chat
     assert "staff" not in chat.text.lower()
 
     await chat.send("1 1037 00123 45 8")  # a new person's ID: the form goes on
-    assert chat.last_key == "apply.ask_nationality"
+    assert chat.last_key == "apply.ask_mobile"
 
 
 async def test_a_new_id_passes_and_the_request_is_submitted(roster: Path, chat: Chat) -> None:
@@ -158,7 +158,7 @@ async def test_an_unreachable_directory_does_not_block_the_applicant(
 
     await chat.send(NATIONAL_ID)
 
-    assert chat.last_key == "apply.ask_nationality"
+    assert chat.last_key == "apply.ask_mobile"
 
 
 async def test_the_roster_ids_are_stored_and_logged_nowhere(

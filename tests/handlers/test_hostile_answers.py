@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.handlers.chat import Chat
-from tests.handlers.transcripts import STAFF, play, until
+from tests.handlers.transcripts import CONTRACT, STAFF, play, until
 
 
 def assert_polite_hint_with_an_example(chat: Chat) -> None:
@@ -36,7 +36,7 @@ async def test_a_hostile_position_is_refused_with_a_thai_hint(
 
 
 async def test_a_nationality_with_a_bidi_override_is_refused(chat: Chat) -> None:
-    await play(chat, until(STAFF, "apply.ask_nationality"))
+    await play(chat, until(CONTRACT, "apply.ask_nationality"))
 
     await chat.send("\u202eไทย")
 
@@ -45,7 +45,7 @@ async def test_a_nationality_with_a_bidi_override_is_refused(chat: Chat) -> None
 
 
 async def test_a_nationality_in_html_is_refused(chat: Chat) -> None:
-    await play(chat, until(STAFF, "apply.ask_nationality"))
+    await play(chat, until(CONTRACT, "apply.ask_nationality"))
 
     await chat.send("<b>ไทย</b>")
 
@@ -60,7 +60,7 @@ async def test_a_thai_title_of_a_bare_tone_mark_is_refused(chat: Chat) -> None:
     assert chat.reply_keys == ["invalid.title_th.marks"]
     assert_polite_hint_with_an_example(chat)
     await chat.send("พ.ต.อ.")
-    assert chat.last_key == "apply.ask_first_name_th"
+    assert chat.last_key == "apply.ask_name_th"
 
 
 async def test_a_thai_title_with_an_escape_sequence_is_refused(chat: Chat) -> None:

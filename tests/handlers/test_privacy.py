@@ -45,9 +45,16 @@ async def test_the_national_id_is_not_in_any_log_line(
         assert form not in logged
 
 
-async def test_the_national_id_is_shown_only_masked(submitted: Chat) -> None:
-    said = "\n".join(f"{reply.title}\n{reply.text}" for reply in submitted.history)
-    assert "x-xxxx-xxxxx-45-8" in said
+async def test_the_national_id_is_shown_in_full_only_on_its_owners_summary(
+    submitted: Chat,
+) -> None:
+    summaries = [reply for reply in submitted.history if reply.key == "apply.summary_title"]
+    assert "เลขประจำตัวประชาชน: 1-1037-00123-45-8" in summaries[-1].text  # to check it
+    said = "\n".join(
+        f"{reply.title}\n{reply.text}"
+        for reply in submitted.history
+        if reply.key != "apply.summary_title"
+    )
     for form in FORMS_OF_THE_ID:
         assert form not in said
 

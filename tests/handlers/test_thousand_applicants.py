@@ -165,11 +165,12 @@ async def test_a_thousand_applicants_at_once_each_file_their_own_request(
     # Each summary shows that applicant's own answers.
     for applicant in applicants.values():
         person, summary = applicant.person, text_of(applicant.answer_to("apply.summary_title"))
-        masked_id = f"x-xxxx-xxxxx-{person.national_id[10:12]}-{person.national_id[12]}"
+        n = person.national_id
+        own_id = f"{n[0]}-{n[1:5]}-{n[5:10]}-{n[10:12]}-{n[12]}"  # their own, in full
         unit = f"{person.district.name_th} › {person.section.name_th}"
         if person.unit_note:
             unit += f" › {person.unit_note}"
-        for own in (person.name_th, person.name_en, masked_id, person.mobile, unit):
+        for own in (person.name_th, person.name_en, own_id, person.mobile, unit):
             assert own in summary, f"applicant {person.number}: {own!r} not in {summary}"
 
     # A thousand requests, a thousand references, each told to the one who filed it.

@@ -42,21 +42,17 @@ START = [
     tap("ยอมรับและเริ่มกรอก", "apply.ask_kind"),
 ]
 UNIT_BANGRAK_REGISTRATION = [
-    send("บางรัก", "apply.unit_which"),
-    tap("สำนักงานเขตบางรัก", "apply.ask_subunit"),
+    send("บางรัก", "apply.ask_subunit"),  # one exact match: taken at once
     tap("ฝ่ายทะเบียน", "apply.ask_unit_note"),
     tap("ไม่มี/ข้าม", "apply.ask_position"),
 ]
 PERSON = [
     send("นักวิชาการคอมพิวเตอร์ปฏิบัติการ", "apply.ask_title_th"),
-    tap("นาย", "apply.ask_first_name_th"),
-    send("สมชาย", "apply.ask_last_name_th"),
-    send("ใจดี", "apply.ask_title_en"),
-    tap("Mr.", "apply.ask_first_name_en"),
-    send("Somchai", "apply.ask_last_name_en"),
-    send("Jaidee", "apply.ask_national_id"),
-    send("1 1037 00123 45 8", "apply.ask_nationality"),
-    tap("ไทย", "apply.ask_mobile"),
+    tap("นาย", "apply.ask_name_th"),
+    send("สมชาย ใจดี", "apply.ask_name_en"),  # นาย settles the English title: Mr.
+    send("Somchai Jaidee", "apply.ask_national_id"),
+]
+CONTACT = [
     send("081-234-5678", "apply.ask_email"),
     send("somchai.j@gmail.com", "apply.ask_doc_id_card"),
 ]
@@ -65,17 +61,21 @@ STAFF = [
     tap("บุคลากรประจำ กทม.", "apply.ask_unit"),
     *UNIT_BANGRAK_REGISTRATION,
     *PERSON,
+    send("1 1037 00123 45 8", "apply.ask_mobile"),  # a staff member is a Thai national
+    *CONTACT,
     photo("apply.summary_title"),
 ]
 CONTRACT = [
     *START,
     tap("ลูกจ้าง/สัญญาจ้าง", "apply.ask_unit"),
-    send("ยุทธศาสตร์", "apply.unit_which"),
-    tap("สำนักยุทธศาสตร์และประเมินผล", "apply.ask_subunit"),
+    send("ยุทธศาสตร์", "apply.ask_subunit"),  # one exact match (a name the office goes by)
     tap("กองควบคุมระบบคอมพิวเตอร์", "apply.ask_subunit"),
     tap("ฝ่ายฐานข้อมูล", "apply.ask_unit_note"),
     send("กลุ่มงานบริการผู้ใช้", "apply.ask_position"),
     *PERSON,
+    send("1 1037 00123 45 8", "apply.ask_nationality"),
+    tap("ไทย", "apply.ask_mobile"),
+    *CONTACT,
     photo("apply.ask_doc_work_certificate"),
     photo("apply.summary_title"),
 ]
@@ -87,9 +87,8 @@ AGENCY = [
     send("ใช้รับ-ส่งหนังสือราชการของฝ่ายทะเบียน", "apply.ask_mailbox_name"),
     send("bangrak.registration", "apply.ask_responsible_username"),
     send("somchai.j", "apply.ask_title_th"),
-    tap("นางสาว", "apply.ask_first_name_th"),
-    send("สมหญิง", "apply.ask_last_name_th"),
-    send("รักงาน", "apply.ask_position"),
+    tap("นางสาว", "apply.ask_name_th"),
+    send("สมหญิง รักงาน", "apply.ask_position"),
     send("เจ้าพนักงานธุรการ", "apply.ask_mobile_agency"),
     send("0891234567", "apply.ask_email"),
     send("somying@bangkok.go.th", "apply.ask_doc_memo"),
@@ -118,18 +117,13 @@ STAFF_FORM = [
     ("tap", "ยอมรับและเริ่มกรอก"),
     ("tap", "บุคลากรประจำ กทม."),
     ("say", "บางรัก"),
-    ("tap", "สำนักงานเขตบางรัก"),
     ("tap", "ฝ่ายทะเบียน"),
     ("tap", "ไม่มี/ข้าม"),
     ("say", "นักวิชาการคอมพิวเตอร์"),
     ("tap", "นาย"),
-    ("say", "สมชาย"),
-    ("say", "ใจดี"),
-    ("tap", "Mr."),
-    ("say", "Somchai"),
-    ("say", "Jaidee"),
+    ("say", "สมชาย ใจดี"),
+    ("say", "Somchai Jaidee"),
     ("say", "1103700123458"),
-    ("tap", "ไทย"),
     ("say", "0812345678"),
     ("say", "somchai@gmail.com"),
 ]

@@ -11,7 +11,7 @@ from tests.handlers.transcripts import STAFF_FORM
 from tests.webhooks.line_world import line_world
 from tests.webhooks.telegram_world import telegram_world
 
-UNTIL_POSITION = STAFF_FORM[:6]  # the staff form up to "what is your position?"
+UNTIL_POSITION = STAFF_FORM[:5]  # the staff form up to "what is your position?"
 
 
 async def test_support_on_line_has_buttons_that_call_each_section(

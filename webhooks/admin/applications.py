@@ -27,7 +27,9 @@ from webhooks.admin.export import export_command
 from webhooks.admin.text_table import table
 from webhooks.compose import open_services
 
-HIDDEN_FIELDS = frozenset({"unit_done", "unit_note", "terms_accepted"})  # shown in unit or not
+HIDDEN_FIELDS = frozenset(
+    {"unit_done", "unit_note", "unit_typed", "terms_accepted"}
+)  # shown in unit or not
 THAI_LEADING_VOWELS = "เแโใไ"  # written before the consonant an initial is made of
 
 
