@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bot.catalog import Catalog
 from core.clock import BANGKOK
 from core.requests.statistics import ServiceStatistics, service_statistics, window
 from core.settings import Settings, require_secret_key
@@ -54,7 +55,7 @@ async def stats_command(settings: Settings, args: argparse.Namespace) -> int:
         from webhooks.admin.stats_chart import draw_chart  # matplotlib is slow to import
 
         try:
-            draw_chart(numbers, args.chart)
+            draw_chart(numbers, args.chart, Catalog.load())
         except OSError as error:
             print(f"cannot write {args.chart}: {error.strerror or error}")
             return 1

@@ -7,8 +7,6 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 from linebot.v3.messaging import (
     AsyncMessagingApi,
@@ -22,6 +20,7 @@ from linebot.v3.messaging import (
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.catalog import Catalog
+from webhooks.fonts import SARABUN_BOLD, sarabun_bold
 from webhooks.line.messages import truncate_label
 
 logger = logging.getLogger(__name__)
@@ -33,10 +32,8 @@ SCALE = 2  # drawn twice as large, then scaled down: Pillow's shapes are not ant
 BACKGROUND, INK, RULE = "#f5f8f6", "#1f2933", "#d3ddd7"
 
 # The labels are drawn with the font the package ships, never with the machine's: the menu
-# looks the same everywhere and a slim server image needs no Thai font. Sarabun Bold 1.000
-# by Cadson Demak, unmodified from Google Fonts' ofl/sarabun, under the SIL Open Font
-# License 1.1 (fonts/OFL.txt beside it).
-FONT = resources.files("webhooks.line") / "fonts" / "Sarabun-Bold.ttf"
+# looks the same everywhere and a slim server image needs no Thai font (webhooks.fonts).
+FONT = SARABUN_BOLD
 
 Point = tuple[float, float]
 Icon = Callable[[ImageDraw.ImageDraw, Point, float, str], None]
@@ -102,10 +99,7 @@ ITEMS = (
 AREA_WIDTH = WIDTH // len(ITEMS)
 
 
-@cache
-def font_bytes() -> bytes:
-    """The bundled Thai font, read once (from the wheel's files, wherever it is installed)."""
-    return FONT.read_bytes()
+font_bytes = sarabun_bold  # the bundled Thai font, read once
 
 
 def rich_menu_image(catalog: Catalog) -> bytes:

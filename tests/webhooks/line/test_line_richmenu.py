@@ -98,7 +98,7 @@ def test_every_letter_of_the_catalog_labels_is_in_the_bundled_font() -> None:
 
 def test_the_bundled_font_travels_with_its_licence() -> None:
     assert FONT.name == "Sarabun-Bold.ttf"
-    licence = (resources.files("webhooks.line") / "fonts" / "OFL.txt").read_text(encoding="utf-8")
+    licence = (resources.files("webhooks.fonts") / "OFL.txt").read_text(encoding="utf-8")
     assert "The Sarabun Project Authors" in licence
     assert "SIL OPEN FONT LICENSE Version 1.1" in licence
 
