@@ -231,6 +231,7 @@ def test_every_sentence_is_polite(key: str) -> None:
         "status.event.",
         "richmenu.",
         "stats.chart.",  # the stats chart's titles, axes and legend
+        "review.reviewer.",  # a reviewer's name inside the decision lines
         "review.line.",
         "review.warning.",
         "review.document.",
