@@ -20,6 +20,10 @@ REVIEWER = re.compile(r"[a-z]+:[^\s:,]+")  # channel:user id, such as line:U123 
 LINE_CHANNEL_SECRET = re.compile(r"[0-9a-fA-F]{32}")  # as the LINE Developers console shows it
 TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 OLD_KEY = re.compile(r"([0-9]{1,3}):([^\s,]{32,})")  # BMABOT_OLD_SECRET_KEYS: version:key
+# A LINE Official Account's id: a basic id such as @123abcde, or a premium id (@bma-account).
+LINE_BOT_ID = re.compile(r"@[a-z0-9._-]{3,20}")
+# A Telegram bot's user name: 5-32 of A-Z a-z 0-9 _, starting with a letter, ending in "bot".
+TELEGRAM_BOT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]")
 
 
 class SettingsError(Exception):
@@ -48,12 +52,15 @@ class Settings(BaseSettings):
     line_data_api_url: str = "https://api-data.line.me"
     line_review_group_id: str | None = None
     line_rights_group_id: str | None = None  # e-GP / Web Portal requests; else the review group
+    # The Official Account's basic id (@123abcde): `bmabot poster` prints its add-friend QR.
+    line_bot_basic_id: str | None = None
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     telegram_webhook_secret: SecretStr | None = None
     telegram_review_chat_id: str | None = None
     telegram_rights_chat_id: str | None = None
+    telegram_bot_username: str | None = None  # `bmabot poster`: the t.me/<name>?start=apply QR
 
     reviewers: str = ""
     review_remind_hours: int = Field(default=24, ge=1)
@@ -170,6 +177,32 @@ class Settings(BaseSettings):
         if weakness is not None:
             raise ValueError(f"too weak ({weakness}); make a strong one with: {MAKE_A_KEY}")
         return secret
+
+    @field_validator("line_bot_basic_id")
+    @classmethod
+    def _line_bot_id(cls, basic_id: str | None) -> str | None:
+        if basic_id is None or not basic_id.strip():
+            return None
+        cleaned = "@" + basic_id.strip().lower().removeprefix("@")
+        if not LINE_BOT_ID.fullmatch(cleaned):
+            raise ValueError(
+                "the LINE Official Account's id, such as @123abcde: copy it from the LINE "
+                "Developers console (your channel, Messaging API, Bot basic ID)"
+            )
+        return cleaned
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _telegram_bot_name(cls, name: str | None) -> str | None:
+        if name is None or not name.strip():
+            return None
+        cleaned = name.strip().removeprefix("@")
+        if not TELEGRAM_BOT_NAME.fullmatch(cleaned):
+            raise ValueError(
+                "the bot's user name as BotFather gave it, such as bma_account_bot: "
+                "5-32 letters, digits and _, ending in bot"
+            )
+        return cleaned
 
     @field_validator("reviewers")
     @classmethod

@@ -129,6 +129,7 @@ olcDbMaxSize: 268435456
 olcDbNoSync: TRUE
 olcDbIndex: objectClass eq
 olcDbIndex: uid,cn,mail,employeeNumber eq,sub
+olcDbIndex: x500UniqueIdentifier eq
 olcLastMod: TRUE
 olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
 olcAccess: {1}to * by self read by users read by * none

@@ -32,6 +32,7 @@ from webhooks.admin.commands import (
 from webhooks.admin.faq import add_faq_parser, faq_command
 from webhooks.admin.keys import add_keys_parser, keys_command
 from webhooks.admin.org import add_org_parser, org_command
+from webhooks.admin.poster import add_poster_parser, poster_command
 from webhooks.admin.privacy import add_privacy_parser, privacy_command
 from webhooks.admin.roster import add_directory_parser, directory_command
 from webhooks.admin.stats import add_stats_parser, stats_command
@@ -69,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
     add_keys_parser(commands)
     add_stats_parser(commands)
     add_directory_parser(commands)
+    add_poster_parser(commands)
     return top
 
 
@@ -122,6 +124,7 @@ COMMANDS: dict[str, Command] = {
     "keys": keys_command,
     "stats": stats_command,
     "directory": directory_command,
+    "poster": poster_command,
 }
 
 
@@ -140,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "privacy",
         "keys",
         "directory",
+        "poster",
     )  # their output is the point
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,

@@ -148,6 +148,9 @@ async def open_services(
     sign_with(engine, secret_key)  # the audit rows written through it are chained under it
     vault = Vault(keys)
     org = Organisation.load(organisation_file(settings))
+    own_directory = None  # the caller closes a directory it passed in
+    if directory is None:
+        directory = own_directory = make_directory(settings)
     try:
         yield Services(
             sessions=make_sessions(engine),
@@ -158,7 +161,7 @@ async def open_services(
             catalog=Catalog.load(),
             organisation=org,
             media_links=media_links(settings, keys),
-            directory=directory or make_directory(settings),
+            directory=directory,
             policy=_review_policy(settings, review_chats or {}),
             job_max_attempts=settings.job_max_attempts,
             civil_servant_type=settings.civil_servant_type,
@@ -168,6 +171,8 @@ async def open_services(
             ),
         )
     finally:
+        if own_directory is not None:
+            await own_directory.close()
         await engine.dispose()
 
 

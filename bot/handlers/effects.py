@@ -29,7 +29,7 @@ from bot.flows.outgoing import (
 from bot.handlers.existing_accounts import has_account, national_id_digests
 from bot.handlers.lookups import application_looked_up, applications_found
 from core.audit import trail as audit
-from core.clock import BANGKOK, Clock
+from core.clock import Clock, thai_time
 from core.delivery.job_kinds import CARD_POST
 from core.delivery.jobs import enqueue
 from core.directory.port import Directory, DirectoryUnavailableError
@@ -226,7 +226,7 @@ async def _send_mobile_code(effect: SendMobileCode, context: Context) -> MobileC
         now=context.clock.now(),
     )
     if isinstance(issued, mobile_codes.IssueRefused):
-        return MobileCodeSent(effect.mobile, issued.reason.value, _time_of_day(issued.until))
+        return MobileCodeSent(effect.mobile, issued.reason.value, thai_time(issued.until))
     return MobileCodeSent(effect.mobile, resends_left=issued.resends_left)
 
 
@@ -239,13 +239,8 @@ async def _check_mobile_code(effect: CheckMobileCode, context: Context) -> Mobil
         typed=effect.code,
         now=context.clock.now(),
     )
-    until = _time_of_day(checked.until) if checked.until else ""
+    until = thai_time(checked.until) if checked.until else ""
     return MobileCodeChecked(effect.mobile, checked.result.value, checked.tries_left, until)
-
-
-def _time_of_day(moment: datetime) -> str:
-    """'17:12': a time today in Bangkok, as the catalog's "… น." sentences show it."""
-    return f"{moment.astimezone(BANGKOK):%H:%M}"
 
 
 async def check_user(

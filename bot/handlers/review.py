@@ -24,6 +24,7 @@ from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension
 from core.audit import trail as audit
 from core.audit.security_log import Event, loggable, security_event
+from core.clock import thai_date_time
 from core.delivery.conversations import load_conversation, save_conversation
 from core.delivery.job_kinds import ACCOUNT_CREATE
 from core.delivery.jobs import enqueue
@@ -336,7 +337,7 @@ def _already(result: AlreadyDecided, who: str) -> Text:
         {
             "reference": result.reference,
             "who": who,
-            "when": result.decided_at.strftime("%H:%M"),
+            "when": thai_date_time(result.decided_at),
         },
     )
 

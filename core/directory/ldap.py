@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import queue
 import ssl
+import time
+import weakref
 from collections.abc import Callable, Collection
+from contextlib import suppress
 from typing import Any, TypeVar
 
 from ldap3 import (
@@ -60,6 +64,8 @@ SUCCESS, NO_SUCH_ATTRIBUTE, ATTRIBUTE_OR_VALUE_EXISTS, NO_SUCH_OBJECT = 0, 16, 2
 INVALID_CREDENTIALS, INSUFFICIENT_ACCESS, ALREADY_EXISTS = 49, 50, 68
 # busy, unavailable, unwillingToPerform is not here: it is a refusal, not a passing state
 RETRYABLE_RESULTS = frozenset({3, 51, 52, 80, 81, 85})
+POOL_SIZE = 4  # bound admin connections kept between calls (one per thread at a time)
+POOL_IDLE_SECONDS = 60.0  # servers drop idle connections (olcIdleTimeout): ours go first
 USER_ATTRIBUTES = ["uid", "cn", "displayName", "employeeType", "mail", "mobile"]
 USER_ATTRIBUTES += ["employeeNumber", "manager", "pwdAccountLockedTime"]
 
@@ -79,7 +85,15 @@ class _VerifiedTls(Tls):  # type: ignore[misc]  # ldap3 has no type hints
 
 
 class LdapDirectory:
-    """Each call runs in a thread: open, bind, operate, unbind (ldap3 blocks).
+    """Each call runs in a thread (ldap3 blocks) on a bound admin connection from a pool.
+
+    Opening and binding a connection for every call cost the account job three TCP
+    handshakes and three binds an account, about a third of its LDAP time (issue 13). A
+    connection is used by one thread at a time, goes back to the pool after a call, is
+    closed after an error or POOL_IDLE_SECONDS unused, and a call that finds its reused
+    connection dropped by the server runs once more on a new one (every operation here is
+    idempotent: creation finds its own entry by the reference). People's own binds
+    (password checks and changes) never share a connection.
 
     People and unit mailboxes are entries `uid=...` directly under `users_dn`; the
     application reference is kept in `employeeNumber`, which makes creation idempotent.
@@ -106,6 +120,13 @@ class LdapDirectory:
         self._mail_domain = mail_domain
         self._timeout = timeout
         self._reserved = reserved
+        self._pool: queue.SimpleQueue[tuple[Connection, float]] = queue.SimpleQueue()
+        # Closes what the pool holds when the directory is dropped without close().
+        self._finalizer = weakref.finalize(self, _close_pool, self._pool)
+
+    async def close(self) -> None:
+        """Unbinds the pooled connections; a later call opens new ones."""
+        await asyncio.to_thread(_close_pool, self._pool)
 
     async def find_user(self, uid: str) -> DirectoryUser | None:
         entry = await self._as_admin(lambda c: self._find(c, "uid", uid))
@@ -187,11 +208,47 @@ class LdapDirectory:
         )
 
     def _with_admin(self, operation: Callable[[Connection], T]) -> T:
+        reused = self._pooled()
+        if reused is not None:
+            try:
+                return self._run_and_keep(reused, operation)
+            except (LDAPCommunicationError, LDAPResponseTimeoutError, OSError):
+                logger.info("a pooled LDAP connection was dropped; trying a new one")
         connection = self._connection(self._bind_dn, self._password)
         try:
             _raise_for(connection.bind()[1], "admin bind")
-            return operation(connection)
-        finally:
+        except BaseException:
+            _close(connection)
+            raise
+        return self._run_and_keep(connection, operation)
+
+    def _run_and_keep(self, connection: Connection, operation: Callable[[Connection], T]) -> T:
+        try:
+            result = operation(connection)
+        except DirectoryError:
+            self._keep(connection)  # a refusal, its answer read in full: the connection is fine
+            raise
+        except BaseException:
+            _close(connection)  # its state is unknown: a half-read response, a lost socket
+            raise
+        self._keep(connection)
+        return result
+
+    def _keep(self, connection: Connection) -> None:
+        if self._pool.qsize() < POOL_SIZE:
+            self._pool.put((connection, time.monotonic()))
+        else:
+            _close(connection)
+
+    def _pooled(self) -> Connection | None:
+        """A connection from the pool that has not been idle too long, if any."""
+        while True:
+            try:
+                connection, since = self._pool.get_nowait()
+            except queue.Empty:
+                return None
+            if time.monotonic() - since < POOL_IDLE_SECONDS and not connection.closed:
+                return connection
             _close(connection)
 
     def _dn(self, uid: str) -> str:
@@ -323,6 +380,16 @@ class LdapDirectory:
             )
             _raise_for(connection.result, "password change", refused=PasswordChangeError)
         finally:
+            _close(connection)
+
+
+def _close_pool(pool: queue.SimpleQueue[tuple[Connection, float]]) -> None:
+    while True:
+        try:
+            connection, _ = pool.get_nowait()
+        except queue.Empty:
+            return
+        with suppress(LDAPException, OSError):  # the server went first: nothing to close
             _close(connection)
 
 

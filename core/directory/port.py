@@ -136,6 +136,10 @@ class Directory(Protocol):
         """Mark an existing entry with its person's digest (replacing an older one)."""
         ...
 
+    async def close(self) -> None:
+        """Let go of what the directory holds open (connections); later calls reopen."""
+        ...
+
 
 def digest_bits(digest: str) -> str:
     """A hex digest as the LDAP bit string x500UniqueIdentifier holds ('0101...'B)."""
@@ -332,6 +336,9 @@ class MemoryDirectory:
     async def set_national_id_digest(self, uid: str, digest: str) -> None:
         self._check_available()
         self._entry(uid).attributes[NATIONAL_ID_ATTRIBUTE] = [digest_bits(digest)]
+
+    async def close(self) -> None:
+        return None  # nothing held open
 
     def _check_available(self) -> None:
         if not self.available:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import BANGKOK
 from core.delivery.conversations import load_conversation, save_conversation
 from core.requests.applications import national_id_of
 from core.requests.retention import ERASED_USER, FINAL_STATUSES, delete_documents, reduce_record
@@ -235,4 +236,5 @@ async def _documents(
 
 
 def _when(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+    """ISO 8601 for a machine to read, in Bangkok time (+07:00) as everything a person sees."""
+    return None if moment is None else moment.astimezone(BANGKOK).isoformat()

@@ -129,6 +129,28 @@ def test_a_generated_telegram_webhook_secret_is_taken() -> None:
     assert load_settings(telegram_webhook_secret=secret).telegram_webhook_secret is not None
 
 
+@pytest.mark.parametrize("basic_id", ["@123abcde", "123abcde", " @123ABCDE "])
+def test_the_line_basic_id_is_kept_as_line_shows_it_with_the_at_sign(basic_id: str) -> None:
+    assert load_settings(line_bot_basic_id=basic_id).line_bot_basic_id == "@123abcde"
+
+
+@pytest.mark.parametrize("basic_id", ["@", "@ab", "@123 abcde", "https://lin.ee/abc123"])
+def test_a_line_basic_id_of_another_shape_is_refused(basic_id: str) -> None:
+    with pytest.raises(SettingsError, match=r"BMABOT_LINE_BOT_BASIC_ID: .*Bot basic ID"):
+        load_settings(line_bot_basic_id=basic_id)
+
+
+@pytest.mark.parametrize("name", ["bma_account_bot", "@bma_account_bot", "BmaAccountBot"])
+def test_the_telegram_bot_username_is_kept_without_the_at_sign(name: str) -> None:
+    assert load_settings(telegram_bot_username=name).telegram_bot_username == name.lstrip("@")
+
+
+@pytest.mark.parametrize("name", ["bma_account", "bot", "1bma_bot", "bma-account-bot"])
+def test_a_telegram_name_that_is_no_bot_username_is_refused(name: str) -> None:
+    with pytest.raises(SettingsError, match=r"BMABOT_TELEGRAM_BOT_USERNAME: .*ending in bot"):
+        load_settings(telegram_bot_username=name)
+
+
 @pytest.mark.parametrize(
     "reviewers", ["line:U4af4980629,telegram:123456", "telegram:123456", "group:any"]
 )

@@ -9,7 +9,7 @@ import pytest
 
 from bot.catalog import Catalog, CatalogError
 from bot.flows import faq
-from bot.flows.apply_form import FORMS, ApplyStep
+from bot.flows.apply_form import DOCUMENT_SLOTS, FORMS, ApplyStep
 from bot.flows.engine import CONFIRMATIONS
 from bot.flows.kinds import KINDS, RequestKind
 from bot.flows.review import REASONS as REJECT_REASONS
@@ -47,6 +47,7 @@ FAMILIES = "|".join(
         "rights",
         "media",
         "limits",
+        "poster",
     ]
 )
 LITERAL_KEY = re.compile(rf"""["']((?:{FAMILIES})\.[a-z_.]+[a-z_])["']""")
@@ -108,6 +109,7 @@ def keys_the_bot_uses() -> set[str]:
     keys |= {f"status.item.{status.value}" for status in ApplicationStatus}
     keys |= {f"status.item.{FAILED}"}  # approved, and its job failed for good
     keys |= status_keys()
+    keys |= poster_keys()
     return keys | {key for kind in KINDS for key in kind_keys(kind)}
 
 
@@ -126,6 +128,14 @@ def kind_keys(kind: RequestKind) -> set[str]:
 def test_every_request_kind_has_its_words() -> None:
     for kind in KINDS:
         assert kind_keys(kind) <= set(CATALOG.messages), kind.name
+
+
+def poster_keys() -> set[str]:
+    """The poster's words chosen by kind and by the question that asks for a document."""
+    keys = {f"poster.who.{kind}" for kind in FORMS}
+    documents = {step.value for form in FORMS.values() for step in form if step in DOCUMENT_SLOTS}
+    documents |= {step for kind in KINDS for step in kind.documents}
+    return keys | {f"poster.document.{step}" for step in documents}
 
 
 def status_keys() -> set[str]:
@@ -241,6 +251,12 @@ def test_every_sentence_is_polite(key: str) -> None:
         "console.you",
         "demo.",  # the simulator page's headings and labels
         "export.",  # spreadsheet headers and status words
+        "poster.heading.",  # the printed poster's headings, steps and table
+        "poster.scan.",
+        "poster.step.",
+        "poster.who.",
+        "poster.document.",
+        "poster.no_documents",
     )
     if key == "common.literal" or key.startswith(lines):
         return  # labels and lines of a card, not sentences

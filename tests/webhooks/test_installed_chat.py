@@ -1,5 +1,5 @@
 """Installed as a wheel (not editable) in a new virtual environment, `bmabot chat` works
-and the rich menu is drawn with the font the wheel carries."""
+and the rich menu and the poster are drawn with the fonts the wheel carries."""
 
 from __future__ import annotations
 
@@ -91,6 +91,19 @@ def test_pip_install_then_piped_chat_completes_an_application(tmp_path: Path) ->
     assert Path(font).is_relative_to(environment)  # the wheel's copy, not the source tree's
     assert Path(font).name == "Sarabun-Bold.ttf"
     assert 0 < int(size) <= 1024 * 1024
+
+    # So does `bmabot poster`, with the wheel's Sarabun Regular beside the Bold.
+    poster = subprocess.run(
+        [str(environment / "bin" / "bmabot"), "poster"],
+        capture_output=True,
+        text=True,
+        cwd=workplace,
+        env={**env, "BMABOT_TELEGRAM_BOT_USERNAME": "bma_account_bot"},
+        timeout=120,
+        check=False,
+    )
+    assert poster.returncode == 0, poster.stderr
+    assert (workplace / "bmabot-poster.pdf").stat().st_size > 0
 
 
 DRAW_RICH_MENU = """

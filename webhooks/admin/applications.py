@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.flows.apply_form import FORMS
 from bot.flows.unit import unit_path_text
-from core.clock import BANGKOK
+from core.clock import thai_date_time
 from core.requests.application_records import (
     ApplicationDetails,
     ApplicationListing,
@@ -145,7 +145,7 @@ def show_lines(details: ApplicationDetails, organisation: Organisation) -> list[
     lines = [
         f"{details.reference}  {details.kind}  {details.status}  (round {details.round})",
         f"channel    {details.channel} {details.user_id}",
-        f"submitted  {_when(details.submitted_at)} (times are Bangkok time)",
+        f"submitted  {_when(details.submitted_at)} (Bangkok time, Buddhist-era years)",
         f"updated    {_when(details.updated_at)}",
         f"consent    {_consent(details)}",
         *(
@@ -219,4 +219,4 @@ def _size(size_bytes: int) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment.astimezone(BANGKOK):%Y-%m-%d %H:%M}"
+    return thai_date_time(moment)

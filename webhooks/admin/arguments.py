@@ -4,6 +4,7 @@ checked by argparse (exit 2 if wrong)."""
 from __future__ import annotations
 
 import argparse
+import re
 import textwrap
 from collections.abc import Sequence
 from datetime import date
@@ -49,8 +50,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+BUDDHIST_ERA_FROM = 2400  # a year this large was typed in the Buddhist era (CE + 543)
+ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
 def day(text: str) -> date:
+    """YYYY-MM-DD with a Christian or a Buddhist-era year: 2026-11-25 and 2569-11-25 agree."""
+    match = ISO_DAY.fullmatch(text.strip())
     try:
-        return date.fromisoformat(text)
+        if match is None:
+            raise ValueError(text)
+        year, month, day_of_month = (int(part) for part in match.groups())
+        if year >= BUDDHIST_ERA_FROM:
+            year -= 543
+        return date(year, month, day_of_month)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date like 2026-11-25: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a date like 2569-11-25: {text!r}") from None

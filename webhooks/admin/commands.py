@@ -16,6 +16,7 @@ from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension, suspension_jobs
 from core.audit.chain import ChainKey
 from core.audit.verify import ChainBroken, ChainIntact, verify_chain
+from core.clock import thai_date_time
 from core.delivery.jobs import FAILED, PENDING, RUNNING, list_jobs
 from core.delivery.worker import Worker
 from core.directory.port import DirectoryUnavailableError
@@ -44,7 +45,7 @@ async def jobs_command(settings: Settings, *, retry_id: int | None, show_all: bo
         error = f"  {job.last_error}" if job.last_error else ""
         print(
             f"{job.id:>6}  {job.status:<8} {job.kind:<16} {job.key:<40} "
-            f"try {job.attempts}/{job.max_attempts}  due {job.run_at:%Y-%m-%d %H:%M}Z{error}"
+            f"try {job.attempts}/{job.max_attempts}  due {thai_date_time(job.run_at)}{error}"
         )
     print(f"{len(jobs)} job(s)")
     return 0
@@ -66,7 +67,7 @@ async def audit_command(settings: Settings, reference: str) -> int:
         )
         for event in events:
             print(
-                f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.actor:<40} {event.action:<24} "
+                f"{thai_date_time(event.at, seconds=True)}  {event.actor:<40} {event.action:<24} "
                 f"{event.detail or ''}"
             )
     return 0

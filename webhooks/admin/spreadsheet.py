@@ -12,15 +12,16 @@ from typing import IO, Any, Protocol
 
 from bot.catalog import Catalog
 from bot.flows.unit import unit_path_text
-from core.clock import BANGKOK
+from core.clock import BANGKOK, thai_date_time
 from core.requests.application_export import ExportRow
 from core.rules.organisation import Organisation
 from core.rules.plain_text import escape_hidden
 from core.rules.validation import format_mobile
 
 Cell = str | datetime | None
-DATE_FORMAT = "%Y-%m-%d %H:%M"  # Gregorian and sortable: Excel reads it as a date and time
-XLSX_DATE_FORMAT = "yyyy-mm-dd hh:mm"
+# xlsx keeps a real date and time (sortable, filterable); Excel's "bbbb" shows its Buddhist-era
+# year. CSV is text: the same words as everywhere else (core.clock.thai_date_time).
+XLSX_DATE_FORMAT = "d/m/bbbb hh:mm"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such text
 EXCEL_CELL_MAX = 32_767  # characters (UTF-16 code units) a cell holds; Excel repairs longer
 
@@ -161,7 +162,7 @@ def _text(value: Any) -> str:
 
 def _csv_text(value: Cell) -> str:
     if isinstance(value, datetime):
-        return value.strftime(DATE_FORMAT)
+        return thai_date_time(value.replace(tzinfo=BANGKOK))
     return str(_safe(value) or "")
 
 

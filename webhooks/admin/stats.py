@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.catalog import Catalog
-from core.clock import BANGKOK
+from core.clock import BANGKOK, thai_day
 from core.requests.statistics import ServiceStatistics, service_statistics, window
 from core.settings import Settings, require_secret_key
 from webhooks.admin.arguments import add_command, day, positive_int
@@ -67,11 +67,14 @@ def stats_lines(numbers: ServiceStatistics) -> list[str]:
     first, last = numbers.per_day[0][0], numbers.per_day[-1][0]
     most = max((count for _, count in numbers.per_day), default=0) or 1
     rows = [
-        [f"{day:%Y-%m-%d %a}", str(count), "#" * round(count * BAR_WIDTH / most)]
+        [f"{thai_day(day)} {day:%a}", str(count), "#" * round(count * BAR_WIDTH / most)]
         for day, count in numbers.per_day
     ]
     decisions = len(numbers.decision_hours)
-    lines = [f"applications per day, {first} to {last} (Bangkok)", *table(rows)]
+    lines = [
+        f"applications per day, {thai_day(first)} to {thai_day(last)} (Bangkok)",
+        *table(rows),
+    ]
     lines.append(f"total {numbers.submitted}, {numbers.submitted / len(rows):.1f} a day")
     if not decisions:
         return [*lines, "time to first decision: no decision in these days"]

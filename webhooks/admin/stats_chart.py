@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -11,9 +10,9 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
 
 from bot.catalog import Catalog
-from core.clock import BANGKOK, thai_date
+from core.clock import thai_day
 from core.requests.statistics import ServiceStatistics
-from webhooks.fonts import SARABUN_BOLD
+from webhooks.fonts import SARABUN_BOLD, SARABUN_REGULAR
 
 # Thai labels from the catalog, drawn with the font the package carries (webhooks.fonts):
 # matplotlib's own fonts have no Thai letters and would draw boxes.
@@ -38,8 +37,8 @@ def chart_figure(numbers: ServiceStatistics, catalog: Catalog) -> Figure:
     return figure
 
 
-def thai(size: float) -> FontProperties:
-    return FontProperties(fname=str(SARABUN_BOLD), size=size)
+def thai(size: float, *, bold: bool = False) -> FontProperties:
+    return FontProperties(fname=str(SARABUN_BOLD if bold else SARABUN_REGULAR), size=size)
 
 
 def _draw_per_day(axes: Axes, numbers: ServiceStatistics, catalog: Catalog) -> None:
@@ -47,14 +46,16 @@ def _draw_per_day(axes: Axes, numbers: ServiceStatistics, catalog: Catalog) -> N
     axes.bar(range(len(days)), [count for _, count in numbers.per_day], color="#2e7d32")
     step = max(1, -(-len(days) // MAX_DAY_LABELS))  # ceiling division
     axes.set_xticks(range(0, len(days), step), [f"{d.day}/{d.month}" for d in days[::step]])
-    span = {"first": _thai_day(days[0]), "last": _thai_day(days[-1])}
-    axes.set_title(catalog.text("stats.chart.per_day", span), fontproperties=thai(TITLE_SIZE))
+    span = {"first": thai_day(days[0]), "last": thai_day(days[-1])}
+    title = catalog.text("stats.chart.per_day", span)
+    axes.set_title(title, fontproperties=thai(TITLE_SIZE, bold=True))
     axes.set_ylabel(catalog.text("stats.chart.requests"), fontproperties=thai(LABEL_SIZE))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _draw_decisions(axes: Axes, numbers: ServiceStatistics, catalog: Catalog) -> None:
-    axes.set_title(catalog.text("stats.chart.decision_time"), fontproperties=thai(TITLE_SIZE))
+    title = catalog.text("stats.chart.decision_time")
+    axes.set_title(title, fontproperties=thai(TITLE_SIZE, bold=True))
     axes.set_xlabel(catalog.text("stats.chart.hours"), fontproperties=thai(LABEL_SIZE))
     axes.set_ylabel(catalog.text("stats.chart.requests"), fontproperties=thai(LABEL_SIZE))
     if not numbers.decision_hours:
@@ -78,7 +79,3 @@ def _draw_decisions(axes: Axes, numbers: ServiceStatistics, catalog: Catalog) ->
         label = catalog.text(key, {"hours": f"{hours:.1f}"})
         axes.axvline(hours, color="#c62828", linestyle=style, label=label)
     axes.legend(prop=thai(LABEL_SIZE))
-
-
-def _thai_day(day: date) -> str:
-    return thai_date(datetime.combine(day, time(12), BANGKOK))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from core.clock import thai_date_time
 from core.directory.port import MemoryDirectory
 from core.sms.port import OutboxSms
 from webhooks.appkeys import SERVICES, SETTINGS
@@ -36,6 +38,11 @@ PAGE_WORDS = (
     "demo.kind",
     "demo.reference",
     "demo.locked",
+    "demo.applicants",
+    "demo.applicant_message",
+    "demo.review_message",
+    "demo.photo_sent",
+    "demo.photo_document",
 )
 LEDGER_QUEUES = web.AppKey("ledger_queues", set[asyncio.Queue[Any]])
 
@@ -65,7 +72,13 @@ async def ledger(app: web.Application) -> dict[str, Any]:
     directory = app[SERVICES].directory
     users = directory.users() if isinstance(directory, MemoryDirectory) else []
     return {
-        "sms": [{k: sms.get(k) for k in ("at", "to", "sender", "message")} for sms in sent],
+        "sms": [
+            {
+                "at": _shown_time(sms.get("at")),
+                **{k: sms.get(k) for k in ("to", "sender", "message")},
+            }
+            for sms in sent
+        ],
         "accounts": [
             {
                 "uid": user.uid,
@@ -78,6 +91,11 @@ async def ledger(app: web.Application) -> dict[str, Any]:
             for user in users
         ],
     }
+
+
+def _shown_time(stamp: str | None) -> str:
+    """The outbox's ISO time (UTC) as the cards show theirs: Bangkok, Buddhist-era year."""
+    return thai_date_time(datetime.fromisoformat(stamp)) if stamp else ""
 
 
 async def ledger_now(request: web.Request) -> web.Response:

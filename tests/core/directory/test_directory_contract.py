@@ -11,9 +11,10 @@ import shlex
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -659,3 +660,95 @@ async def test_marking_an_unknown_user_name_says_so(directory: Directory) -> Non
 async def test_digest_lookup_on_a_stopped_directory_is_unavailable(harness: Harness) -> None:
     with pytest.raises(DirectoryUnavailableError):
         await harness.stopped().find_by_national_id_digest([DIGEST])
+
+
+class Relay:
+    """A TCP relay in front of slapd that counts the connections it carries and can cut them
+    all at once, as a server's idle timeout or a restart does."""
+
+    def __init__(self, upstream_url: str) -> None:
+        host, _, port = upstream_url.removeprefix("ldap://").partition(":")
+        self.upstream = (host, int(port or 389))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"ldap://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            server = socket.create_connection(self.upstream)
+            with self.lock:
+                self.connections += 1
+                self.sockets += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=_pipe, args=(source, target), daemon=True).start()
+
+    def cut(self) -> None:
+        with self.lock:
+            for each in self.sockets:
+                with suppress(OSError):
+                    each.shutdown(socket.SHUT_RDWR)
+                each.close()
+            self.sockets.clear()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    with suppress(OSError):
+        while data := source.recv(65536):
+            target.sendall(data)
+    with suppress(OSError):
+        target.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture
+def relay(slapd: dict[str, str]) -> Iterator[Relay]:
+    relay = Relay(slapd["LDAP_URL"])
+    yield relay
+    relay.close()
+
+
+async def test_ldap_calls_share_one_bound_connection(slapd: dict[str, str], relay: Relay) -> None:
+    harness = LdapHarness(slapd)
+    directory = LdapDirectory(
+        relay.url, slapd["LDAP_BIND_DN"], slapd["LDAP_BIND_PASSWORD"], harness.users_dn,
+        MAIL_DOMAIN,
+    )  # fmt: skip
+
+    account = await directory.create_account(SOMCHAI)
+    await directory.set_temporary_password(account.uid, generate_temporary_password())
+    await directory.find_by_national_id_digest([DIGEST])
+    with pytest.raises(UnknownUserError):  # a refusal leaves the connection usable
+        await directory.lock("nobody.here", "test")
+    assert await directory.find_user(account.uid) is not None
+
+    assert relay.connections == 1
+    await directory.close()
+
+
+async def test_a_connection_the_server_dropped_is_replaced_unseen(
+    slapd: dict[str, str], relay: Relay
+) -> None:
+    harness = LdapHarness(slapd)
+    directory = LdapDirectory(
+        relay.url, slapd["LDAP_BIND_DN"], slapd["LDAP_BIND_PASSWORD"], harness.users_dn,
+        MAIL_DOMAIN,
+    )  # fmt: skip
+    account = await directory.create_account(SOMCHAI)
+
+    relay.cut()
+
+    found = await directory.find_user(account.uid)
+    assert found is not None
+    assert found.uid == account.uid
+    assert relay.connections == 2
+    await directory.close()

@@ -99,7 +99,7 @@ async def test_show_has_the_form_with_a_masked_id_decisions_and_documents(
     assert SOMCHAI_MASKED in out
     assert SOMCHAI not in out
     assert "081-234-5678" in out
-    assert "round 1  2026-11-25 13:00  return  by line:R1" in out
+    assert "round 1  25/11/2569 13:00 น.  return  by line:R1" in out
     assert f"#{photo}  id_card" in out
     assert "1200x800" in out
 
@@ -122,7 +122,7 @@ async def test_csv_starts_with_a_byte_order_mark_and_keeps_thai(
     assert raw.startswith(UTF8_BOM)
     header, staff, agency = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert header[:3] == ["เลขที่คำขอ", "วันที่ยื่น (เวลาไทย)", "สถานะ"]
-    assert [staff[0], staff[1], staff[2]] == [two_people[0], "2026-11-25 10:00", "รอตรวจสอบ"]
+    assert [staff[0], staff[1], staff[2]] == [two_people[0], "25/11/2569 10:00 น.", "รอตรวจสอบ"]
     assert "สมชาย" in staff
     assert "บัญชีของหน่วยงาน" in agency
 
@@ -186,6 +186,18 @@ async def test_xlsx_opens_in_openpyxl_with_thai_and_real_dates(
     assert staff[:2] == [two_people[0], datetime(2026, 11, 25, 10, 0)]
     assert "สมชาย" in staff
     assert SOMCHAI_MASKED in staff
+
+
+async def test_xlsx_shows_its_dates_with_the_buddhist_era_year(
+    admin: Path, two_people: list[str], tmp_path: Path
+) -> None:
+    output = tmp_path / "applications.xlsx"
+
+    assert await bmabot("applications", "export", "--format", "xlsx", "--output", str(output)) == 0
+
+    submitted = load_workbook(output)["คำขอบัญชี"]["B2"]
+    assert submitted.is_date  # sortable and filterable as a date in Excel
+    assert submitted.number_format == "d/m/bbbb hh:mm"  # Excel's bbbb: the year + 543
 
 
 async def test_text_that_looks_like_a_formula_stays_text(

@@ -1,7 +1,8 @@
-"""`bmabot audit verify`: one line saying the audit trail is intact, or where it was broken."""
+"""`bmabot audit`: a request's trail in Bangkok time; `audit verify`: intact, or where broken."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.clock import ManualClock
+from core.delivery.job_kinds import ACCOUNT_CREATE
+from core.delivery.jobs import enqueue
 from core.storage.crypto import Vault
 from tests.webhooks.admin_world import Sessions, admin, bmabot, decide_now, submit
 
@@ -69,3 +72,31 @@ async def test_audit_without_a_reference_or_verify_is_a_usage_error(
     assert await bmabot("audit") == 2
 
     assert "--ref" in capsys.readouterr().err
+
+
+async def test_a_requests_trail_is_listed_in_bangkok_time_with_the_buddhist_year(
+    admin: Path, decided: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await bmabot("audit", "show", "--ref", "A69-00001") == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("25/11/2569 10:00:00 น.  ")  # submitted at 03:00 UTC
+    assert lines[-1].startswith("25/11/2569 11:00:00 น.  ")  # approved an hour later
+
+
+async def test_jobs_are_due_in_bangkok_time_with_the_buddhist_year(
+    admin: Path, sessions: Sessions, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with sessions.begin() as session:
+        await enqueue(
+            session,
+            kind=ACCOUNT_CREATE,
+            key=ACCOUNT_CREATE.key(1),
+            payload={"application_id": 1},
+            now=clock.now(),
+            run_at=clock.now() + timedelta(hours=15),  # 01:00 on the next day in Bangkok
+        )
+
+    assert await bmabot("jobs") == 0
+
+    assert "due 26/11/2569 01:00 น." in capsys.readouterr().out

@@ -183,7 +183,7 @@ async def test_show_names_the_terms_accepted_and_when(
     assert await bmabot("applications", "show", "A69-00001") == 0
 
     out = capsys.readouterr().out
-    assert f"consent    terms and notice {version[:12]} accepted 2026-11-25 10:00" in out
+    assert f"consent    terms and notice {version[:12]} accepted 25/11/2569 10:00 น." in out
 
 
 async def test_show_says_when_no_consent_was_recorded_and_when_a_record_was_reduced(

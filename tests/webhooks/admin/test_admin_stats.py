@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from tests.webhooks.admin_world import (
     decide_now,
     submit,
 )
+from webhooks.admin.arguments import day
 from webhooks.cli import main
 
 __all__ = ["admin"]
@@ -44,13 +47,13 @@ async def busy_days(sessions: Sessions, vault: Vault, clock: ManualClock) -> Non
 async def test_stats_counts_each_day_and_times_the_first_decisions(
     admin: Path, busy_days: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert await bmabot("stats", "--days", "3", "--until", "2026-11-26") == 0
+    assert await bmabot("stats", "--days", "3", "--until", "2569-11-26") == 0
 
     out = capsys.readouterr().out
-    assert "applications per day, 2026-11-24 to 2026-11-26 (Bangkok)" in out
-    assert "2026-11-24 Tue  0" in out
-    assert "2026-11-25 Wed  2" in out
-    assert "2026-11-26 Thu  1" in out
+    assert "applications per day, 24/11/2569 to 26/11/2569 (Bangkok)" in out
+    assert "24/11/2569 Tue  0" in out
+    assert "25/11/2569 Wed  2" in out
+    assert "26/11/2569 Thu  1" in out
     assert "total 3, 1.0 a day" in out
     assert "time to first decision (2 decision(s)): median 4.0 h, p90 6.0 h" in out
 
@@ -82,3 +85,21 @@ def test_stats_refuses_a_window_of_no_days(days: str) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["stats", "--days", days])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("2569-11-26", date(2026, 11, 26)),  # as the output shows it: Buddhist era
+        ("2026-11-26", date(2026, 11, 26)),
+        ("2567-02-29", date(2024, 2, 29)),  # a leap day of 2024, though 2567 CE is no leap year
+    ],
+)
+def test_a_day_is_typed_with_a_buddhist_or_christian_year(typed: str, meant: date) -> None:
+    assert day(typed) == meant
+
+
+@pytest.mark.parametrize("typed", ["26/11/2569", "2569-02-30", "yesterday"])
+def test_a_day_that_is_no_day_is_refused(typed: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError):
+        day(typed)

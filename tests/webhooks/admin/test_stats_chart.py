@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import warnings
 from datetime import date
@@ -19,7 +18,7 @@ from matplotlib.text import Text
 from bot.catalog import Catalog
 from core.requests.statistics import ServiceStatistics
 from webhooks.admin.stats_chart import chart_figure
-from webhooks.fonts import SARABUN_BOLD, sarabun_bold
+from webhooks.fonts import SARABUN_BOLD, SARABUN_REGULAR
 
 CATALOG = Catalog.load()
 BUSY = ServiceStatistics(
@@ -75,11 +74,14 @@ def test_every_label_is_drawn_with_the_bundled_font(numbers: ServiceStatistics) 
         texts = drawn(chart_figure(numbers, CATALOG))
 
     assert [str(warning.message) for warning in said] == []  # no "Glyph … missing from font"
+    bundled = {Path(str(SARABUN_BOLD)), Path(str(SARABUN_REGULAR))}
     for text in texts:
-        assert Path(text.get_fontproperties().get_file()) == Path(str(SARABUN_BOLD)), text
-    cmap = TTFont(io.BytesIO(sarabun_bold())).getBestCmap()
-    letters = {letter for text in texts for letter in text.get_text() if not letter.isspace()}
-    assert sorted(letter for letter in letters if ord(letter) not in cmap) == []
+        font = Path(text.get_fontproperties().get_file())
+        assert font in bundled, text
+        cmap = TTFont(font).getBestCmap()
+        assert [letter for letter in text.get_text() if ord(letter) not in cmap] == [], text
+    titles = {Path(t.get_fontproperties().get_file()) for t in texts if t.get_fontsize() == 15}
+    assert titles == {Path(str(SARABUN_BOLD))}
     assert any(THAI.search(text.get_text()) for text in texts)
 
 

@@ -116,6 +116,22 @@ async def test_two_reviewers_at_once_make_one_decision(
     assert sum("ไปแล้วโดยผู้ตรวจ" in text for text in texts) == 1
 
 
+async def test_a_late_press_is_told_when_the_decision_was_made_in_bangkok_time(
+    world: LineWorld,
+) -> None:
+    await submitted(world)  # 25/11/2569 10:00 in Bangkok, 03:00 UTC
+    world.clock.advance(hours=1)
+    await press(world, REVIEWER, "rv:a:1")
+    await world.settle()
+    world.clock.advance(days=1)
+
+    await press(world, SECOND, "rv:a:1")  # the next day, from an old card
+    await world.settle()
+
+    assert "ไปแล้วโดยผู้ตรวจ" in world.emulator.texts(GROUP)[-1]
+    assert world.emulator.texts(GROUP)[-1].endswith("เมื่อ 25/11/2569 11:00 น. ค่ะ")
+
+
 async def test_a_non_reviewer_and_a_forged_private_press_change_nothing(
     world: LineWorld,
     sessions: async_sessionmaker[AsyncSession],

@@ -45,6 +45,19 @@ async def test_staff_applies_and_is_approved_through_the_web_channel(
     assert not settled[0]["buttons"]
 
 
+async def test_the_sms_pane_gives_its_times_as_the_cards_do_in_bangkok_time(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        await apply_as_staff(world, "somchai")  # at 03:00 UTC: 10:00 in Bangkok
+        reviewer = world.reviewer()
+        card = next(s for s in await reviewer.said() if "A69-00001" in (s.get("title") or ""))
+        await reviewer.answer("✅ อนุมัติ")
+        ledger = await world.ledger()
+    assert "25/11/2569 10:00 น." in card["text"]
+    assert [sms["at"] for sms in ledger["sms"]] == ["25/11/2569 10:00 น."]
+
+
 async def test_find_answers_the_card_with_its_photos_on_the_web(
     database_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:

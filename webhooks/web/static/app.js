@@ -1,8 +1,10 @@
 // bmabot demo page: plain JavaScript, no build step. Each applicant tab is a new demo user;
-// the right pane sits in the reviewers' group. Chats arrive as server-sent events.
+// the right pane sits in the reviewers' group. Chats arrive as server-sent events. The tabs
+// open are kept in the browser (localStorage), so a reload finds the same applicants.
 "use strict";
 
 const REVIEWER = "reviewer";
+const KEPT = "bmabot-demo-applicants";
 let words = {};
 
 function el(tag, className, text) {
@@ -27,6 +29,9 @@ function translate(root) {
   });
   root.querySelectorAll("[data-placeholder]").forEach((node) => {
     node.placeholder = words[node.dataset.placeholder] || "";
+  });
+  root.querySelectorAll("[data-label]").forEach((node) => {
+    node.setAttribute("aria-label", words[node.dataset.label] || "");
   });
 }
 
@@ -61,11 +66,16 @@ function openChat(pane, user, chat) {
     if (said.text) node.append(document.createTextNode(said.text));
     const image = said.image_url || said.photo;
     if (image) {
+      // A link, not a click on the picture: the keyboard and screen readers can open it too.
+      const link = el("a", "picture");
+      link.href = image;
+      link.target = "_blank";
+      link.rel = "noopener";
       const img = el("img");
       img.src = said.preview_url || image;
-      img.alt = said.text || "photo";
-      img.addEventListener("click", () => window.open(image, "_blank"));
-      node.append(img);
+      img.alt = mine ? words.photo_sent : words.photo_document;
+      link.append(img);
+      node.append(link);
     }
     const buttons = said.buttons || [];
     // A card keeps its buttons; a message's buttons are quick replies under the chat.
@@ -103,32 +113,84 @@ function openChat(pane, user, chat) {
   return say;
 }
 
-function newApplicant() {
-  const user = "demo-" + Math.random().toString(36).slice(2, 8);
+function kept() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(KEPT) || "{}");
+    const users = Array.isArray(saved.users) ? saved.users : [];
+    return { users: users.filter((u) => /^[A-Za-z0-9_-]{1,40}$/.test(u)), active: saved.active };
+  } catch (error) {
+    return { users: [] };  // storage off or damaged: start afresh
+  }
+}
+
+function keep() {
+  const users = [...document.querySelectorAll(".phone")].map((pane) => pane.dataset.user);
+  const active = document.querySelector(".phone:not([hidden])");
+  try {
+    localStorage.setItem(KEPT, JSON.stringify({ users, active: active && active.dataset.user }));
+  } catch (error) {
+    // a private window may refuse storage: the tabs then last as long as the page
+  }
+}
+
+// One applicant: a tab and its phone. A new one greets the bot; a kept one shows its chat,
+// and greets again only if the demo was restarted and its chat is gone.
+async function addApplicant(user, isNew) {
+  const number = document.querySelectorAll(".phone").length + 1;
   const pane = document.getElementById("phone").content.firstElementChild.cloneNode(true);
-  pane.dataset.user = user;
-  translate(pane);
-  document.getElementById("phones").append(pane);
-  const tab = el("button", "", `${words.applicant || ""} ${document.querySelectorAll(".phone").length}`);
-  tab.type = "button";
+  const tab = el("button", "", `${words.applicant || ""} ${number}`);
+  Object.assign(tab, { type: "button", id: `tab-${user}` });
+  tab.setAttribute("role", "tab");
+  tab.setAttribute("aria-controls", `phone-${user}`);
   tab.dataset.user = user;
   tab.addEventListener("click", () => show(user));
-  document.getElementById("tabs").insertBefore(tab, document.getElementById("new-applicant"));
-  show(user);
-  openChat(pane, user, user)({ kind: "follow" });
+  tab.addEventListener("keydown", moveBetweenTabs);
+  Object.assign(pane, { id: `phone-${user}` });
+  pane.dataset.user = user;
+  pane.setAttribute("aria-labelledby", tab.id);
+  translate(pane);
+  pane.querySelector(".messages").setAttribute("aria-labelledby", tab.id);
+  document.getElementById("phones").append(pane);
+  document.getElementById("tabs").append(tab);
+  const say = openChat(pane, user, user);
+  if (isNew) {
+    show(user);
+    await say({ kind: "follow" });
+    return;
+  }
+  const earlier = await (await fetch(`/web/chats/${user}/said`)).json();
+  if (!earlier.length) await say({ kind: "follow" });
+}
+
+function newApplicant() {
+  return addApplicant("demo-" + Math.random().toString(36).slice(2, 8), true);
 }
 
 function show(user) {
   document.querySelectorAll(".phone").forEach((p) => { p.hidden = p.dataset.user !== user; });
-  document.querySelectorAll(".tabs button[data-user]").forEach((t) =>
-    t.classList.toggle("active", t.dataset.user === user));
+  document.querySelectorAll("#tabs [role=tab]").forEach((t) => {
+    const chosen = t.dataset.user === user;
+    t.setAttribute("aria-selected", String(chosen));
+    t.tabIndex = chosen ? 0 : -1;
+  });
+  keep();
+}
+
+// The arrow keys move along the tabs, as in any tab list.
+function moveBetweenTabs(event) {
+  const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+  if (!step) return;
+  const tabs = [...document.querySelectorAll("#tabs [role=tab]")];
+  const next = tabs[(tabs.indexOf(event.target) + step + tabs.length) % tabs.length];
+  show(next.dataset.user);
+  next.focus();
 }
 
 function drawLedger(ledger) {
   const sms = document.getElementById("sms-list");
   sms.replaceChildren(...ledger.sms.map((m) => {
     const item = el("li", "", m.message);
-    item.prepend(el("span", "meta", `${m.at.slice(11, 19)} · ${m.sender} → ${m.to}`));
+    item.prepend(el("span", "meta", `${m.at} · ${m.sender} → ${m.to}`));
     return item;
   }));
   if (!ledger.sms.length) sms.append(el("li", "empty", words.nothing_yet));
@@ -138,7 +200,13 @@ function drawLedger(ledger) {
     [a.uid, a.name, a.mail, a.kind, a.reference].forEach((v) => row.append(el("td", "", v)));
     return row;
   }));
-  if (!ledger.accounts.length) rows.append(el("tr", "empty", words.nothing_yet));
+  if (!ledger.accounts.length) {
+    const row = el("tr", "empty");
+    const cell = el("td", "", words.nothing_yet);
+    cell.colSpan = 5;
+    row.append(cell);
+    rows.append(row);
+  }
 }
 
 async function start() {
@@ -148,7 +216,10 @@ async function start() {
   openChat(document.getElementById("review"), REVIEWER, "review");
   new EventSource("/web/ledger/events").onmessage = (event) => drawLedger(JSON.parse(event.data));
   document.getElementById("new-applicant").addEventListener("click", newApplicant);
-  newApplicant();
+  const { users, active } = kept();
+  if (!users.length) return newApplicant();
+  for (const user of users) await addApplicant(user, false);
+  show(users.includes(active) ? active : users[0]);
 }
 
 start();
