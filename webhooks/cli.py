@@ -21,6 +21,7 @@ from bot.handlers.rendering import Rendered
 from core.settings import Settings, SettingsError, load_settings
 from core.storage.db import upgrade_database
 from webhooks.admin.applications import add_applications_parser, applications_command
+from webhooks.admin.arguments import described, example_lines
 from webhooks.admin.commands import (
     accounts_command,
     audit_command,
@@ -35,6 +36,7 @@ from webhooks.admin.poster import add_poster_parser, poster_command
 from webhooks.admin.privacy import add_privacy_parser, privacy_command
 from webhooks.admin.roster import add_directory_parser, directory_command
 from webhooks.admin.stats import add_stats_parser, stats_command
+from webhooks.cli_parsers import add_admin_parsers, add_serving_parsers, add_setup_parsers
 from webhooks.compose import ExtraChannels, open_parts
 from webhooks.console.channel import CHANNEL, ConsoleMedia, Seat, run_console, take_mail
 from webhooks.line.setup import install_rich_menu_command
@@ -47,60 +49,20 @@ Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
-        prog="bmabot", description="BMA account requests through LINE and Telegram chat."
+        prog="bmabot",
+        description=described(
+            "BMA account requests through LINE and Telegram chat: the server, the job worker, "
+            "a demo and a terminal chat, channel set-up and the administration commands. "
+            "Settings come from BMABOT_* environment variables (README: Settings); each "
+            "command's --help says what it does, with examples."
+        ),
+        epilog=example_lines(["bmabot demo --open", "bmabot db upgrade", "bmabot serve"]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = top.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="the production server (webhooks, health, metrics)")
-    serve.add_argument(
-        "--no-worker",
-        action="store_true",
-        help="run no job worker here (run `bmabot worker` elsewhere)",
-    )
-    serve.add_argument(
-        "--receive-only",
-        action="store_true",
-        help="only acknowledge and store events; other processes handle them",
-    )
-    commands.add_parser("worker", help="the job worker alone, for scale-out")
-    demo = commands.add_parser("demo", help="everything on this machine, with a web simulator")
-    demo.add_argument("--port", type=int, default=8080, help="where to serve (default 8080)")
-    demo.add_argument("--open", action="store_true", help="open the page in a web browser")
-    chat = commands.add_parser("chat", help="try the Thai application form in this terminal")
-    chat.add_argument("--user", default=None, help="who you are in the chat (default: your login)")
-    chat.add_argument(
-        "--review",
-        action="store_true",
-        help="sit in the reviewers' group instead (open another terminal to apply)",
-    )
-    _subcommands(commands, "db", "database maintenance", {"upgrade": "apply the migrations"})
-    _subcommands(
-        commands,
-        "line",
-        "LINE Official Account set-up",
-        {"richmenu": "create the rich menu and make it the default"},
-    )
-    _subcommands(
-        commands,
-        "telegram",
-        "Telegram bot set-up and long polling",
-        {
-            "set-webhook": "send updates to BMABOT_PUBLIC_URL and set the Thai command list",
-            "poll": "serve Telegram by long polling (no public https address needed)",
-        },
-    )
-    jobs = commands.add_parser("jobs", help="list pending and failed jobs, or retry one")
-    jobs.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
-    jobs.add_argument("job_id", nargs="?", type=int, help="the job to retry")
-    jobs.add_argument("--all", action="store_true", help="running jobs too")
-    audit = commands.add_parser(
-        "audit", help="the audit trail of one application (show), or check its hash chain"
-    )
-    audit.add_argument("action", nargs="?", choices=["show", "verify"], default="show")
-    audit.add_argument("--ref", help="show: the reference, such as A69-00042")
-    accounts = commands.add_parser("accounts", help="suspend or lift an account (rule 2.9)")
-    accounts.add_argument("action", choices=["suspend", "unsuspend"])
-    accounts.add_argument("uid", help="the user name, such as somchai.j")
-    accounts.add_argument("--reason", default="-", help="why (the user is told)")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_serving_parsers(commands)
+    add_setup_parsers(commands)
+    add_admin_parsers(commands)
     add_applications_parser(commands)
     add_org_parser(commands)
     add_faq_parser(commands)
@@ -110,12 +72,6 @@ def parser() -> argparse.ArgumentParser:
     add_directory_parser(commands)
     add_poster_parser(commands)
     return top
-
-
-def _subcommands(commands: Any, name: str, help_text: str, choices: dict[str, str]) -> None:
-    sub = commands.add_parser(name, help=help_text).add_subparsers(dest="action", required=True)
-    for choice, choice_help in choices.items():
-        sub.add_parser(choice, help=choice_help)
 
 
 async def _telegram(settings: Settings, action: str) -> int:

@@ -39,3 +39,4 @@ class Incoming:
     in_group: bool = False
     reply_token: str | None = None
     origin: str | None = None  # the bot's message whose button was pressed, where one can tell
+    sender_name: str = ""  # in a group, the sender's name where the event carries it (Telegram)

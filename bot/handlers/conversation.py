@@ -17,6 +17,7 @@ from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MediaFetcher, MediaFetchError, MediaTooLargeError
 from bot.handlers.rendering import Rendered, render
 from bot.handlers.review import ReviewHandler
+from bot.handlers.reviewer_names import ProfileSource, ReviewerNames
 from bot.handlers.routing import route
 from bot.handlers.services import Services
 from core.delivery.conversations import load_conversation, save_conversation
@@ -40,10 +41,15 @@ class ConversationHandler:
         self._fetchers = fetchers
         self._locks = KeyedLocks()
         self.review = ReviewHandler(services, services.policy)
+        # The channels that can say a reviewer's name (LINE's profiles) are asked for it.
+        profiles = {name: f for name, f in fetchers.items() if isinstance(f, ProfileSource)}
+        self.names = ReviewerNames(services, profiles)
 
     async def handle(self, incoming: Incoming) -> list[Rendered]:
         """One event in its own transaction: the terminal chat's way (no inbox)."""
         async with self._locks.hold((incoming.channel, incoming.user_id)):
+            if self.review.wants(incoming):
+                await self.names.learn([incoming])
             photo = await self.checked_photo(incoming)
             try:
                 async with self.services.sessions.begin() as session:

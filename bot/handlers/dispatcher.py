@@ -270,6 +270,9 @@ class Dispatcher:
         that need nothing but storing in one hand-off to the writer thread, the others
         (effects, reviewers' decisions) in a transaction of the session. A turn that
         raises undoes its transaction."""
+        reviewers = [r.incoming for r in readings if r.incoming and not self._is_own_turn(r)]
+        if reviewers:  # their names, before any transaction: LINE may have to be asked
+            await self.handler.names.learn(reviewers)
         people = [_person(r.incoming) for r in readings if self._is_own_turn(r)]
         read = await self._reading(partial(load_sealed_on, people=people, lock=False))
         plans = await self._plan(readings, read)

@@ -19,6 +19,7 @@ from bot.handlers.notify import tell
 from bot.handlers.rendering import Rendered, render
 from bot.handlers.review_cards import card_messages, picture_links
 from bot.handlers.review_policy import ReviewPolicy
+from bot.handlers.reviewer_names import reviewer_labels
 from bot.handlers.services import Services
 from bot.handlers.suspension import order_suspension
 from core.audit import trail as audit
@@ -133,7 +134,8 @@ class ReviewHandler:
         if result is None:
             return [Text("review.not_found")]
         if isinstance(result, AlreadyDecided):
-            return [_already(result)]
+            named = await reviewer_labels(session, self.services, [result.reviewer])
+            return [_already(result, named[result.reviewer])]
         await self._follow_up(session, result, step, now)
         security_event(
             Event.DECISION,
@@ -142,9 +144,10 @@ class ReviewHandler:
             reference=result.reference,
             reviewer=loggable(reviewer),
         )
+        named = await reviewer_labels(session, self.services, [reviewer])
         line = Text(
             f"review.decided.{result.outcome}",
-            {"reference": result.reference, "who": who(reviewer)},
+            {"reference": result.reference, "who": named[reviewer]},
         )
         settled = await self._settled(session, result.application_id, line, card, incoming.origin)
         services = self.services  # a rejection's photos go now (BMABOT_DOCUMENT_RETENTION_DAYS)
@@ -328,12 +331,12 @@ def card_origin(incoming: Incoming, press: Press, state: dict[str, Any] | None) 
     return None
 
 
-def _already(result: AlreadyDecided) -> Text:
+def _already(result: AlreadyDecided, who: str) -> Text:
     return Text(
         f"review.already.{result.outcome}",
         {
             "reference": result.reference,
-            "who": who(result.reviewer),
+            "who": who,
             "when": thai_date_time(result.decided_at),
         },
     )
@@ -347,9 +350,3 @@ def _applicant_news(decided: Decided, step: review.Decide) -> Message:
     if reason in review.REASONS:
         return Text(f"review.applicant.rejected.{reason}", params)
     return Text("review.applicant.rejected", params)
-
-
-def who(reviewer: str) -> str:
-    """A reviewer as the group sees them: never a full platform id."""
-    _, _, user = reviewer.partition(":")
-    return f"…{user[-4:]}" if len(user) > 4 else user

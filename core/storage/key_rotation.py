@@ -1,11 +1,11 @@
 """Moving every stored ciphertext to the current key version (`bmabot keys rotate`).
 
-What is encrypted: conversation states, inbox and outbox payloads, the national IDs of
-applications, and the document files. Each row is rewritten in a short transaction of its
-batch, with a conditional update (only if the token is still the one read), so a server
-running meanwhile loses nothing; each file is replaced atomically. A crash halfway leaves
-every token under the old version or the new one, both readable while the old key is kept
-(BMABOT_OLD_SECRET_KEYS); running the rotation again finishes the rest.
+What is encrypted: conversation states, inbox and outbox payloads, reviewers' names, the
+national IDs of applications, and the document files. Each row is rewritten in a short
+transaction of its batch, with a conditional update (only if the token is still the one
+read), so a server running meanwhile loses nothing; each file is replaced atomically. A
+crash halfway leaves every token under the old version or the new one, both readable while
+the old key is kept (BMABOT_OLD_SECRET_KEYS); running the rotation again finishes the rest.
 
 The national-ID digests are recomputed under the current digest key in the same update as
 the national ID they belong to, so one row never mixes key versions, and duplicate
@@ -34,9 +34,17 @@ from core.delivery.conversations import _context as conversation_context
 from core.delivery.inbox import _context as inbox_context
 from core.delivery.outbox import _context as outbox_context
 from core.requests.applications import national_id_context
+from core.requests.reviewer_names import name_context as reviewer_name_context
 from core.storage.crypto import Vault, VaultError, token_version
 from core.storage.documents import DocumentStore
-from core.storage.models import Application, Base, Conversation, InboxEvent, OutboxMessage
+from core.storage.models import (
+    Application,
+    Base,
+    Conversation,
+    InboxEvent,
+    OutboxMessage,
+    ReviewerName,
+)
 
 BATCH = 200  # rows per transaction
 
@@ -73,6 +81,13 @@ COLUMNS = (
         OutboxMessage.payload,
         lambda row: outbox_context(row.retry_key),
         (OutboxMessage.retry_key,),
+    ),
+    _Column(
+        "reviewer_names",
+        ReviewerName,
+        ReviewerName.name,
+        lambda row: reviewer_name_context(row.reviewer),
+        (ReviewerName.reviewer,),
     ),
 )
 NATIONAL_IDS = "national_ids"

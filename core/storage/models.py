@@ -379,3 +379,15 @@ class MobileLock(Base):
     wrong: Mapped[int] = mapped_column(Integer, default=0)
     last_wrong_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+
+
+class ReviewerName(Base):
+    """A reviewer's name as their chat platform shows it (a LINE profile, a Telegram name),
+    encrypted; what the groups read instead of the platform id, which stays in the audit."""
+
+    __tablename__ = "reviewer_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer: Mapped[str] = mapped_column(String(80), unique=True)  # "line:U123…"
+    name: Mapped[bytes] = mapped_column(LargeBinary)
+    seen_at: Mapped[datetime]  # when the platform last said it: refreshed after a while

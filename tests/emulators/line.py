@@ -377,6 +377,24 @@ class LineEmulator:
     async def postback(self, user_id: str, data: str, *, group_id: Group = None) -> Sent:
         return await self._send(self.make_postback_event(user_id, data, group_id=group_id))
 
+    async def tap_rich_menu(self, user_id: str, x: int, y: int) -> Sent:
+        """A tap at (x, y) of the default rich menu's image, as the LINE app sends it: a
+        postback area sends its data (its displayText only shows in the chat), a message area
+        the text."""
+        if self.default_rich_menu is None:
+            raise AssertionError("no default rich menu to tap")
+        menu = self.rich_menus[self.default_rich_menu]
+        for area in menu["areas"]:
+            bounds, action = area["bounds"], area["action"]
+            inside_x = bounds["x"] <= x < bounds["x"] + bounds["width"]
+            if inside_x and bounds["y"] <= y < bounds["y"] + bounds["height"]:
+                if action["type"] == "postback":
+                    return await self.postback(user_id, action["data"])
+                if action["type"] == "message":
+                    return await self.send_text(user_id, action["text"])
+                raise NotImplementedError(f"rich menu action {action['type']}")
+        raise AssertionError(f"no rich menu area at ({x}, {y})")
+
     async def follow(self, user_id: str, *, unblocked: bool = False) -> Sent:
         return await self._send(self.make_follow_event(user_id, unblocked=unblocked))
 

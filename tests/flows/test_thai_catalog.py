@@ -32,6 +32,7 @@ FAMILIES = "|".join(
         "invalid",
         "status",
         "richmenu",
+        "stats",
         "review",
         "account",
         "suspend",
@@ -241,6 +242,8 @@ def test_every_sentence_is_polite(key: str) -> None:
         "status.kind.",
         "status.event.",
         "richmenu.",
+        "stats.chart.",  # the stats chart's titles, axes and legend
+        "review.reviewer.",  # a reviewer's name inside the decision lines
         "review.line.",
         "review.warning.",
         "review.document.",

@@ -22,7 +22,7 @@ from core.rules.plain_text import escape_hidden
 from core.rules.validation import format_mobile
 from core.settings import Settings, require_secret_key
 from core.storage.models import ApplicationKind, ApplicationStatus
-from webhooks.admin.arguments import positive_int
+from webhooks.admin.arguments import add_command, positive_int
 from webhooks.admin.export import export_command
 from webhooks.admin.text_table import table
 from webhooks.compose import open_services
@@ -34,15 +34,59 @@ THAI_LEADING_VOWELS = "เแโใไ"  # written before the consonant an initi
 
 
 def add_applications_parser(commands: Any) -> None:
-    applications = commands.add_parser("applications", help="list, show or export applications")
-    actions = applications.add_subparsers(dest="action", required=True)
-    listing = actions.add_parser("list", help="a table of applications, newest first")
+    applications = add_command(
+        commands,
+        "applications",
+        summary="list, show or export applications",
+        description="""
+            The requests people filed (account applications, changes of responsible person,
+            rights) as the clerks need them: a table, one request in full, or a spreadsheet.
+            National IDs are masked unless asked for, and asking is recorded.
+        """,
+        examples=[
+            "bmabot applications list --status pending",
+            "bmabot applications show A69-00042",
+            "bmabot applications export --format xlsx",
+        ],
+    )
+    actions = applications.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = add_command(
+        actions,
+        "list",
+        summary="a table of applications, newest first",
+        description="A table of requests, newest first: reference, kind, status, unit, dates.",
+        examples=[
+            "bmabot applications list",
+            "bmabot applications list --status pending --kind staff --limit 20",
+        ],
+    )
     listing.add_argument("--status", choices=[status.value for status in ApplicationStatus])
     listing.add_argument("--kind", choices=[kind.value for kind in ApplicationKind])
     listing.add_argument("--limit", type=positive_int, default=50, help="at most this many (50)")
-    show = actions.add_parser("show", help="one application: form, decisions and documents")
+    show = add_command(
+        actions,
+        "show",
+        summary="one application: form, decisions and documents",
+        description="""
+            One request in full: the answers of the form (the national ID masked), each
+            decision with its reviewer, and the documents kept.
+        """,
+        examples=["bmabot applications show A69-00042"],
+    )
     show.add_argument("reference", help="such as A69-00042")
-    export = actions.add_parser("export", help="every application in a spreadsheet file")
+    export = add_command(
+        actions,
+        "export",
+        summary="every application in a spreadsheet file",
+        description="""
+            Every request in one spreadsheet, a row each, in Thai. National IDs are masked;
+            --include-national-id writes them in full and the audit trail records who did.
+        """,
+        examples=[
+            "bmabot applications export --format xlsx",
+            "bmabot applications export --format csv --output applications.csv",
+        ],
+    )
     export.add_argument(
         "--format",
         required=True,

@@ -1,10 +1,43 @@
-"""Argument types the administration commands share: checked by argparse, exit 2 if wrong."""
+"""What the commands share: `--help` with a description and examples, and argument types
+checked by argparse (exit 2 if wrong)."""
 
 from __future__ import annotations
 
 import argparse
 import re
+import textwrap
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
+
+HELP_WIDTH = 79  # the description's paragraphs are wrapped to this; the examples are kept
+
+
+def add_command(
+    commands: Any, name: str, *, summary: str, description: str, examples: Sequence[str]
+) -> argparse.ArgumentParser:
+    """A (sub)command whose --help says what it does and shows how it is typed.
+
+    `summary` is its line in the parent's list; `description` may hold paragraphs apart by
+    blank lines; `examples` are whole command lines, starting "bmabot ".
+    """
+    command: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=described(description),
+        epilog=example_lines(examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return command
+
+
+def described(description: str) -> str:
+    paragraphs = textwrap.dedent(description).strip().split("\n\n")
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), HELP_WIDTH) for p in paragraphs)
+
+
+def example_lines(examples: Sequence[str]) -> str:
+    return "examples:\n" + "\n".join(f"  {example}" for example in examples)
 
 
 def positive_int(text: str) -> int:

@@ -9,26 +9,36 @@ from typing import Any
 
 from bot.flows import faq
 from core.settings import Settings
+from webhooks.admin.arguments import add_command
 
 OFF_TOPIC = "-"
 
 
 def add_faq_parser(commands: Any) -> None:
-    helpdesk = commands.add_parser(
+    helpdesk = add_command(
+        commands,
         "faq",
-        help="the help topics that answer typed questions",
-        description=(
-            "For the staff who keep the help topics: run a list of questions people asked "
-            "and see which ones reach the topic you expect."
-        ),
-        epilog=(
-            "FILE: one question a line, a tab, then the topic's name (such as forgot_password) "
-            "or - when no topic should answer it; # starts a comment. "
-            "Example: bmabot faq test questions.tsv"
-        ),
+        summary="the help topics that answer typed questions",
+        description="""
+            For the staff who keep the help topics: run a list of questions people asked
+            and see which ones reach the topic you expect.
+        """,
+        examples=["bmabot faq test questions.tsv"],
     )
-    actions = helpdesk.add_subparsers(dest="action", required=True)
-    test = actions.add_parser("test", help="check a list of questions against the topics")
+    actions = helpdesk.add_subparsers(dest="action", required=True, metavar="ACTION")
+    test = add_command(
+        actions,
+        "test",
+        summary="check a list of questions against the topics",
+        description="""
+            Print, for each question of FILE, the topic that answers it and whether that is
+            the one expected, then how many are right.
+
+            FILE: one question a line, a tab, then the topic's name (such as
+            forgot_password) or - when no topic should answer it; # starts a comment.
+        """,
+        examples=["bmabot faq test questions.tsv"],
+    )
     test.add_argument("file", type=Path, help="question<TAB>topic lines (UTF-8)")
 
 

@@ -16,6 +16,7 @@ from core.storage.key_rotation import (
     key_versions,
     rotate_keys,
 )
+from webhooks.admin.arguments import add_command
 from webhooks.admin.commands import describe_verdict
 from webhooks.compose import open_services
 
@@ -23,14 +24,40 @@ STORES = (*(column.name for column in COLUMNS), NATIONAL_IDS, DOCUMENTS)
 
 
 def add_keys_parser(commands: Any) -> None:
-    keys = commands.add_parser("keys", help="encryption keys: rotate to a new key, or status")
-    actions = keys.add_subparsers(dest="action", required=True)
-    actions.add_parser(
-        "rotate",
-        help="re-encrypt everything stored under BMABOT_SECRET_KEY (version BMABOT_KEY_VERSION), "
-        "reading the old data with BMABOT_OLD_SECRET_KEYS; safe to run again",
+    keys = add_command(
+        commands,
+        "keys",
+        summary="encryption keys: rotate to a new key, or status",
+        description="""
+            What is stored encrypted (conversations, events, messages, national IDs, the
+            document files) under which version of the secret key, and moving it all to a
+            new one (docs/deploy.md).
+        """,
+        examples=["bmabot keys status", "bmabot keys rotate"],
     )
-    actions.add_parser("status", help="how much is stored under each key version")
+    actions = keys.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add_command(
+        actions,
+        "rotate",
+        summary="re-encrypt everything stored under BMABOT_SECRET_KEY (version "
+        "BMABOT_KEY_VERSION), reading the old data with BMABOT_OLD_SECRET_KEYS; safe to run again",
+        description="""
+            Re-encrypt everything stored under BMABOT_SECRET_KEY (version
+            BMABOT_KEY_VERSION), reading the old data with BMABOT_OLD_SECRET_KEYS, and
+            re-seal the audit chain. The server may keep running; a run cut short is
+            finished by running it again.
+        """,
+        examples=[
+            "BMABOT_KEY_VERSION=2 BMABOT_OLD_SECRET_KEYS=1:OLDKEY bmabot keys rotate",
+        ],
+    )
+    add_command(
+        actions,
+        "status",
+        summary="how much is stored under each key version",
+        description="How many rows and files are stored under each key version.",
+        examples=["bmabot keys status"],
+    )
 
 
 async def keys_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -18,14 +18,36 @@ from core.rules.organisation_changes import (
 )
 from core.settings import Settings
 from core.storage.db import make_engine, make_sessions, upgrade_database_async
+from webhooks.admin.arguments import add_command
 from webhooks.runtime import INSTALLED_ORG_FILE, organisation_file
 
 
 def add_org_parser(commands: Any) -> None:
-    org = commands.add_parser("org", help="the BMA organisation tree of the affiliation question")
-    actions = org.add_subparsers(dest="action", required=True)
-    load = actions.add_parser(
-        "import", help="check a YAML organisation file, report the changes and install it"
+    org = add_command(
+        commands,
+        "org",
+        summary="the BMA organisation tree of the affiliation question",
+        description="""
+            The BMA organisation tree the form's unit question searches (core/rules/
+            bma-org.yaml, or the one installed as DATA_DIR/org.yaml or ORG_FILE).
+        """,
+        examples=["bmabot org import bma-org-2570.yaml --dry-run"],
+    )
+    actions = org.add_subparsers(dest="action", required=True, metavar="ACTION")
+    load = add_command(
+        actions,
+        "import",
+        summary="check a YAML organisation file, report the changes and install it",
+        description="""
+            Check a new organisation file, report the units added, renamed, moved and
+            removed (and the requests filed in removed ones), then install it as
+            DATA_DIR/org.yaml, or over ORG_FILE when that is set. Restart the server to use
+            it.
+        """,
+        examples=[
+            "bmabot org import bma-org-2570.yaml --dry-run",
+            "bmabot org import bma-org-2570.yaml",
+        ],
     )
     load.add_argument("file", type=Path, help="same shape as core/rules/bma-org.yaml")
     load.add_argument("--dry-run", action="store_true", help="check and report, install nothing")

@@ -14,8 +14,8 @@ from PIL import ImageDraw, ImageFont, features
 
 INK = "#1f2933"
 # The package's own fonts (Sarabun 1.000 by Cadson Demak, SIL Open Font License 1.1, in
-# webhooks/line/fonts with OFL.txt): a page looks the same on every machine.
-FONTS = resources.files("webhooks.line") / "fonts"
+# webhooks/fonts with OFL.txt): a page looks the same on every machine.
+FONTS = resources.files("webhooks.fonts")
 NUMBER_GAP = re.compile(r"(?<=[0-9]) (?=[0-9])")  # 0 2203 2751 stays on one line
 NO_BREAK = "\u00a0"
 

@@ -21,21 +21,66 @@ from core.requests.retention import purge
 from core.requests.subject_requests import erase_person, export_person, find_person
 from core.rules.validation import parse_national_id
 from core.settings import Settings, require_secret_key
+from webhooks.admin.arguments import add_command
 from webhooks.admin.export import cli_actor
 from webhooks.compose import open_services
 
 
 def add_privacy_parser(commands: Any) -> None:
-    privacy = commands.add_parser(
-        "privacy", help="the retention run now, and people's requests for their data (PDPA)"
+    privacy = add_command(
+        commands,
+        "privacy",
+        summary="the retention run now, and people's requests for their data (PDPA)",
+        description="""
+            The PDPA side: apply the retention periods now (the worker does it every
+            morning), and answer a person's request to see or erase what is held about
+            them. A national ID is asked at a hidden prompt, never typed on the command line.
+        """,
+        examples=[
+            "bmabot privacy purge",
+            "bmabot privacy export --ref A69-00042 --out somchai-data",
+            "bmabot privacy erase --national-id",
+        ],
     )
-    actions = privacy.add_subparsers(dest="action", required=True)
-    actions.add_parser("purge", help="delete what the retention settings no longer keep")
-    for action, help_text in (
-        ("export", "everything held about one person, as JSON plus the photos"),
-        ("erase", "erase one person's data, keeping the minimal record the law requires"),
+    actions = privacy.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add_command(
+        actions,
+        "purge",
+        summary="delete what the retention settings no longer keep",
+        description="""
+            Delete the photos past BMABOT_DOCUMENT_RETENTION_DAYS and reduce the requests
+            past BMABOT_RECORD_RETENTION_DAYS to their minimal record, now; prints counts
+            and references.
+        """,
+        examples=["bmabot privacy purge"],
+    )
+    for action, help_text, description, examples in (
+        (
+            "export",
+            "everything held about one person, as JSON plus the photos",
+            "Write everything held about one person into a new folder: their requests as "
+            "JSON and the decrypted photos. The export is recorded in the audit trail.",
+            (
+                "bmabot privacy export --ref A69-00042 --out somchai-data",
+                "bmabot privacy export --national-id --out somchai-data",
+            ),
+        ),
+        (
+            "erase",
+            "erase one person's data, keeping the minimal record the law requires",
+            "Erase what may be erased of one person's requests, keeping the minimal record "
+            "(reference, kind, unit, status, dates, decisions, consent). A request still "
+            "being decided is left for the clerk to decide first.",
+            ("bmabot privacy erase --ref A69-00042", "bmabot privacy erase --national-id"),
+        ),
     ):
-        sub = actions.add_parser(action, help=help_text)
+        sub = add_command(
+            actions,
+            action,
+            summary=help_text,
+            description=description,
+            examples=examples,
+        )
         who = sub.add_mutually_exclusive_group(required=True)
         who.add_argument("--ref", help="a request reference, such as A69-00042")
         who.add_argument(

@@ -13,6 +13,7 @@ from core.directory.port import DirectoryUnavailableError
 from core.directory.roster import describe_report as describe_roster
 from core.directory.roster import import_roster
 from core.settings import Settings, require_secret_key
+from webhooks.admin.arguments import add_command
 from webhooks.admin.export import cli_actor
 from webhooks.compose import open_services
 
@@ -20,12 +21,29 @@ ACTION = "directory.roster_imported"
 
 
 def add_directory_parser(commands: Any) -> None:
-    directory = commands.add_parser("directory", help="the account directory (LDAP)")
-    actions = directory.add_subparsers(dest="action", required=True)
-    roster = actions.add_parser(
+    directory = add_command(
+        commands,
+        "directory",
+        summary="the account directory (LDAP)",
+        description="The account directory (BMABOT_DIRECTORY, LDAP in production).",
+        examples=["bmabot directory import-roster roster.csv --dry-run"],
+    )
+    actions = directory.add_subparsers(dest="action", required=True, metavar="ACTION")
+    roster = add_command(
+        actions,
         "import-roster",
-        help="mark existing accounts with their person's keyed national-ID digest, from a CSV "
-        "of national ID, user name (BMA's HR or registry); the IDs are hashed, never stored",
+        summary="mark existing accounts with their person's keyed national-ID digest, from a "
+        "CSV of national ID, user name (BMA's HR or registry); the IDs are hashed, never stored",
+        description="""
+            Mark the accounts made before the bot with their person's keyed national-ID
+            digest, from a CSV of national ID, user name (BMA's HR or registry), so that one
+            person gets one account (rule 2.1). The IDs are hashed, never stored
+            (docs/deploy.md).
+        """,
+        examples=[
+            "bmabot directory import-roster roster.csv --dry-run",
+            "bmabot directory import-roster roster.csv",
+        ],
     )
     roster.add_argument("file", type=Path, help="the CSV file: national ID, user name")
     roster.add_argument(

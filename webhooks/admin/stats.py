@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from bot.catalog import Catalog
 from core.clock import BANGKOK, thai_day
 from core.requests.statistics import ServiceStatistics, service_statistics, window
 from core.settings import Settings, require_secret_key
-from webhooks.admin.arguments import day, positive_int
+from webhooks.admin.arguments import add_command, day, positive_int
 from webhooks.admin.text_table import table
 from webhooks.compose import open_services
 
@@ -17,7 +18,21 @@ BAR_WIDTH = 40  # characters of the longest bar of the per-day table
 
 
 def add_stats_parser(commands: Any) -> None:
-    stats = commands.add_parser("stats", help="applications per day and time to decision")
+    stats = add_command(
+        commands,
+        "stats",
+        summary="applications per day and time to decision",
+        description="""
+            Requests filed per day (Bangkok days) and the time from submission to the first
+            decision (median and 90th percentile), as a table; --chart also draws them in a
+            PNG with Thai labels.
+        """,
+        examples=[
+            "bmabot stats",
+            "bmabot stats --days 7",
+            "bmabot stats --days 90 --until 2026-12-31 --chart stats.png",
+        ],
+    )
     stats.add_argument("--days", type=positive_int, default=30, help="how many days (30)")
     stats.add_argument(
         "--until",
@@ -40,7 +55,7 @@ async def stats_command(settings: Settings, args: argparse.Namespace) -> int:
         from webhooks.admin.stats_chart import draw_chart  # matplotlib is slow to import
 
         try:
-            draw_chart(numbers, args.chart)
+            draw_chart(numbers, args.chart, Catalog.load())
         except OSError as error:
             print(f"cannot write {args.chart}: {error.strerror or error}")
             return 1

@@ -59,7 +59,14 @@ class Seat:
 def to_incoming(line: str, seat: Seat | str, buttons: Sequence[Button]) -> Incoming:
     """A number or a label picks a button; a file path sends that file; the rest is text."""
     seat = Seat.applicant(seat) if isinstance(seat, str) else seat
-    event = partial(Incoming, CHANNEL, seat.user_id, seat.chat_id, in_group=seat.in_group)
+    event = partial(
+        Incoming,
+        CHANNEL,
+        seat.user_id,
+        seat.chat_id,
+        in_group=seat.in_group,
+        sender_name=seat.user_id if seat.in_group else "",  # the name given by --user
+    )
     text = line.strip()
     if text.isascii() and text.isdigit() and 1 <= int(text) <= len(buttons):
         return event(Kind.BUTTON, data=buttons[int(text) - 1].data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -35,6 +36,7 @@ from webhooks.line.messages import LineLimitError, chunks, line_json
 logger = logging.getLogger(__name__)
 
 CHANNEL = "line"
+PROFILE_SECONDS = 5.0  # a reviewer's name is a courtesy: the round waits no longer for it
 MESSAGE_KINDS = {
     "text": Kind.TEXT,
     "image": Kind.PHOTO,
@@ -209,6 +211,24 @@ class LineChannel:
     async def show_loading(self, incoming: Incoming) -> None:
         request = ShowLoadingAnimationRequest(chat_id=incoming.user_id, loading_seconds=20)
         await self.api.show_loading_animation(request)
+
+    async def display_name(self, incoming: Incoming) -> str | None:
+        """The person's LINE name: their profile as a member of the group or room the event
+        came from, else as a friend of the bot; None when LINE does not say (left, blocked)."""
+        chat, user = incoming.chat_id, incoming.user_id
+        try:
+            async with asyncio.timeout(PROFILE_SECONDS):
+                if chat.startswith("C"):
+                    profile: Any = await self.api.get_group_member_profile(chat, user)
+                elif chat.startswith("R"):
+                    profile = await self.api.get_room_member_profile(chat, user)
+                else:
+                    profile = await self.api.get_profile(user)
+        except (ApiException, aiohttp.ClientError, TimeoutError) as error:
+            logger.info("no LINE profile for a reviewer: %s", type(error).__name__)
+            return None
+        name = getattr(profile, "display_name", None)
+        return name if isinstance(name, str) else None
 
     async def _reply(self, outgoing: Outgoing, token: str, batch: list[Json]) -> bool:
         """Reply while the token is fresh; a used or expired token means push instead.

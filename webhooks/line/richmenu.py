@@ -1,4 +1,5 @@
-"""LINE's rich menu under the chat: apply, status, support and terms, drawn and installed."""
+"""LINE's rich menu under the chat: the three requests above, status, support and terms below,
+drawn and installed."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 from linebot.v3.messaging import (
     AsyncMessagingApi,
@@ -22,21 +21,24 @@ from linebot.v3.messaging import (
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.catalog import Catalog
+from bot.flows import handover, menu, rights
+from webhooks.fonts import SARABUN_BOLD, sarabun_bold
 from webhooks.line.messages import truncate_label
 
 logger = logging.getLogger(__name__)
 
-WIDTH, HEIGHT = 2500, 843  # LINE's compact size: the chat stays visible above the menu
+# LINE's full size, three areas a row: six services, each label large enough to read.
+WIDTH, HEIGHT = 2500, 1686
+COLUMNS, ROWS = 3, 2
+ROW_HEIGHT = HEIGHT // ROWS
 MAX_IMAGE_BYTES = 1024 * 1024
 MAX_CHAT_BAR_TEXT = 14
 SCALE = 2  # drawn twice as large, then scaled down: Pillow's shapes are not anti-aliased
 BACKGROUND, INK, RULE = "#f5f8f6", "#1f2933", "#d3ddd7"
 
 # The labels are drawn with the font the package ships, never with the machine's: the menu
-# looks the same everywhere and a slim server image needs no Thai font. Sarabun Bold 1.000
-# by Cadson Demak, unmodified from Google Fonts' ofl/sarabun, under the SIL Open Font
-# License 1.1 (fonts/OFL.txt beside it).
-FONT = resources.files("webhooks.line") / "fonts" / "Sarabun-Bold.ttf"
+# looks the same everywhere and a slim server image needs no Thai font (webhooks.fonts).
+FONT = SARABUN_BOLD
 
 Point = tuple[float, float]
 Icon = Callable[[ImageDraw.ImageDraw, Point, float, str], None]
@@ -85,6 +87,28 @@ def _draw_terms(draw: ImageDraw.ImageDraw, centre: Point, r: float, accent: str)
         draw.line((start, line_y, start + length * r, line_y), fill=accent, width=round(0.07 * r))
 
 
+def _draw_handover(draw: ImageDraw.ImageDraw, centre: Point, r: float, accent: str) -> None:
+    """Two people and an arrow from one to the other: the responsible person changes."""
+    for dx in (-0.3, 0.3):
+        x, y = centre[0] + dx * r, centre[1] - 0.05 * r
+        draw.ellipse((x - 0.15 * r, y - 0.42 * r, x + 0.15 * r, y - 0.12 * r), fill="white")
+        draw.chord((x - 0.28 * r, y - 0.05 * r, x + 0.28 * r, y + 0.55 * r), 180, 360, "white")
+    y, width = centre[1] + 0.42 * r, round(0.07 * r)
+    draw.line((centre[0] - 0.3 * r, y, centre[0] + 0.22 * r, y), fill="white", width=width)
+    head = [(centre[0] + 0.36 * r, y), (centre[0] + 0.18 * r, y - 0.1 * r)]
+    draw.polygon([*head, (centre[0] + 0.18 * r, y + 0.1 * r)], fill="white")
+
+
+def _draw_rights(draw: ImageDraw.ImageDraw, centre: Point, r: float, accent: str) -> None:
+    """A key: the right to use a system."""
+    x, y = centre[0] - 0.25 * r, centre[1]
+    draw.ellipse((x - 0.28 * r, y - 0.28 * r, x + 0.28 * r, y + 0.28 * r), fill="white")
+    draw.ellipse((x - 0.11 * r, y - 0.11 * r, x + 0.11 * r, y + 0.11 * r), fill=accent)
+    draw.rectangle((x + 0.2 * r, y - 0.06 * r, x + 0.75 * r, y + 0.06 * r), fill="white")
+    for tooth in (0.5, 0.66):
+        draw.rectangle((x + tooth * r, y, x + (tooth + 0.09) * r, y + 0.22 * r), fill="white")
+
+
 @dataclass(frozen=True, slots=True)
 class MenuItem:
     label_key: str
@@ -93,27 +117,35 @@ class MenuItem:
     icon: Icon
 
 
+# The data are those the bot already routes (bot.flows.menu and the request kinds): a tap
+# is the same as the main menu's button. Top row the requests, bottom row the rest.
 ITEMS = (
-    MenuItem("richmenu.apply", "menu:apply", "#1b7f4b", _draw_apply),
-    MenuItem("richmenu.status", "menu:status", "#1f5fa8", _draw_status),
-    MenuItem("richmenu.support", "menu:support", "#b45309", _draw_support),
-    MenuItem("richmenu.terms", "menu:terms", "#4b5563", _draw_terms),
+    MenuItem("richmenu.apply", menu.APPLY.data, "#1b7f4b", _draw_apply),
+    MenuItem("richmenu.handover", handover.KIND.menu.data, "#0f766e", _draw_handover),
+    MenuItem("richmenu.rights", rights.KIND.menu.data, "#7c3aed", _draw_rights),
+    MenuItem("richmenu.status", menu.STATUS.data, "#1f5fa8", _draw_status),
+    MenuItem("richmenu.support", menu.SUPPORT.data, "#b45309", _draw_support),
+    MenuItem("richmenu.terms", menu.TERMS_BUTTON, "#4b5563", _draw_terms),
 )
-AREA_WIDTH = WIDTH // len(ITEMS)
 
 
-@cache
-def font_bytes() -> bytes:
-    """The bundled Thai font, read once (from the wheel's files, wherever it is installed)."""
-    return FONT.read_bytes()
+def area_bounds(index: int) -> tuple[int, int, int, int]:
+    """x, y, width, height of the index-th area: columns as equal as whole pixels allow."""
+    column, row = index % COLUMNS, index // COLUMNS
+    left, right = round(column * WIDTH / COLUMNS), round((column + 1) * WIDTH / COLUMNS)
+    return left, row * ROW_HEIGHT, right - left, ROW_HEIGHT
+
+
+font_bytes = sarabun_bold  # the bundled Thai font, read once
 
 
 def rich_menu_image(catalog: Catalog) -> bytes:
     image = Image.new("RGB", (WIDTH * SCALE, HEIGHT * SCALE), BACKGROUND)
     draw = ImageDraw.Draw(image)
     labels = [catalog.text(item.label_key) for item in ITEMS]
-    # One size for all four labels, the largest at which the longest still fits its area.
-    label_font = _fitting_font(font_bytes(), labels, (AREA_WIDTH - 80) * SCALE)
+    # One size for all the labels, the largest at which the longest still fits its area.
+    narrowest = min(area_bounds(index)[2] for index in range(len(ITEMS)))
+    label_font = _fitting_font(font_bytes(), labels, (narrowest - 80) * SCALE)
     for index, (item, label) in enumerate(zip(ITEMS, labels, strict=True)):
         _draw_area(draw, index, item, label, label_font)
     smooth = image.resize((WIDTH, HEIGHT), Image.Resampling.LANCZOS)
@@ -123,14 +155,17 @@ def rich_menu_image(catalog: Catalog) -> bytes:
 def _draw_area(
     draw: ImageDraw.ImageDraw, index: int, item: MenuItem, label: str, font: ImageFont.FreeTypeFont
 ) -> None:
-    left, middle = index * AREA_WIDTH * SCALE, (index + 0.5) * AREA_WIDTH * SCALE
-    if index:
-        draw.line((left, 90 * SCALE, left, (HEIGHT - 90) * SCALE), fill=RULE, width=3 * SCALE)
-    centre, radius = (middle, 320 * SCALE), 190 * SCALE
+    x, y, width, height = (SCALE * value for value in area_bounds(index))
+    if x:  # a rule between columns
+        draw.line((x, y + 90 * SCALE, x, y + height - 90 * SCALE), fill=RULE, width=3 * SCALE)
+    if y:  # and between rows
+        draw.line((x + 90 * SCALE, y, x + width - 90 * SCALE, y), fill=RULE, width=3 * SCALE)
+    middle = x + width / 2
+    centre, radius = (middle, y + 320 * SCALE), 190 * SCALE
     box = (centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius)
     draw.ellipse(box, fill=item.colour)
     item.icon(draw, centre, radius, item.colour)
-    draw.text((middle, 680 * SCALE), label, fill=INK, font=font, anchor="mm")
+    draw.text((middle, y + 680 * SCALE), label, fill=INK, font=font, anchor="mm")
 
 
 def _fitting_font(font: bytes, texts: list[str], width: float) -> ImageFont.FreeTypeFont:
@@ -166,7 +201,8 @@ def rich_menu_request(catalog: Catalog) -> RichMenuRequest:
 
 def _area(index: int, item: MenuItem, catalog: Catalog) -> RichMenuArea:
     label = catalog.text(item.label_key)
-    bounds = RichMenuBounds(x=index * AREA_WIDTH, y=0, width=AREA_WIDTH, height=HEIGHT)
+    x, y, width, height = area_bounds(index)
+    bounds = RichMenuBounds(x=x, y=y, width=width, height=height)
     action = PostbackAction(label=truncate_label(label), data=item.data, display_text=label)
     return RichMenuArea(bounds=bounds, action=action)
 

@@ -96,14 +96,16 @@ def _button(query: CallbackQuery) -> Incoming | None:
     if user_id is None or chat_id is None or not isinstance(data, str):
         return None
     message_id = getattr(message, "message_id", None)
+    in_group = _in_group(chat)
     return Incoming(
         CHANNEL,
         user_id,
         chat_id,
         Kind.BUTTON,
         data=data,
-        in_group=_in_group(chat),
+        in_group=in_group,
         origin=str(message_id) if _is_number(message_id) else None,
+        sender_name=sender_name(query.from_user) if in_group else "",
     )
 
 
@@ -114,7 +116,20 @@ def _message(message: Message, username: str | None) -> Incoming | None:
     kind, fields = _kind_and_fields(message, username)
     if kind is None:
         return None
-    return Incoming(CHANNEL, user_id, chat_id, kind, in_group=_in_group(message.chat), **fields)
+    if in_group := _in_group(message.chat):
+        fields["sender_name"] = sender_name(message.from_user)
+    return Incoming(CHANNEL, user_id, chat_id, kind, in_group=in_group, **fields)
+
+
+def sender_name(user: Any) -> str:
+    """A group member's name as Telegram shows it: first and last name, else @username;
+    the reviewers' group reads it instead of the id."""
+    names = [getattr(user, field, None) for field in ("first_name", "last_name")]
+    shown = " ".join(name.strip() for name in names if isinstance(name, str) and name.strip())
+    username = getattr(user, "username", None)
+    if not shown and isinstance(username, str) and username:
+        return f"@{username}"
+    return shown
 
 
 def _kind_and_fields(message: Message, username: str | None) -> tuple[Kind | None, dict[str, Any]]:

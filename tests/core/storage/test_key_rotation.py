@@ -25,6 +25,7 @@ from core.requests.applications import (
 )
 from core.requests.corrections import Resubmitted, resubmit_application
 from core.requests.decisions import decide
+from core.requests.reviewer_names import known_names, remember_name
 from core.storage import key_rotation
 from core.storage.crypto import SecretKeys, Vault
 from core.storage.documents import DocumentStore, save_document
@@ -67,7 +68,8 @@ async def chain_under(sessions: Sessions, *keys: ChainKey) -> ChainIntact | Chai
 
 
 async def store_everything(sessions: Sessions, data: Path, clock: ManualClock) -> None:
-    """PEOPLE requests with their ID photo, a conversation, an inbox event and a reply each."""
+    """PEOPLE requests with their ID photo, a conversation, an inbox event and a reply each,
+    and as many reviewers' names."""
     store = DocumentStore(data, OLD)
     for number in range(PEOPLE):
         user = f"U{number}"
@@ -102,6 +104,7 @@ async def store_everything(sessions: Sessions, data: Path, clock: ManualClock) -
                 messages=[{"n": number}],
                 now=clock.now(),
             )
+            await remember_name(session, OLD, f"line:R{number}", f"ผู้ตรวจ {number}", clock.now())
 
 
 async def everything_reads(
@@ -123,6 +126,9 @@ async def everything_reads(
             assert event.payload == {"n": number}
             replies = await due_for_chat(session, vault, "line", user, clock.now())
             assert [reply.messages for reply in replies] == [[{"n": number}]]
+        reviewers = [f"line:R{number}" for number in range(PEOPLE)]
+        names = await known_names(session, vault, reviewers)
+        assert [names[r].name for r in reviewers] == [f"ผู้ตรวจ {n}" for n in range(PEOPLE)]
 
 
 async def second_application(sessions: Sessions, vault: Vault, number: int | str) -> object:
@@ -157,13 +163,21 @@ async def test_after_a_rotation_all_reads_under_the_new_key_alone_and_duplicates
         "conversations": PEOPLE,
         "inbox": PEOPLE,
         "outbox": PEOPLE,
+        "reviewer_names": PEOPLE,
         "national_ids": PEOPLE,
         "documents": PEOPLE,
     }
     versions = await key_versions(sessions, DocumentStore(tmp_path, AFTER))
     assert {name: dict(found) for name, found in versions.items()} == {
         name: {2: PEOPLE}
-        for name in ("conversations", "inbox", "outbox", "national_ids", "documents")
+        for name in (
+            "conversations",
+            "inbox",
+            "outbox",
+            "reviewer_names",
+            "national_ids",
+            "documents",
+        )
     }
     await everything_reads(sessions, AFTER, tmp_path, clock)
     assert isinstance(await second_application(sessions, AFTER, 42), AlreadyActive)
@@ -175,7 +189,7 @@ async def test_after_a_rotation_all_reads_under_the_new_key_alone_and_duplicates
     assert audited is not None
     assert audited.detail["version"] == 2
     assert (
-        "security event=key_rotation version=2 moved=500 unreadable=0 audit_chain=resealed "
+        "security event=key_rotation version=2 moved=600 unreadable=0 audit_chain=resealed "
         "outcome=done"
     ) in caplog.messages
     assert rotation.audit_resealed == PEOPLE  # one "submitted" row each, chained under the old key

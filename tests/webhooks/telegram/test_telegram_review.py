@@ -116,6 +116,7 @@ async def test_an_approval_creates_the_account_and_settles_the_card(
     world: TelegramWorld, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:
     applicant = await submitted(world)
+    world.emulator.names[REVIEWER] = "มาลี"
 
     await press(world, REVIEWER, card_of(world), "rv:a:1")
     await applicant.answers()
@@ -129,7 +130,7 @@ async def test_an_approval_creates_the_account_and_settles_the_card(
     assert "081-xxx-5678" in applicant.last_text
     card = card_of(world)
     assert world.emulator.buttons(card) == []
-    assert card["text"].endswith("ผู้ตรวจ 777 อนุมัติคำขอ A69-00001 แล้วค่ะ")
+    assert card["text"].endswith("ผู้ตรวจ มาลี อนุมัติคำขอ A69-00001 แล้วค่ะ")
     assert "edit_date" in card
     async with sessions() as session:
         status = await session.scalar(select(Application.status))
