@@ -39,7 +39,8 @@ def create_demo_app(
     run_loops: bool = True,
 ) -> web.Application:
     """The production app plus the web channel and its page; `serve` never has these."""
-    channel = WebChannel(ChatHub(), MemoryMedia())
+    reviewer = Catalog.load().text("demo.reviewer_name")  # as LINE or Telegram would name them
+    channel = WebChannel(ChatHub(), MemoryMedia(), reviewer_name=reviewer)
     extra = ExtraChannels({CHANNEL: channel}, {CHANNEL: WEB_REVIEW_CHAT})
     key = secret_key or trial_secret_key(settings)
     app = create_app(

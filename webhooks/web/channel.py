@@ -32,9 +32,10 @@ class WebChannel:
 
     name = CHANNEL
 
-    def __init__(self, hub: ChatHub, photos: MemoryMedia) -> None:
+    def __init__(self, hub: ChatHub, photos: MemoryMedia, reviewer_name: str = "") -> None:
         self.hub = hub
         self.photos = photos
+        self.reviewer_name = reviewer_name  # the page's one reviewer, named as a platform would
 
     def to_incoming(self, payload: Mapping[str, Any]) -> Incoming | None:
         kind = KINDS.get(str(payload.get("kind")))
@@ -51,6 +52,7 @@ class WebChannel:
             media=MediaRef(str(media)) if media else None,
             in_group=payload["chat"] == WEB_REVIEW_CHAT,
             origin=payload.get("origin"),
+            sender_name=self.reviewer_name if payload["chat"] == WEB_REVIEW_CHAT else "",
         )
 
     async def fetch(self, media: MediaRef, limit: int) -> bytes:

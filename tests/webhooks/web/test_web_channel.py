@@ -58,6 +58,18 @@ async def test_the_sms_pane_gives_its_times_as_the_cards_do_in_bangkok_time(
     assert [sms["at"] for sms in ledger["sms"]] == ["25/11/2569 10:00 น."]
 
 
+async def test_the_group_names_the_demo_reviewer_as_a_platform_would(
+    database_url: str, tmp_path: Path, clock: ManualClock
+) -> None:
+    async with web_world(database_url, tmp_path / "demo", clock) as world:
+        await apply_as_staff(world, "somchai")
+        reviewer = world.reviewer()
+        await reviewer.answer("✅ อนุมัติ")
+        group = " ".join(str(s.get("text") or "") for s in await reviewer.said())
+    assert "ผู้ตรวจ สมศรี รักงาน อนุมัติคำขอ A69-00001" in group
+    assert "reviewer" not in group  # the page's user id is for the audit trail only
+
+
 async def test_find_answers_the_card_with_its_photos_on_the_web(
     database_url: str, tmp_path: Path, clock: ManualClock
 ) -> None:
