@@ -43,6 +43,7 @@ PAGE_WORDS = (
     "demo.review_message",
     "demo.photo_sent",
     "demo.photo_document",
+    "demo.reviewer_name",
 )
 LEDGER_QUEUES = web.AppKey("ledger_queues", set[asyncio.Queue[Any]])
 

@@ -36,6 +36,8 @@ async def test_a_person_applies_and_a_reviewer_approves_in_the_browser(
     await apply_and_approve(page, shots)
     phone = page.locator(".phone:not([hidden])")
     assert await phone.locator(".said.bot", has_text="พร้อมใช้งานแล้ว").count()
+    # The reviewer is named as the group names them, never by the page's user id.
+    assert await page.locator("#review .who").all_inner_texts() == ["สมศรี รักงาน"]
     await page.set_viewport_size(PHONE)
     await page.screenshot(path=shots / "5-phone.png", full_page=True)  # the panes stacked
     if os.environ.get("BMABOT_UPDATE_SCREENSHOT"):  # keeps a test run from dirtying the tree

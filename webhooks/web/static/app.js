@@ -61,7 +61,9 @@ function openChat(pane, user, chat) {
     const mine = said.sender === "person";
     const node = el("div", `said ${mine ? "person" : "bot"}${said.title ? " card" : ""}`);
     node.dataset.id = said.id;
-    if (mine && chat === "review") node.append(el("span", "who", said.user));
+    if (mine && chat === "review") {
+      node.append(el("span", "who", said.user === REVIEWER ? words.reviewer_name : said.user));
+    }
     if (said.title) node.append(el("span", "title", said.title));
     if (said.text) node.append(document.createTextNode(said.text));
     const image = said.image_url || said.photo;
