@@ -25,6 +25,7 @@ from pathlib import Path
 from aiohttp import web
 from tqdm import tqdm
 
+from bench.applicant import STAFF_FORM
 from bench.approvals import ApprovalsCell, run_approvals
 from bench.cell import Cell, Result, Settings, run_cell
 from bench.fake_line import FakeLine
@@ -47,7 +48,8 @@ NOTES = (
     "the drain ÷ turns answered (bare: ÷ acks). RSS at the end.",
     "locked / log errors: 'database is locked' lines and Traceback/ERROR lines in the log.",
     "form walked: each bmabot cell first walks one pilot applicant through the whole form "
-    "(20 steps, reading the buttons) and files it (its reference); then how far the load's "
+    f"({len(STAFF_FORM)} steps, reading the buttons) and files it (its reference); then how "
+    "far the load's "
     "applicants got and how many filed (a reply with a reference such as A69-00042).",
     "users done in N s: every applicant filed before the time was up; rates are over N s.",
     "The peer replies before answering the webhook (the SDK example's way), "

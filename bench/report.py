@@ -137,7 +137,7 @@ def _approvals_row(r: Result) -> list[str]:
 
 
 def _form(r: Result) -> str:
-    """The pilot's reference, and how far the load's applicants got (20 steps to filing)."""
+    """The pilot's reference, and how far the load's applicants got (steps to filing)."""
     load = f"load: {r['filed']} filed, step ≤ {r['deepest_step']}/{r['steps']}"
     return f"pilot {r['pilot']['reference']}; {load}"
 
