@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.catalog import Catalog
 from bot.handlers.rendering import Rendered
 from core.settings import Settings, SettingsError, load_settings
-from core.storage.db import upgrade_database
+from core.storage.db import upgrade_database, upgrade_database_apart
 from webhooks.admin.applications import add_applications_parser, applications_command
 from webhooks.admin.arguments import described, example_lines
 from webhooks.admin.commands import (
@@ -214,6 +214,7 @@ async def serve(settings: Settings, *, dispatch: bool = True, work: bool = True)
     # turn keeps it quick.
     sys.setswitchinterval(SWITCH_INTERVAL)
     return_large_buffers()
+    await upgrade_database_apart(settings.database_url)  # create_app then finds it at head
     app = create_app(settings, secret_key=key, dispatch=dispatch, work=work)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

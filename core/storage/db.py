@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import re
+import sys
 import weakref
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import StaticPool
 
 from core.storage import sqlite_inline
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # alembic is imported only when a migration runs: 10 MB the server saves
     from alembic.config import Config
@@ -256,6 +261,29 @@ async def upgrade_database_async(url: str) -> None:
     from alembic import command
 
     await _run_alembic(url, partial(command.upgrade, revision="head"))
+
+
+class MigrationError(RuntimeError):
+    """The migrations in the child process failed; what went wrong is in its output."""
+
+
+async def upgrade_database_apart(url: str) -> None:
+    """Run the migrations to head in a child process (`python -m core.storage.migrate`).
+
+    For a long-running server: alembic's modules stay out of its memory. A database already at
+    head is only looked at; the child's output goes where this process's goes.
+    """
+    if await _revision_of(url) == head_revision():
+        return
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "core.storage.migrate",
+        env={**os.environ, "BMABOT_DATABASE_URL": url},  # the environment: not in `ps`
+    )
+    if await child.wait() != 0:
+        raise MigrationError(f"the database upgrade failed (exit {child.returncode})")
+    logger.info("database upgraded to revision %s", head_revision())
 
 
 async def downgrade_database_async(url: str, revision: str = "base") -> None:

@@ -22,6 +22,7 @@ from core.delivery.worker import Worker
 from core.directory.port import DirectoryUnavailableError
 from core.requests.fulfilment import retry_fulfilment
 from core.settings import Settings, require_secret_key, secret_keys
+from core.storage.db import upgrade_database_apart
 from core.storage.models import Application, AuditEvent
 from webhooks.admin.export import cli_actor
 from webhooks.compose import open_services, sms_gateway
@@ -152,7 +153,9 @@ async def worker_command(settings: Settings) -> int:
     """The job worker alone, for scale-out; webhooks and delivery stay with `bmabot serve`."""
     from webhooks.app import create_app
 
-    app = create_app(settings, secret_key=require_secret_key(settings), dispatch=False, work=True)
+    key = require_secret_key(settings)
+    await upgrade_database_apart(settings.database_url)  # alembic stays out of the worker
+    app = create_app(settings, secret_key=key, dispatch=False, work=True)
     runner = web.AppRunner(app)
     await runner.setup()  # starts the worker; no HTTP site is opened
     stop = asyncio.Event()

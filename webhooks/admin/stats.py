@@ -31,6 +31,7 @@ def add_stats_parser(commands: Any) -> None:
             "bmabot stats",
             "bmabot stats --days 7",
             "bmabot stats --days 90 --until 2026-12-31 --chart stats.png",
+            "bmabot stats --until 2569-12-31",
         ],
     )
     stats.add_argument("--days", type=positive_int, default=30, help="how many days (30)")
@@ -38,7 +39,7 @@ def add_stats_parser(commands: Any) -> None:
         "--until",
         type=day,
         metavar="DATE",
-        help="the last day, YYYY-MM-DD in Bangkok (default: today)",
+        help="the last day in Bangkok, YYYY-MM-DD, the year CE or BE (2569-12-31); default today",
     )
     stats.add_argument(
         "--chart", type=Path, metavar="FILE", help="also draw the numbers in this PNG file"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -15,11 +16,13 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from core.storage.db import (
+    MigrationError,
     alembic_config,
     downgrade_database_async,
     head_revision,
     make_engine,
     upgrade_database,
+    upgrade_database_apart,
     upgrade_database_async,
 )
 from core.storage.models import Base
@@ -120,6 +123,43 @@ async def test_a_server_starting_on_a_database_at_head_does_not_load_alembic(
     )
 
     assert loaded.stdout.strip() == "[]"
+
+
+async def test_a_server_upgrades_in_a_child_and_never_loads_alembic_itself(
+    database_url: str,
+) -> None:
+    check = (
+        "import asyncio, sys; from core.storage.db import upgrade_database_apart; "
+        f"asyncio.run(upgrade_database_apart({database_url!r})); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+
+    loaded = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    )
+
+    assert loaded.stdout.strip() == "[]"
+    assert await table_names(database_url) == EVERY_TABLE
+    assert await schema_differences(database_url) == []
+
+
+async def test_a_failed_upgrade_in_the_child_stops_the_start(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bmabot.db'}"
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as connection:  # a revision no migration file knows
+            await connection.execute(text("CREATE TABLE alembic_version (version_num TEXT)"))
+            await connection.execute(text("INSERT INTO alembic_version VALUES ('f00dfeed')"))
+    finally:
+        await engine.dispose()
+
+    with pytest.raises(MigrationError, match="exit 1"):
+        await upgrade_database_apart(url)
 
 
 async def test_upgrade_database_runs_from_synchronous_code(database_url: str) -> None:
