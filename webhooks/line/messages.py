@@ -9,21 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from linebot.v3.messaging import (
-    Action,
-    FlexBox,
-    FlexBubble,
-    FlexButton,
-    FlexMessage,
-    FlexText,
-    ImageMessage,
-    Message,
-    PostbackAction,
-    QuickReply,
-    QuickReplyItem,
-    TextMessage,
-    URIAction,
-)
+from linebot.v3.messaging import Message
 
 from bot.handlers.rendering import Button, Rendered, from_json
 
@@ -41,31 +27,41 @@ TEL_NUMBER = re.compile(r"\+?[0-9]{3,15}", re.ASCII)
 THAI_COMBINING = frozenset({0x0E31, *range(0x0E34, 0x0E3B), *range(0x0E47, 0x0E4F)})
 
 T = TypeVar("T")
+Json = dict[str, Any]
 
 
 class LineLimitError(ValueError):
     """A message breaks a LINE limit that cutting text cannot fix (too many buttons, long data)."""
 
 
-def line_json(stored: Mapping[str, Any]) -> list[dict[str, Any]]:
+def line_json(stored: Mapping[str, Any]) -> list[Json]:
     """A stored message (bot.handlers.rendering.to_json) as the JSON of LINE's messages.
 
-    Built through the SDK's models, which check LINE's limits, once per distinct message:
-    most are the same for everyone (a question and its buttons), and the models cost more
-    than the rest of a turn. Raises ValueError (LineLimitError) as to_line_messages does.
-    The dicts are shared: read them, never change them.
+    Kept once per distinct message: most are the same for everyone (a question and its
+    buttons). Raises ValueError (LineLimitError) as line_dicts does. The dicts are shared:
+    read them, never change them.
     """
     return list(_line_json(json.dumps(stored, ensure_ascii=False, sort_keys=True)))
 
 
 @lru_cache(maxsize=4096)
-def _line_json(stored: str) -> tuple[dict[str, Any], ...]:
-    messages = to_line_messages([from_json(json.loads(stored))])
-    return tuple(message.to_dict() for message in messages)
+def _line_json(stored: str) -> tuple[Json, ...]:
+    return tuple(line_dicts([from_json(json.loads(stored))]))
 
 
 def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:
-    messages: list[Message] = []
+    """The same messages as the SDK's models: what line_dicts builds, read back by the SDK."""
+    return [Message.from_dict(message) for message in line_dicts(replies)]
+
+
+def line_dicts(replies: Sequence[Rendered]) -> list[Json]:
+    """The JSON of LINE's message objects, as the SDK's models serialise them.
+
+    Built as plain dicts: the summary, the filed message and the review card are unique to
+    one person, and the SDK's pydantic models with their to_dict() cost more than the rest
+    of such a turn (issue 13). A contract test reads every shape back through the models.
+    """
+    messages: list[Json] = []
     for reply in replies:
         if reply.replaces is not None:
             continue  # LINE cannot edit a sent message: the old one stays, harmless
@@ -78,10 +74,19 @@ def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:
     return messages
 
 
-def _picture(reply: Rendered, url: str) -> list[Message]:
+def _picture(reply: Rendered, url: str) -> list[Json]:
     """LINE takes only https links to an image; the caption goes first as a text."""
-    image = ImageMessage(original_content_url=url, preview_image_url=reply.preview_url or url)
+    image = {
+        "type": "image",
+        "originalContentUrl": url,
+        "previewImageUrl": reply.preview_url or url,
+    }
     return [*_text_messages(reply), image]
+
+
+def _given(**fields: Any) -> Json:
+    """A JSON object without its empty fields, as the SDK's to_dict() leaves them out."""
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def chunks(items: Sequence[T], size: int = MAX_MESSAGES_PER_CALL) -> list[list[T]]:
@@ -161,81 +166,92 @@ def _cut(text: str, limit: int) -> str:
     return "".join(kept) + ELLIPSIS
 
 
-def _text_messages(reply: Rendered) -> list[Message]:
+def _text_messages(reply: Rendered) -> list[Json]:
     pieces = split_text(reply.text)
     quick_reply = _quick_reply(reply.buttons)
-    messages: list[Message] = [TextMessage(text=piece) for piece in pieces[:-1]]
+    messages: list[Json] = [{"type": "text", "text": piece} for piece in pieces[:-1]]
     # The buttons answer the question, which ends the text: they go on the last piece.
-    messages.append(TextMessage(text=pieces[-1], quick_reply=quick_reply))
+    messages.append(_given(type="text", text=pieces[-1], quickReply=quick_reply))
     return messages
 
 
-def _card(reply: Rendered, title: str) -> FlexMessage:
-    bubble = FlexBubble(
-        header=FlexBox(
-            layout="vertical",
-            contents=[FlexText(text=title, weight="bold", size="lg", wrap=True)],
-        ),
+def _card(reply: Rendered, title: str) -> Json:
+    header = _box([_text(title, weight="bold", size="lg")])
+    bubble = _given(
+        type="bubble",
+        header=header,
         body=_card_body(reply.text),
         footer=_card_footer(reply.buttons),
     )
-    return FlexMessage(
-        alt_text=_cut(title, MAX_ALT_TEXT),
+    return _given(
+        type="flex",
+        altText=_cut(title, MAX_ALT_TEXT),
         contents=bubble,
         # The same buttons again above the keyboard, where people look after reading.
-        quick_reply=_quick_reply(reply.buttons),
+        quickReply=_quick_reply(reply.buttons),
     )
 
 
-def _card_body(text: str) -> FlexBox | None:
+def _box(contents: list[Json], spacing: str | None = None) -> Json:
+    return _given(type="box", layout="vertical", spacing=spacing, contents=contents)
+
+
+def _text(text: str, *, size: str, weight: str | None = None) -> Json:
+    if not text:
+        raise LineLimitError("LINE refuses a text component with empty text")
+    return _given(type="text", text=text, size=size, weight=weight, wrap=True)
+
+
+def _card_body(text: str) -> Json | None:
     # LINE refuses a text component with empty text, so blank lines are left out.
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines:
         return None
-    contents = [FlexText(text=line, wrap=True, size="sm") for line in lines]
-    return FlexBox(layout="vertical", spacing="sm", contents=contents)
+    return _box([_text(line, size="sm") for line in lines], spacing="sm")
 
 
-def _card_footer(buttons: Sequence[Button]) -> FlexBox | None:
+def _card_footer(buttons: Sequence[Button]) -> Json | None:
     if not buttons:
         return None
     contents = [
-        FlexButton(
-            action=_action(button),
-            style="primary" if index == 0 else "secondary",
-            height="sm",
-        )
+        {
+            "type": "button",
+            "action": _action(button),
+            "style": "primary" if index == 0 else "secondary",
+            "height": "sm",
+        }
         for index, button in enumerate(buttons)
     ]
-    return FlexBox(layout="vertical", spacing="sm", contents=contents)
+    return _box(contents, spacing="sm")
 
 
-def _quick_reply(buttons: Sequence[Button]) -> QuickReply | None:
+def _quick_reply(buttons: Sequence[Button]) -> Json | None:
     if not buttons:
         return None
     if len(buttons) > MAX_BUTTONS:
         raise LineLimitError(f"LINE shows at most {MAX_BUTTONS} buttons, got {len(buttons)}")
-    return QuickReply(items=[QuickReplyItem(action=_action(button)) for button in buttons])
+    return {"items": [{"type": "action", "action": _action(button)} for button in buttons]}
 
 
-def _action(button: Button) -> Action:
+def _action(button: Button) -> Json:
     return _postback(button) if button.number is None else _call(button, button.number)
 
 
-def _call(button: Button, number: str) -> URIAction:
+def _call(button: Button, number: str) -> Json:
     # LINE takes http, https, line and tel links; the phone dials, nothing comes back to us.
     if not TEL_NUMBER.fullmatch(number):
         raise LineLimitError(f"a call button needs a phone number, not {number[:20]!r}")
-    return URIAction(label=truncate_label(button.label), uri=f"tel:{number}")
+    return {"type": "uri", "label": truncate_label(button.label), "uri": f"tel:{number}"}
 
 
-def _postback(button: Button) -> PostbackAction:
+def _postback(button: Button) -> Json:
     # Cutting the data would route the tap somewhere else: a long one is a bug to fix.
     if not button.data or utf16_length(button.data) > MAX_DATA:
         raise LineLimitError(f"postback data must be 1-{MAX_DATA} chars: {button.data[:40]!r}")
-    return PostbackAction(
-        label=truncate_label(button.label),
-        data=button.data,
+    return {
+        "type": "postback",
+        "label": truncate_label(button.label),
+        "data": button.data,
         # The chat shows what was tapped, in full even when the label had to be cut.
-        display_text=_cut(button.label, MAX_DISPLAY_TEXT),
-    )
+        "displayText": _cut(button.label, MAX_DISPLAY_TEXT),
+    }
