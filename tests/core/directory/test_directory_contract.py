@@ -13,7 +13,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import fields, replace
 from pathlib import Path
@@ -717,12 +717,19 @@ def relay(slapd: dict[str, str]) -> Iterator[Relay]:
     relay.close()
 
 
-async def test_ldap_calls_share_one_bound_connection(slapd: dict[str, str], relay: Relay) -> None:
-    harness = LdapHarness(slapd)
+@pytest.fixture
+async def relayed(slapd: dict[str, str], relay: Relay) -> AsyncIterator[LdapDirectory]:
+    """A directory that reaches slapd through the relay, in an organisational unit of its own."""
     directory = LdapDirectory(
-        relay.url, slapd["LDAP_BIND_DN"], slapd["LDAP_BIND_PASSWORD"], harness.users_dn,
-        MAIL_DOMAIN,
+        relay.url, slapd["LDAP_BIND_DN"], slapd["LDAP_BIND_PASSWORD"],
+        LdapHarness(slapd).users_dn, MAIL_DOMAIN,
     )  # fmt: skip
+    yield directory
+    await directory.close()
+
+
+async def test_ldap_calls_share_one_bound_connection(relayed: LdapDirectory, relay: Relay) -> None:
+    directory = relayed
 
     account = await directory.create_account(SOMCHAI)
     await directory.set_temporary_password(account.uid, generate_temporary_password())
@@ -732,17 +739,12 @@ async def test_ldap_calls_share_one_bound_connection(slapd: dict[str, str], rela
     assert await directory.find_user(account.uid) is not None
 
     assert relay.connections == 1
-    await directory.close()
 
 
 async def test_a_connection_the_server_dropped_is_replaced_unseen(
-    slapd: dict[str, str], relay: Relay
+    relayed: LdapDirectory, relay: Relay
 ) -> None:
-    harness = LdapHarness(slapd)
-    directory = LdapDirectory(
-        relay.url, slapd["LDAP_BIND_DN"], slapd["LDAP_BIND_PASSWORD"], harness.users_dn,
-        MAIL_DOMAIN,
-    )  # fmt: skip
+    directory = relayed
     account = await directory.create_account(SOMCHAI)
 
     relay.cut()
@@ -751,4 +753,3 @@ async def test_a_connection_the_server_dropped_is_replaced_unseen(
     assert found is not None
     assert found.uid == account.uid
     assert relay.connections == 2
-    await directory.close()

@@ -52,6 +52,23 @@ async def schema_differences(url: str) -> list[Any]:
         await engine.dispose()
 
 
+async def alembic_modules_after(code: str) -> str:
+    """The alembic and mako modules a new interpreter holds after running code."""
+    check = (
+        f"import sys; {code}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    )
+    loaded = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", check],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    )
+    return loaded.stdout.strip()
+
+
 async def test_upgrade_creates_every_table(database_url: str) -> None:
     await upgrade_database_async(database_url)
 
@@ -107,43 +124,23 @@ async def test_a_server_starting_on_a_database_at_head_does_not_load_alembic(
     database_url: str,
 ) -> None:
     await upgrade_database_async(database_url)
-    check = (
-        "import sys; from core.storage.db import upgrade_database; "
-        f"upgrade_database({database_url!r}); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+
+    loaded = await alembic_modules_after(
+        f"from core.storage.db import upgrade_database; upgrade_database({database_url!r})"
     )
 
-    loaded = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-c", check],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-
-    assert loaded.stdout.strip() == "[]"
+    assert loaded == "[]"
 
 
 async def test_a_server_upgrades_in_a_child_and_never_loads_alembic_itself(
     database_url: str,
 ) -> None:
-    check = (
-        "import asyncio, sys; from core.storage.db import upgrade_database_apart; "
-        f"asyncio.run(upgrade_database_apart({database_url!r})); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))"
+    loaded = await alembic_modules_after(
+        "import asyncio; from core.storage.db import upgrade_database_apart; "
+        f"asyncio.run(upgrade_database_apart({database_url!r}))"
     )
 
-    loaded = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-c", check],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=True,
-    )
-
-    assert loaded.stdout.strip() == "[]"
+    assert loaded == "[]"
     assert await table_names(database_url) == EVERY_TABLE
     assert await schema_differences(database_url) == []
 

@@ -3,10 +3,6 @@ a week, never by their id; the id stays in the audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -14,6 +10,7 @@ from core.clock import ManualClock
 from core.requests.reviewer_names import known_names
 from core.storage.db import make_sessions
 from core.storage.models import AuditEvent
+from tests.webhooks.line import test_line_review as review_tests
 from tests.webhooks.line.test_line_review import (
     APPLICANT,
     GROUP,
@@ -22,22 +19,10 @@ from tests.webhooks.line.test_line_review import (
     press,
     submitted,
 )
-from tests.webhooks.line_world import LineWorld, line_world
+from tests.webhooks.line_world import LineWorld
 from webhooks.appkeys import SERVICES
 
-
-@pytest.fixture
-async def world(
-    database_url: str, engine: AsyncEngine, tmp_path: Path, clock: ManualClock
-) -> AsyncIterator[LineWorld]:
-    async with line_world(
-        database_url,
-        tmp_path / "data",
-        clock,
-        line_review_group_id=GROUP,
-        reviewers=f"line:{REVIEWER},line:{SECOND}",
-    ) as running:
-        yield running
+world = review_tests.world  # the review group with two reviewers, as the review tests have
 
 
 def group_texts(world: LineWorld) -> list[str]:
