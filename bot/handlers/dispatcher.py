@@ -9,6 +9,10 @@ meanwhile, runs the effects and reviewers' decisions, and stores the states, the
 round's events are then handled one at a time, the failing one answered with an apology.
 The replies go to the Sender (sender.py) after the commit, while the next round runs.
 A crash in between sends late, never loses, never handles an event twice.
+
+While a round is being stored, the next one is read and planned (run()): it leaves out the
+people whose events are in the round being stored, so each person still has one turn in
+hand at a time, and the rounds are stored one after the other, in order.
 """
 
 from __future__ import annotations
@@ -84,6 +88,16 @@ class Plan:
     outcome: str = "done"  # or "throttled": over a rate limit, the turn changes nothing
 
 
+@dataclass(slots=True, eq=False)
+class PlannedRound:
+    """A round read and planned, to be stored; its events stay in hand until then."""
+
+    readings: list[Reading]
+    notice: asyncio.Task[None]  # "loading" shown to its people if storing it is slow
+    plans: dict[Reading, Plan] | None = None  # None: planning failed, one at a time then
+    states: Mapping[Person, bytes | None] | None = None
+
+
 class StateChangedError(Exception):
     """Someone's state changed between reading it and storing their turn."""
 
@@ -114,7 +128,10 @@ class Dispatcher:
         self._services = handler.services
         self._wake = asyncio.Event()
         self.sender = Sender(handler.services, channels, self.observer, self.wake, send_lease)
-        self._one_round = asyncio.Lock()
+        self._one_round = asyncio.Lock()  # reading and planning: one round at a time
+        self._in_hand: set[str] = set()  # keys of events read and not yet stored
+        self._empty_hand = asyncio.Event()  # set while _in_hand is empty
+        self._empty_hand.set()
         self._photos = PhotoChecks(ready=self.wake, discard=handler.discard)
         self._stopping = False
         self._stopped = asyncio.Event()  # set while run() is not running
@@ -150,22 +167,48 @@ class Dispatcher:
             self._stopped.set()
 
     async def _run(self) -> None:
+        """Round after round; each is read and planned while the one before is stored.
+
+        Measured (issue 13, c=64): reading and planning a round took about as long as
+        storing one, each waiting for its thread in turn; overlapping them is what keeps
+        the turns up with the webhooks.
+        """
         loop = asyncio.get_running_loop()
-        while not self._stopping:
-            self._wake.clear()
-            handled = 0
-            try:
-                handled = await self.handle_round()
-                if not handled or loop.time() - self._last_retry_round > self.poll_interval:
-                    self._last_retry_round = loop.time()
-                    await self.sender.mark_sent()
-                    await self.sender.deliver_due()
-            except Exception:
-                logger.exception("dispatcher round failed; trying again")
-            if handled:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        storing: asyncio.Task[None] | None = None
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                handled, was_storing = 0, storing is not None
+                try:
+                    async with self._one_round:
+                        handled, planned = await self._plan_round()
+                    try:
+                        if storing is not None:
+                            await storing  # stored in order, one round after the other
+                    finally:  # a planned round is stored, even if this loop is cancelled
+                        storing = None
+                        if planned is not None:
+                            storing = asyncio.create_task(self._store_round(planned))
+                    if not handled or loop.time() - self._last_retry_round > self.poll_interval:
+                        self._last_retry_round = loop.time()
+                        await self.sender.mark_sent()
+                        await self.sender.deliver_due()
+                except Exception:
+                    logger.exception("dispatcher round failed; trying again")
+                if handled or was_storing:  # the round stored may have let its people on
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        finally:
+            if storing is not None:
+                await storing
+
+    async def _rounds_in_hand_stored(self) -> bool:
+        """Wait until the rounds run() has read are stored; whether there were any."""
+        if not self._in_hand:
+            return False
+        await self._empty_hand.wait()
+        return True
 
     async def deliver_due(self) -> None:
         await self.sender.deliver_due()
@@ -184,7 +227,11 @@ class Dispatcher:
 
     async def drain(self) -> None:
         """Handle everything pending now and deliver what is due (for tests and shutdown)."""
-        while await self.handle_round() or await self._photos.wait():
+        while (
+            await self.handle_round()
+            or await self._photos.wait()
+            or await self._rounds_in_hand_stored()
+        ):
             pass
         await self.sender.settle()
         await self.sender.mark_sent()
@@ -199,32 +246,64 @@ class Dispatcher:
         after the round that handled their last one is stored.
         """
         async with self._one_round:
-            return await self._round()
+            handled, planned = await self._plan_round()
+            if planned is not None:
+                await self._store_round(planned)
+            return handled
 
-    async def _round(self) -> int:
+    async def _plan_round(self) -> tuple[int, PlannedRound | None]:
+        """Read up to batch_size people's next events and plan their turns: (events read,
+        the round to store). People with an event in a round not yet stored sit it out."""
         self._photos.forget_unclaimed(asyncio.get_running_loop().time())
         read = partial(
             next_events_on,
             vault=self._services.vault,
             channels=self.channels,
             limit=self.batch_size,
-            skip=self._photos.waiting(),
+            skip=[*self._photos.waiting(), *self._in_hand],
         )
         events = await self._reading(read)
         readings = [r for r in map(self._read, events) if self._photo_ready(r)]
         if not readings:
-            return len(events)  # photos now on their way: their people sit out a while
-        notice = asyncio.create_task(self._loading_notice(readings))
+            return len(events), None  # photos now on their way: their people sit out a while
+        planned = PlannedRound(readings, asyncio.create_task(self._loading_notice(readings)))
+        self._in_hand.update(reading.event.key for reading in readings)
+        self._empty_hand.clear()
         try:
-            await self._run_turns(readings)
+            planned.plans, planned.states = await self._planned(readings)
         except Exception:
             logger.exception("a round of %d events failed; one at a time now", len(readings))
-            await self._one_at_a_time(readings)
+        except BaseException:  # cancelled: nothing of the round stays in hand
+            self._let_go(planned)
+            raise
+        return len(events), planned
+
+    async def _store_round(self, planned: PlannedRound) -> None:
+        """Store a planned round (never raises: a round that fails is read again later)."""
+        readings = planned.readings
+        try:
+            if planned.plans is None or planned.states is None:
+                await self._one_at_a_time(readings)
+            else:
+                try:
+                    await self._store_turns(readings, planned.plans, planned.states)
+                except Exception:
+                    logger.exception(
+                        "a round of %d events failed; one at a time now", len(readings)
+                    )
+                    await self._one_at_a_time(readings)
+        except Exception:
+            logger.exception("dispatcher round failed; its events are read again")
         finally:
-            notice.cancel()
-            for reading in readings:
-                self.handler.discard(reading.photo)  # staged and not kept by its turn
-        return len(events)
+            self._let_go(planned)
+
+    def _let_go(self, planned: PlannedRound) -> None:
+        planned.notice.cancel()
+        for reading in planned.readings:
+            self._in_hand.discard(reading.event.key)
+            self.handler.discard(reading.photo)  # staged and not kept by its turn
+        if not self._in_hand:
+            self._empty_hand.set()
 
     def _read(self, event: StoredEvent) -> Reading:
         if event.unreadable:  # stored, but not decryptable: logged once, never read again
@@ -266,16 +345,29 @@ class Dispatcher:
         return True
 
     async def _run_turns(self, readings: list[Reading]) -> None:
-        """Plan the round's turns without the write lock, then store them: on SQLite those
-        that need nothing but storing in one hand-off to the writer thread, the others
-        (effects, reviewers' decisions) in a transaction of the session. A turn that
-        raises undoes its transaction."""
+        plans, read = await self._planned(readings)
+        await self._store_turns(readings, plans, read)
+
+    async def _planned(
+        self, readings: list[Reading]
+    ) -> tuple[dict[Reading, Plan], Mapping[Person, bytes | None]]:
+        """Plan the round's turns without the write lock: (the plans, the states read)."""
         reviewers = [r.incoming for r in readings if r.incoming and not self._is_own_turn(r)]
         if reviewers:  # their names, before any transaction: LINE may have to be asked
             await self.handler.names.learn(reviewers)
         people = [_person(r.incoming) for r in readings if self._is_own_turn(r)]
         read = await self._reading(partial(load_sealed_on, people=people, lock=False))
-        plans = await self._plan(readings, read)
+        return await self._plan(readings, read), read
+
+    async def _store_turns(
+        self,
+        readings: list[Reading],
+        plans: Mapping[Reading, Plan],
+        read: Mapping[Person, bytes | None],
+    ) -> None:
+        """Store the planned turns: on SQLite those that need nothing but storing in one
+        hand-off to the writer thread, the others (effects, reviewers' decisions) in a
+        transaction of the session. A turn that raises undoes its transaction."""
         rest = readings
         if self._threads is not None:  # SQLite: what needs only storing, in one hand-off
             quick = [reading for reading in readings if _settled(reading, plans)]
@@ -286,10 +378,9 @@ class Dispatcher:
                 except StateChangedError:
                     rest = readings  # then all of it the general way, below
         if rest:
-            sent = list(self.sender.sent)
-            async with self._services.sessions.begin() as session:
-                stored = await self._play_round(session, rest, plans, read, sent)
-            del self.sender.sent[: len(sent)]
+            with self.sender.marking() as sent:
+                async with self._services.sessions.begin() as session:
+                    stored = await self._play_round(session, rest, plans, read, sent)
             self._after_commit(stored, rest, plans)
 
     async def _settle_quickly(
@@ -304,14 +395,14 @@ class Dispatcher:
         result = Round()
         for reading in readings:
             self._settled_turn(reading, plans.get(reading), result)
-        now, sent = self._now(), list(self.sender.sent)
+        now = self._now()
         sealed = seal_round(self._services.vault, result, now, self.send_lease)
         people = sorted(set(result.states))
         expected = {person: read.get(person) for person in people}
         ids = [reading.event.id for reading in readings]
-        store = partial(_store_settled, ids=ids, expected=expected, sealed=sealed, sent=sent)
-        stored = await threads.write(partial(store, now=now))
-        del self.sender.sent[: len(sent)]
+        with self.sender.marking() as sent:
+            store = partial(_store_settled, ids=ids, expected=expected, sealed=sealed, sent=sent)
+            stored = await threads.write(partial(store, now=now))
         self._after_commit(stored, readings, plans)
 
     async def _reading(self, work: Callable[[SyncConnection], T]) -> T:

@@ -8,10 +8,11 @@ from the outbox by the retry round, in order, a chat at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from functools import partial
 from typing import Final, Literal, Protocol
@@ -81,6 +82,7 @@ class Sender:
         self._queues: dict[Chat, deque[Outgoing | int]] = {}  # int: first what is stored
         self._senders: dict[Chat, asyncio.Task[None]] = {}
         self.sent: list[int] = []  # delivered, to be marked in the next transaction
+        self._marking: set[int] = set()  # delivered, being marked by a transaction now
 
     def send_later(self, sending: list[Outgoing], behind: set[Chat]) -> None:
         """Queue a round's replies: each chat's in order, after what it was sent before."""
@@ -138,7 +140,25 @@ class Sender:
         queued = (
             item.id for q in self._queues.values() for item in q if not isinstance(item, int)
         )
-        return frozenset((*self.sent, *queued))
+        return frozenset((*self.sent, *self._marking, *queued))
+
+    @contextlib.contextmanager
+    def marking(self) -> Iterator[list[int]]:
+        """The rows delivered so far, for the caller's transaction to mark sent.
+
+        Taken whole: transactions that overlap (a round being stored beside the retry round)
+        never mark the same rows, nor drop another's. They stay ours until the transaction
+        ends, and come back to be marked by the next one if it fails.
+        """
+        taken, self.sent = self.sent, []
+        self._marking.update(taken)
+        try:
+            yield taken
+        except BaseException:
+            self.sent[:0] = taken
+            raise
+        finally:
+            self._marking.difference_update(taken)
 
     async def settle(self) -> None:
         while self._senders:
@@ -147,10 +167,9 @@ class Sender:
     async def mark_sent(self) -> None:
         if not self.sent:
             return
-        sent = list(self.sent)
-        async with self._services.sessions.begin() as session:
-            await mark_all_sent(session, sent, self._services.clock.now())
-        del self.sent[: len(sent)]
+        with self.marking() as sent:
+            async with self._services.sessions.begin() as session:
+                await mark_all_sent(session, sent, self._services.clock.now())
 
     async def deliver_due(self) -> None:
         async with self._services.sessions() as session:

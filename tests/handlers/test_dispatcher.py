@@ -190,6 +190,33 @@ async def test_a_row_no_channel_can_send_does_not_delay_another_chats_retry(
     assert poisoned.last_error == "unexpected ValueError"
 
 
+def test_rows_delivered_while_a_transaction_marks_others_are_left_to_the_next_one(
+    dispatcher: Dispatcher,
+) -> None:
+    """A round being stored and the retry round mark what went out; neither takes the
+    other's rows nor drops rows delivered meanwhile, and a failed one gives its rows back."""
+    sender = dispatcher.sender
+    sender.sent.extend([1, 2])
+    with sender.marking() as first:
+        sender.sent.append(3)  # delivered while the first transaction runs
+        with sender.marking() as second:
+            assert (first, second) == ([1, 2], [3])
+            assert sender.ours() == {1, 2, 3}  # being marked: never sent again meanwhile
+    assert sender.sent == []
+    assert sender.ours() == set()
+
+    def failing_transaction() -> None:
+        with sender.marking() as taken:
+            assert taken == [4]
+            sender.sent.append(5)
+            raise RuntimeError("the transaction failed")
+
+    sender.sent.append(4)
+    with pytest.raises(RuntimeError):
+        failing_transaction()
+    assert sender.sent == [4, 5]  # marked by the next transaction
+
+
 async def test_a_row_that_keeps_failing_ends_failed_with_its_error_kept(
     services: Services, dispatcher: Dispatcher, channel: MemoryChannel, clock: ManualClock
 ) -> None:

@@ -13,9 +13,10 @@ transaction that writes (a SQLAlchemy "begin" event): nothing of ours is replace
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import AdaptedConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.flows.incoming import Incoming
 from bot.handlers.conversation import ConversationHandler, Services
 from bot.handlers.dispatcher import Dispatcher
 from bot.handlers.drafts import tidy_drafts
@@ -193,3 +195,57 @@ async def test_a_state_another_server_changes_meanwhile_is_planned_from_again(
             (CHANNEL, P): None
         }
     assert await statuses(services) == ["done"] * 3
+
+
+@dataclass
+class ReadingChannel(MemoryChannel):
+    """A MemoryChannel that keeps who each event it read was from, as the rounds read them."""
+
+    readers: list[str] = field(default_factory=list)
+    more: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def to_incoming(self, payload: Mapping[str, Any]) -> Incoming | None:
+        self.readers.append(payload["user"])
+        self.more.set()
+        return super().to_incoming(payload)
+
+    async def read_from(self, *people: str) -> None:
+        while not set(people) <= set(self.readers):
+            self.more.clear()
+            await self.more.wait()
+
+
+async def test_the_next_round_is_planned_while_one_is_stored_leaving_its_people_out(
+    services: Services, handler: ConversationHandler, delivered: Delivered, engine: AsyncEngine
+) -> None:
+    people = ["U-a", "U-b", "U-c", "U-d"]
+    walk = ["สมัคร", "ค่ะ"]
+    for step, text in enumerate(walk):  # everyone's first message, then everyone's second
+        await store(services, *(text_event(f"{who}-{step}", who, text) for who in people))
+    channel = ReadingChannel(sent=delivered)
+    threads = sqlite_threads(services.sessions)
+    dispatcher = Dispatcher(handler, {CHANNEL: channel}, threads=threads, batch_size=2)
+    read_meanwhile: list[str] = []
+
+    async def next_round_planned() -> None:
+        await asyncio.wait_for(channel.read_from("U-c", "U-d"), timeout=30)
+        read_meanwhile.extend(channel.readers)
+
+    try:
+        with before_storing(engine, next_round_planned) as acted:
+            running = asyncio.create_task(dispatcher.run())
+            await asyncio.wait_for(channel.read_from(*people), timeout=30)
+        await dispatcher.stop()
+        await running
+        await dispatcher.drain()
+    finally:
+        if threads is not None:
+            await threads.close()
+
+    # While the first round (a's and b's first messages) was being stored, the second was
+    # read: c's and d's first messages, not a's or b's second, still behind the first.
+    assert acted == ["acted"]
+    assert sorted(read_meanwhile) == people
+    for who in people:  # each turn once, in order
+        assert delivered[who] == await one_at_a_time(handler, who, *walk)
+    assert await statuses(services) == ["done"] * 8
