@@ -122,6 +122,10 @@ class Dispatcher:
         self.loading_after = loading_after
         self.poll_interval = poll_interval
         self.batch_size = batch_size
+        # Rounds smaller than this are stored before the next is read: overlapping them
+        # pays only with a backlog (measured: at c=1 and c=16 it cost 30-60 % more CPU a
+        # turn, in reads that found little or nothing new).
+        self.overlap_from = max(1, batch_size // 2)
         self.observer = observer or Unobserved()
         self.send_lease = send_lease
         self._threads = threads  # SQLite: a round's reads and writes, one hand-off each
@@ -190,7 +194,12 @@ class Dispatcher:
                         storing = None
                         if planned is not None:
                             storing = asyncio.create_task(self._store_round(planned))
-                    if not handled or loop.time() - self._last_retry_round > self.poll_interval:
+                    small = planned is not None and len(planned.readings) < self.overlap_from
+                    if small and storing is not None:
+                        await storing  # no backlog to read meanwhile
+                        storing = None
+                    idle = not handled and not was_storing
+                    if idle or loop.time() - self._last_retry_round > self.poll_interval:
                         self._last_retry_round = loop.time()
                         await self.sender.mark_sent()
                         await self.sender.deliver_due()
