@@ -172,11 +172,11 @@ class Dispatcher:
             self._stopped.set()
 
     async def _run(self) -> None:
-        """Round after round; each is read and planned while the one before is stored.
+        """Round after round; the next is read and planned while a large one is stored.
 
         Measured (issue 13, c=64): reading and planning a round took about as long as
         storing one, each waiting for its thread in turn; overlapping them is what keeps
-        the turns up with the webhooks.
+        the turns up with the webhooks. A small round (no backlog) is stored first.
         """
         loop = asyncio.get_running_loop()
         storing: asyncio.Task[None] | None = None
@@ -190,14 +190,15 @@ class Dispatcher:
                     try:
                         if storing is not None:
                             await storing  # stored in order, one round after the other
-                    finally:  # a planned round is stored, even if this loop is cancelled
-                        storing = None
-                        if planned is not None:
-                            storing = asyncio.create_task(self._store_round(planned))
-                    small = planned is not None and len(planned.readings) < self.overlap_from
-                    if small and storing is not None:
-                        await storing  # no backlog to read meanwhile
-                        storing = None
+                    except BaseException:  # cancelled: nothing of the planned round stays
+                        if planned is not None:  # in hand, its events are read again
+                            self._let_go(planned)
+                        raise
+                    storing = None
+                    if planned is not None and len(planned.readings) >= self.overlap_from:
+                        storing = asyncio.create_task(self._store_round(planned))
+                    elif planned is not None:  # a small round: no backlog to read meanwhile
+                        await self._store_round(planned)
                     idle = not handled and not was_storing
                     if idle or loop.time() - self._last_retry_round > self.poll_interval:
                         self._last_retry_round = loop.time()
