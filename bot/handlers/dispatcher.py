@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -57,7 +57,6 @@ from core.delivery.rounds import (
     store_round,
     store_sealed_on,
 )
-from core.storage.crypto import Vault
 from core.storage.db import Session, SqliteThreads, SyncConnection, on_connection
 from core.storage.documents import Photo
 
@@ -267,13 +266,13 @@ class Dispatcher:
         the round to store). People with an event in a round not yet stored sit it out."""
         self._photos.forget_unclaimed(asyncio.get_running_loop().time())
         read = partial(
-            _events_and_states,
+            next_events_on,
             vault=self._services.vault,
             channels=self.channels,
             limit=self.batch_size,
             skip=[*self._photos.waiting(), *self._in_hand],
         )
-        events, states = await self._reading(read)
+        events = await self._reading(read)
         readings = [r for r in map(self._read, events) if self._photo_ready(r)]
         if not readings:
             return len(events), None  # photos now on their way: their people sit out a while
@@ -281,7 +280,7 @@ class Dispatcher:
         self._in_hand.update(reading.event.key for reading in readings)
         self._empty_hand.clear()
         try:
-            planned.plans, planned.states = await self._planned(readings, states)
+            planned.plans, planned.states = await self._planned(readings)
         except Exception:
             logger.exception("a round of %d events failed; one at a time now", len(readings))
         except BaseException:  # cancelled: nothing of the round stays in hand
@@ -360,17 +359,14 @@ class Dispatcher:
         await self._store_turns(readings, plans, read)
 
     async def _planned(
-        self, readings: list[Reading], known: Mapping[Person, bytes | None] | None = None
+        self, readings: list[Reading]
     ) -> tuple[dict[Reading, Plan], Mapping[Person, bytes | None]]:
-        """Plan the round's turns without the write lock: (the plans, the states read).
-        States already read with the events (known) are not read again."""
+        """Plan the round's turns without the write lock: (the plans, the states read)."""
         reviewers = [r.incoming for r in readings if r.incoming and not self._is_own_turn(r)]
         if reviewers:  # their names, before any transaction: LINE may have to be asked
             await self.handler.names.learn(reviewers)
-        read = dict(known or {})
         people = [_person(r.incoming) for r in readings if self._is_own_turn(r)]
-        if missing := [person for person in people if person not in read]:
-            read |= await self._reading(partial(load_sealed_on, people=missing, lock=False))
+        read = await self._reading(partial(load_sealed_on, people=people, lock=False))
         return await self._plan(readings, read), read
 
     async def _store_turns(
@@ -566,20 +562,6 @@ class Dispatcher:
         await asyncio.gather(
             *(_quietly(channel.show_loading, incoming) for channel, incoming in waiting)
         )
-
-
-def _events_and_states(
-    connection: SyncConnection,
-    vault: Vault,
-    channels: Iterable[str],
-    limit: int,
-    skip: Sequence[str],
-) -> tuple[list[StoredEvent], dict[Person, bytes | None]]:
-    """The round's events and their people's states, in one read: one hand-off to the
-    reader thread instead of two (each waits for the busy loop to take its result)."""
-    events = next_events_on(connection, vault, channels, limit, skip)
-    people = [(event.channel, event.user_id) for event in events]
-    return events, load_sealed_on(connection, people, lock=False)
 
 
 def _store_settled(
