@@ -203,8 +203,9 @@ class Dispatcher:
                         self._last_retry_round = loop.time()
                         await self.sender.mark_sent()
                         await self.sender.deliver_due()
-                except Exception:
+                except Exception:  # the database away, say: try again after a while
                     logger.exception("dispatcher round failed; trying again")
+                    handled, was_storing = 0, False
                 if handled or was_storing:  # the round stored may have let its people on
                     continue
                 with contextlib.suppress(TimeoutError):
