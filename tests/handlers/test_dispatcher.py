@@ -23,6 +23,7 @@ from core.clock import ManualClock
 from core.delivery.inbox import NewEvent
 from core.delivery.inbox_writer import InboxWriter
 from core.delivery.outbox import add_outgoing
+from core.storage.db import sqlite_threads
 from core.storage.models import Conversation, Document, InboxEvent, OutboxMessage
 from tests.handlers.chat import Chat, sample_photo
 from tests.handlers.memory_channel import (
@@ -113,6 +114,24 @@ async def test_a_round_of_forty_people_is_one_transaction_of_few_statements(
     # marking the replies sent; then the retry round's read. BEGINs are counted too.
     assert counts.commits <= 3
     assert counts.statements <= 18
+
+
+async def test_a_round_takes_128_people_at_most_and_64_on_sqlites_threads(
+    services: Services, handler: ConversationHandler, channel: MemoryChannel
+) -> None:
+    await store(services, *(text_event(f"k{n}", f"U{n}", "สวัสดี") for n in range(130)))
+    threads = sqlite_threads(services.sessions)  # None on PostgreSQL
+
+    if threads is not None:  # SQLite: the rounds on its threads take fewer people
+        on_threads = Dispatcher(handler, {CHANNEL: channel}, threads=threads)
+        try:
+            assert await on_threads.handle_round() == 64
+        finally:
+            await threads.close()
+    sessions_only = Dispatcher(handler, {CHANNEL: channel})
+    assert await sessions_only.handle_round() == (128 if threads is None else 66)
+    await sessions_only.drain()
+    assert all(channel.keys(f"U{n}") for n in range(130))
 
 
 async def test_an_event_no_channel_can_read_is_quarantined_once_and_the_person_goes_on(
