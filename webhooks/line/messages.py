@@ -34,19 +34,23 @@ class LineLimitError(ValueError):
     """A message breaks a LINE limit that cutting text cannot fix (too many buttons, long data)."""
 
 
-def line_json(stored: Mapping[str, Any]) -> list[Json]:
-    """A stored message (bot.handlers.rendering.to_json) as the JSON of LINE's messages.
+def line_json(stored: Mapping[str, Any]) -> tuple[bytes, ...]:
+    """A stored message (bot.handlers.rendering.to_json) as LINE's messages, each one's JSON
+    encoded (UTF-8) for a request's body.
 
     Kept once per distinct message: most are the same for everyone (a question and its
-    buttons). Raises ValueError (LineLimitError) as line_dicts does. The dicts are shared:
-    read them, never change them.
+    buttons). Raises ValueError (LineLimitError) as line_dicts does.
     """
-    return list(_line_json(json.dumps(stored, ensure_ascii=False, sort_keys=True)))
+    return _line_json(json.dumps(stored, ensure_ascii=False, sort_keys=True))
 
 
 @lru_cache(maxsize=4096)
-def _line_json(stored: str) -> tuple[Json, ...]:
-    return tuple(line_dicts([from_json(json.loads(stored))]))
+def _line_json(stored: str) -> tuple[bytes, ...]:
+    return tuple(map(_encoded, line_dicts([from_json(json.loads(stored))])))
+
+
+def _encoded(message: Json) -> bytes:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:
