@@ -7,6 +7,7 @@ import logging
 import math
 import queue
 import ssl
+import threading
 import time
 import weakref
 from collections.abc import Callable, Collection
@@ -43,6 +44,7 @@ from core.directory.port import (
     PasswordCheck,
     UnknownGroupError,
     UnknownUserError,
+    UserNamesBusyError,
     UserNameTakenError,
     account_entry,
     digest_bits,
@@ -121,6 +123,10 @@ class LdapDirectory:
         self._timeout = timeout
         self._reserved = reserved
         self._pool: queue.SimpleQueue[tuple[Connection, float]] = queue.SimpleQueue()
+        # One new entry at a time in this process: a name is chosen and taken before the
+        # next is chosen, or jobs running at once all pick the same free name and all but
+        # one start again (six at once ran out of CREATE_ATTEMPTS).
+        self._naming = threading.Lock()
         # Closes what the pool holds when the directory is dropped without close().
         self._finalizer = weakref.finalize(self, _close_pool, self._pool)
 
@@ -278,8 +284,14 @@ class LdapDirectory:
         return first_free(candidates, taken, self._reserved)
 
     def _create(self, connection: Connection, request: AccountRequest) -> Account:
-        reference = request.application_reference
         manager_dn = self._manager_dn(connection, request)
+        with self._naming:
+            return self._create_named(connection, request, manager_dn)
+
+    def _create_named(
+        self, connection: Connection, request: AccountRequest, manager_dn: str | None
+    ) -> Account:
+        reference = request.application_reference
         for _ in range(CREATE_ATTEMPTS):
             # A retry after a timeout finds what the lost attempt made: never a second entry.
             existing = self._find(connection, "employeeNumber", reference)
@@ -296,7 +308,7 @@ class LdapDirectory:
             if result["result"] != ALREADY_EXISTS or request.kind == ApplicationKind.AGENCY:
                 _raise_for(result, "add", taken=UserNameTakenError)
             logger.info("user name %s was taken meanwhile; trying the next one", uid)
-        raise DirectoryError(f"no free user name for {reference} after {CREATE_ATTEMPTS} tries")
+        raise UserNamesBusyError(f"no free user name for {reference} in {CREATE_ATTEMPTS} tries")
 
     def _new_uid(self, connection: Connection, request: AccountRequest) -> str:
         if request.kind != ApplicationKind.AGENCY:

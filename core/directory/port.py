@@ -24,7 +24,7 @@ RESERVED_USER_NAMES = RESERVED | {"mailer-daemon", "nobody", "daemon", "system",
 MAX_FIRST_PART = 20  # with "." and the last-name part a user name stays within 32 characters
 MAX_USER_NAME = 32
 MIN_PASSWORD_LENGTH = 8  # the same rule as the test slapd's ppolicy (pwdMinLength)
-CREATE_ATTEMPTS = 5  # add retries when another person takes the chosen name meanwhile
+CREATE_ATTEMPTS = 5  # add retries when another process takes the chosen name meanwhile
 # The keyed national-ID digest (HMAC-SHA256 from the Vault, never the ID) that lets rule 2.1
 # find accounts made before the bot. x500UniqueIdentifier (RFC 4519) is the identifier
 # inetOrgPerson already allows for "which person is this", multi-valued, with an equality
@@ -39,6 +39,12 @@ class DirectoryError(Exception):
 class DirectoryUnavailableError(Exception):
     """The server is down, unreachable or too slow: retry later (deliberately not a
     DirectoryError, so an `except DirectoryError` never swallows a retryable failure)."""
+
+
+class UserNamesBusyError(Exception):
+    """Each free user name tried was taken meanwhile by another entry made at the same time
+    (another process approving people of similar names): retry later, when the names they
+    took are seen (not a DirectoryError: retrying does help)."""
 
 
 class UnknownUserError(DirectoryError):

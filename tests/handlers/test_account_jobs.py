@@ -12,9 +12,16 @@ from aiohttp.test_utils import TestServer
 
 from bot.handlers.accounts import AccountMaker
 from bot.handlers.conversation import Services
-from core.delivery.jobs import enqueue
+from core.delivery.jobs import FAILED, PENDING, enqueue, list_jobs
 from core.delivery.worker import Worker
-from core.directory.port import Directory, MemoryDirectory, PasswordCheck
+from core.directory.port import (
+    Account,
+    AccountRequest,
+    Directory,
+    MemoryDirectory,
+    PasswordCheck,
+    UserNamesBusyError,
+)
 from core.requests.applications import ApplicationForm, submit_application
 from core.requests.decisions import decide
 from core.rules.validation import national_id_check_digit
@@ -96,6 +103,37 @@ async def test_a_directory_down_for_30_seconds_loses_nothing_and_repeats_nothing
     user_names = {credentials(m["message"])[0] for m in sms.messages()}
     assert len(sms.messages()) == 20
     assert len(user_names) == 20  # twenty people, twenty different user names
+
+
+class NamesTakenOnce(MemoryDirectory):
+    """Another process took each name this one chose, the first time it makes an entry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = True
+
+    async def create_account(self, request: AccountRequest) -> Account:
+        if self.busy:
+            self.busy = False
+            raise UserNamesBusyError("no free user name in 5 tries")
+        return await super().create_account(request)
+
+
+async def test_names_another_process_took_meanwhile_are_tried_again_later(
+    services: Services, tmp_path: Path
+) -> None:
+    directory, sms = NamesTakenOnce(), OutboxSms(tmp_path / "sms.jsonl")
+    await approved(services, 1)
+    await worker_on(services, directory, sms).drain()
+    async with services.sessions() as session:
+        [job] = await list_jobs(session, (PENDING, FAILED))
+    assert (job.status, sms.messages()) == (PENDING, [])  # not failed: tried again later
+
+    services.clock.advance(minutes=10)  # type: ignore[attr-defined]
+    await worker_on(services, directory, sms).drain()
+
+    [message] = sms.messages()
+    assert credentials(message["message"])[0] == "somchai.j"
 
 
 class Killed(BaseException):

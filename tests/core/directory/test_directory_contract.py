@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -16,6 +17,7 @@ import time
 from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import fields, replace
+from itertools import islice
 from pathlib import Path
 
 import pytest
@@ -35,6 +37,7 @@ from core.directory.port import (
     UnknownGroupError,
     UnknownUserError,
     UserNameTakenError,
+    user_name_candidates,
 )
 from core.rules.passwords import generate_temporary_password
 from core.storage.models import ApplicationKind
@@ -300,20 +303,21 @@ async def test_national_id_is_in_no_attribute(harness: Harness) -> None:
 # --- user names ------------------------------------------------------------------------
 
 
-async def test_people_created_at_once_still_get_different_user_names(
-    directory: Directory,
+async def test_people_created_at_once_get_the_next_names_each_chosen_once(
+    directory: Directory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # On LDAP the threads race for somchai.j: the losers get 68 and move to the next name.
-    people = [replace(SOMCHAI, application_reference=f"A69-0030{n}") for n in range(4)]
+    # On LDAP the jobs' threads would each choose the same free name, all but one lose it
+    # (result 68) and choose again, until some ran out of CREATE_ATTEMPTS: in one process,
+    # names are chosen and taken one entry at a time.
+    people = [replace(SOMCHAI, application_reference=f"A69-003{n:02}") for n in range(12)]
 
-    accounts = await asyncio.gather(*(directory.create_account(p) for p in people))
+    with caplog.at_level(logging.INFO, logger="core.directory.ldap"):
+        accounts = await asyncio.gather(*(directory.create_account(p) for p in people))
 
-    assert sorted(a.uid for a in accounts) == [
-        "somchai.j",
-        "somchai.ja",
-        "somchai.jai",
-        "somchai.jaid",
-    ]
+    assert sorted(a.uid for a in accounts) == sorted(
+        islice(user_name_candidates("Somchai", "Jaidee"), 12)
+    )
+    assert "taken meanwhile" not in caplog.text
 
 
 async def test_three_people_named_somchai_j_get_three_user_names(directory: Directory) -> None:
