@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     sms_outbox: Path = Path("var/sms-outbox.jsonl")
     # All SMS of a worker process in an hour (0: no limit): a launch day approves thousands.
     sms_per_hour: int = Field(default=6000, ge=0)
+    # Jobs a worker process runs at the same time (each waits for the directory, the SMS
+    # gateway and the database; the directory keeps 4 connections for them).
+    jobs_at_once: int = Field(default=4, ge=1, le=16)
     # A one-time code by SMS proves the applicant holds the mobile number before submitting;
     # off only for the demo, the terminal chat and tests (issue 16).
     verify_mobile: bool = True

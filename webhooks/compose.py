@@ -296,6 +296,7 @@ def build_worker(
         services.clock,
         worker_id=f"bmabot-{os.getpid()}",
         on_failed=tell_reviewers,
+        at_once=settings.jobs_at_once,
     )
 
 

@@ -33,6 +33,9 @@ FailedHook = Callable[[ClaimedJob, str], Awaitable[None]]
 class Worker:
     """One worker; run as many as needed (processes or tasks), they never take the same job.
 
+    run() keeps up to `at_once` jobs running: a job mostly waits (the directory, the SMS
+    gateway, the database), and one at a time left a worker process idle 40 % of the time
+    (issue 13: approvals on PostgreSQL 52 accounts/s one at a time, 66 two, 73-74 four).
     Logs name the job by kind, id, key and attempt, never its payload: it may name people.
     """
 
@@ -47,7 +50,10 @@ class Worker:
         lease: timedelta = DEFAULT_LEASE,
         backoff: Backoff = DEFAULT_BACKOFF,
         on_failed: FailedHook | None = None,
+        at_once: int = 1,
     ) -> None:
+        if at_once < 1:
+            raise ValueError("a worker runs at least one job at a time")
         self._sessions = sessions
         self._handlers = dict(handlers)
         self._clock = clock
@@ -56,6 +62,7 @@ class Worker:
         self._lease = lease
         self._backoff = backoff
         self._on_failed = on_failed
+        self._at_once = at_once
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopped.set()
@@ -82,17 +89,23 @@ class Worker:
         return ran
 
     async def run(self) -> None:
-        """Run jobs until stop(); between empty rounds wait idle_wait seconds."""
+        """Run jobs until stop(), up to `at_once` at a time; a runner that finds nothing due
+        waits idle_wait seconds before it looks again."""
         self._stopped.clear()
         try:
-            while not self._stopping.is_set():
-                if not await self._run_once_logged():
-                    await self._idle()
+            async with asyncio.TaskGroup() as runners:
+                for _ in range(self._at_once):
+                    runners.create_task(self._run_jobs())
         finally:
             self._stopped.set()
 
+    async def _run_jobs(self) -> None:
+        while not self._stopping.is_set():
+            if not await self._run_once_logged():
+                await self._idle()
+
     async def stop(self) -> None:
-        """Let the current job finish, then return from run(); a stopped worker stays stopped."""
+        """Let the current jobs finish, then return from run(); a stopped worker stays stopped."""
         self._stopping.set()
         await self._stopped.wait()
 

@@ -371,6 +371,46 @@ async def test_run_works_until_stopped(sessions: Sessions, clock: ManualClock) -
     assert (await only_job(sessions)).status == DONE
 
 
+async def test_a_worker_runs_up_to_at_once_jobs_at_the_same_time_each_once(
+    sessions: Sessions, clock: ManualClock
+) -> None:
+    for number in range(7):
+        await add_job(sessions, clock, f"k{number}")
+    running: set[int] = set()
+    ran: Counter[int] = Counter()
+    most = 0
+    three_running, release, all_ran = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def hold(job: ClaimedJob) -> None:
+        nonlocal most
+        running.add(job.id)
+        ran[job.id] += 1
+        most = max(most, len(running))
+        if len(running) == 3:
+            three_running.set()
+        await release.wait()  # the first three wait here together
+        running.discard(job.id)
+        if len(ran) == 7:
+            all_ran.set()
+
+    runner = Worker(sessions, {KIND: hold}, clock, worker_id="w1", idle_wait=60.0, at_once=3)
+    running_jobs = asyncio.create_task(runner.run())
+    await asyncio.wait_for(three_running.wait(), timeout=30)
+    release.set()
+    await asyncio.wait_for(all_ran.wait(), timeout=30)
+    await runner.stop()
+    await running_jobs
+
+    assert most == 3
+    assert set(ran.values()) == {1}
+    assert {job.status for job in await jobs(sessions)} == {DONE}
+
+
+def test_a_worker_runs_at_least_one_job_at_a_time(sessions: Sessions, clock: ManualClock) -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        Worker(sessions, {KIND: succeed}, clock, worker_id="w1", at_once=0)
+
+
 async def test_logs_name_the_job_but_never_show_its_payload(
     sessions: Sessions, clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
