@@ -22,7 +22,6 @@ from linebot.v3.messaging import (
     AsyncMessagingApiBlob,
     ShowLoadingAnimationRequest,
 )
-from linebot.v3.messaging.async_rest import RESTResponse
 
 from bot.flows.incoming import Incoming, Kind, MediaRef
 from bot.handlers.channels import DeliveryError, UnreadableEventError
@@ -49,10 +48,6 @@ MAX_ID = 64  # user, group, room and message ids: LINE's are 33 characters or fe
 MAX_EVENT_ID = 128  # a webhookEventId is a 26-character ULID; the inbox key holds 160
 MAX_REPLY_TOKEN = 256  # as the outbox stores it
 REPLY, PUSH = "/v2/bot/message/reply", "/v2/bot/message/push"
-# LINE answers in well under a second; a call that hangs fails after this and is retried
-# with back-off (bot/handlers/sender.py) instead of holding the chat's later replies (the
-# SDK's own default: 5 minutes).
-LINE_REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
 Json = dict[str, Any]
 
 
@@ -204,9 +199,7 @@ class LineChannel:
             logger.error("delivery %s failed unexpectedly: %s", outgoing.id, name)
             raise DeliveryError(f"LINE delivery failed: {name}", retryable=True) from None
 
-    async def _deliver(
-        self, outgoing: Outgoing, batches: list[list[bytes]], now: datetime
-    ) -> None:
+    async def _deliver(self, outgoing: Outgoing, batches: list[list[Json]], now: datetime) -> None:
         token, reply_by = outgoing.reply_token, outgoing.reply_by
         fresh = token is not None and reply_by is not None and now < reply_by
         replied = fresh and await self._reply(outgoing, token or "", batches[0])
@@ -237,7 +230,7 @@ class LineChannel:
         name = getattr(profile, "display_name", None)
         return name if isinstance(name, str) else None
 
-    async def _reply(self, outgoing: Outgoing, token: str, batch: list[bytes]) -> bool:
+    async def _reply(self, outgoing: Outgoing, token: str, batch: list[Json]) -> bool:
         """Reply while the token is fresh; a used or expired token means push instead.
 
         Except for a batch that may have gone out before a restart: only this service holds
@@ -245,7 +238,7 @@ class LineChannel:
         (The pushes after it carry retry keys: LINE drops those it already took.)
         """
         try:
-            await self._post(REPLY, {"replyToken": token}, batch)
+            await self._post(REPLY, {"replyToken": token, "messages": batch})
         except ApiException as error:
             if error.status != 400:
                 raise _delivery_error(error) from None
@@ -259,11 +252,12 @@ class LineChannel:
             ) from None
         return True
 
-    async def _push(self, outgoing: Outgoing, index: int, batch: list[bytes]) -> None:
+    async def _push(self, outgoing: Outgoing, index: int, batch: list[Json]) -> None:
         # One retry key per call, the same on every retry: LINE sends a repeated key once.
         key = str(uuid.uuid5(uuid.UUID(outgoing.retry_key), str(index)))
+        body = {"to": outgoing.chat_id, "messages": batch}
         try:
-            await self._post(PUSH, {"to": outgoing.chat_id}, batch, {"X-Line-Retry-Key": key})
+            await self._post(PUSH, body, {"X-Line-Retry-Key": key})
         except ApiException as error:
             if error.status == 409:
                 return  # already accepted under this retry key
@@ -273,43 +267,20 @@ class LineChannel:
                 f"LINE unreachable: {type(error).__name__}", retryable=True
             ) from None
 
-    async def _post(
-        self,
-        path: str,
-        fields: Json,
-        messages: list[bytes],
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        """POST `fields` and the messages to LINE through the SDK's client: its session,
-        host, token, user agent and proxy, its ApiException for an answer that is not 2xx.
+    async def _post(self, path: str, body: Json, headers: dict[str, str] | None = None) -> None:
+        """POST a body built by line_json through the SDK's client: its session, its host,
+        token and user agent, its ApiException for an answer that is not 2xx.
 
-        The body is joined from each message's JSON, encoded once per distinct message
-        (line_json). The SDK's request would encode the whole body again on every call
-        (measured: a quarter of a reply's time under load, issue 13), and its typed calls
-        would first build and validate it through pydantic models.
+        The typed calls (reply_message, push_message) would build, validate and walk the
+        same body again through pydantic models and the serialiser on every call, for the
+        same few messages: most of the cost of a turn.
         """
-        client, rest = self.api.api_client, self.api.api_client.rest_client
+        client = self.api.api_client
         sent = {**client.default_headers, "Content-Type": "application/json", **(headers or {})}
-        async with rest.pool_manager.post(
-            client.configuration.host + path,
-            data=_body(fields, messages),
-            headers=sent,
-            timeout=LINE_REQUEST_TIMEOUT,
-            proxy=rest.proxy,
-            proxy_headers=rest.proxy_headers,
-        ) as response:
-            data = await response.read()
-        if not 200 <= response.status <= 299:
-            raise ApiException(http_resp=RESTResponse(response, data))
+        await client.request("POST", client.configuration.host + path, headers=sent, body=body)
 
 
-def _body(fields: Json, messages: list[bytes]) -> bytes:
-    """{**fields, "messages": [...]} as JSON, the messages as line_json encoded them."""
-    head = json.dumps(fields, ensure_ascii=False).encode()
-    return b"".join((head[:-1], b',"messages":[', b",".join(messages), b"]}"))
-
-
-def _line_messages(outgoing: Outgoing) -> list[bytes]:
+def _line_messages(outgoing: Outgoing) -> list[Json]:
     """The stored messages as LINE's; one LINE can never take fails for good (no retry)."""
     try:
         return [message for raw in outgoing.messages for message in line_json(raw)]

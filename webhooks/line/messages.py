@@ -34,23 +34,19 @@ class LineLimitError(ValueError):
     """A message breaks a LINE limit that cutting text cannot fix (too many buttons, long data)."""
 
 
-def line_json(stored: Mapping[str, Any]) -> tuple[bytes, ...]:
-    """A stored message (bot.handlers.rendering.to_json) as LINE's messages, each one's JSON
-    encoded (UTF-8) for a request's body.
+def line_json(stored: Mapping[str, Any]) -> list[Json]:
+    """A stored message (bot.handlers.rendering.to_json) as the JSON of LINE's messages.
 
     Kept once per distinct message: most are the same for everyone (a question and its
-    buttons). Raises ValueError (LineLimitError) as line_dicts does.
+    buttons). Raises ValueError (LineLimitError) as line_dicts does. The dicts are shared:
+    read them, never change them.
     """
-    return _line_json(json.dumps(stored, ensure_ascii=False, sort_keys=True))
+    return list(_line_json(json.dumps(stored, ensure_ascii=False, sort_keys=True)))
 
 
 @lru_cache(maxsize=4096)
-def _line_json(stored: str) -> tuple[bytes, ...]:
-    return tuple(map(_encoded, line_dicts([from_json(json.loads(stored))])))
-
-
-def _encoded(message: Json) -> bytes:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+def _line_json(stored: str) -> tuple[Json, ...]:
+    return tuple(line_dicts([from_json(json.loads(stored))]))
 
 
 def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:
