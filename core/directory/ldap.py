@@ -124,8 +124,9 @@ class LdapDirectory:
         self._reserved = reserved
         self._pool: queue.SimpleQueue[tuple[Connection, float]] = queue.SimpleQueue()
         # One new entry at a time in this process: a name is chosen and taken before the
-        # next is chosen, or jobs running at once all pick the same free name and all but
-        # one start again (six at once ran out of CREATE_ATTEMPTS).
+        # next is chosen. Otherwise jobs running at once all pick the same free name, all
+        # but one lose it and choose again, and with enough of them some run out of
+        # CREATE_ATTEMPTS (seen in the scale-out test, four account jobs a process).
         self._naming = threading.Lock()
         # Closes what the pool holds when the directory is dropped without close().
         self._finalizer = weakref.finalize(self, _close_pool, self._pool)
