@@ -65,9 +65,10 @@ logger = logging.getLogger(__name__)
 REPLY_WINDOW = timedelta(seconds=50)  # LINE's reply tokens last about a minute
 # People whose turns share one round (one read, one transaction), at most. On PostgreSQL
 # every statement is a round trip on the event loop, and a round costs about as much for
-# 128 people as for 64: measured (issue 13, c=64), 1,036-1,056 finished turns/s against
-# 737-784 with 64, the same at c=16. On SQLite's threads 128 gave no more turns (1,056-
-# 1,178 against 1,030-1,079) and 9 MB more memory, 256 and 384 up to 24 MB.
+# 128 people as for 64: measured (issue 13, c=64), 1,048-1,055 finished turns/s against
+# 737-784 with 64, about the same at c=16. On SQLite's threads 128 gave no more turns
+# (1,035-1,178 against 902-1,079) and 9 MB more memory, 256-512 up to 24 MB
+# (bench/README.md, fifth session).
 BATCH_SIZE = 128
 SQLITE_BATCH_SIZE = 64
 PLANS_BETWEEN_BREATHS = 8  # turns planned before webhooks get the event loop again
