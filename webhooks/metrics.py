@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 
 # Seconds: LINE counts a webhook answered after 2 s as timed out.
 ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
@@ -61,19 +63,28 @@ class Metrics:
         self.jobs = Gauge(
             "bmabot_jobs", "Jobs by kind and state", ["kind", "state"], registry=registry
         )
+        self._children: dict[tuple[object, ...], Any] = {}
 
     def count(self, name: str, amount: int = 1, **labels: str) -> None:
-        self._counters[name].labels(**labels).inc(amount)
+        self.child(self._counters[name], **labels).inc(amount)
+
+    def child(self, metric: MetricWrapperBase, **labels: str) -> Any:
+        """metric.labels(**labels), kept: prometheus-client checks the values and takes a
+        lock on every call, a few per cent of the event loop on the hot path (issue 13)."""
+        key = (id(metric), *labels.items())
+        if (found := self._children.get(key)) is None:
+            found = self._children[key] = metric.labels(**labels)
+        return found
 
     # The dispatcher's observer -----------------------------------------------------------
 
     def handled(self, channel: str, outcome: str, seconds: float) -> None:
-        self.events.labels(channel=channel, outcome=outcome).inc()
+        self.child(self.events, channel=channel, outcome=outcome).inc()
         if outcome != "quarantined":
-            self.turn_seconds.labels(channel=channel).observe(seconds)
+            self.child(self.turn_seconds, channel=channel).observe(seconds)
 
     def delivered(self, channel: str, outcome: str) -> None:
-        self.deliveries.labels(channel=channel, outcome=outcome).inc()
+        self.child(self.deliveries, channel=channel, outcome=outcome).inc()
 
     # Read at each scrape -----------------------------------------------------------------
 

@@ -328,6 +328,32 @@ async def test_health_and_metrics(world: LineWorld) -> None:
     assert samples[("bmabot_jobs", (("kind", "morning.round"), ("state", "pending")))] == 1
 
 
+async def test_metrics_add_up_and_made_up_webhook_paths_add_no_series(world: LineWorld) -> None:
+    for text in ("สวัสดี", "สวัสดีค่ะ"):
+        await world.emulator.send_text("U" + "d" * 32, text)
+    await world.dispatcher.drain()
+    async with aiohttp.ClientSession(world.url) as client:
+        for made_up in ("nobody", "line2", "x" * 40):
+            async with client.post(f"/webhooks/{made_up}", data=b"{}") as answer:
+                assert answer.status in (404, 405)
+        async with client.get("/metrics") as metrics:
+            text = await metrics.text()
+
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    ack_channels = {
+        sample.labels["channel"] for sample in families["bmabot_webhook_ack_seconds"].samples
+    }
+    assert ack_channels == {"line"}
+    counts = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for name in ("bmabot_webhook_ack_seconds", "bmabot_events_handled", "bmabot_deliveries")
+        for sample in families[name].samples
+    }
+    assert counts[("bmabot_webhook_ack_seconds_count", (("channel", "line"),))] == 2
+    assert counts[("bmabot_events_handled_total", (("channel", "line"), ("outcome", "done")))] == 2
+    assert counts[("bmabot_deliveries_total", (("channel", "line"), ("outcome", "sent")))] == 2
+
+
 async def test_health_is_degraded_while_events_wait_too_long(world: LineWorld) -> None:
     await world.emulator.send_text("U" + "d" * 32, "สวัสดี")
     world.clock.advance(seconds=31)  # stored, and nobody handled it for half a minute
