@@ -19,14 +19,17 @@ from linebot.v3.messaging import (
 )
 
 from bot.catalog import Catalog
-from bot.handlers.rendering import Button, Rendered
+from bot.handlers.rendering import Button, Rendered, to_json
 from tests.emulators.line import check_messages
+from webhooks.line import messages
 from webhooks.line.messages import (
+    LINE_JSON_KEPT,
     MAX_LABEL,
     LineLimitError,
     chunks,
     grapheme_length,
     line_dicts,
+    line_json,
     split_text,
     to_line_messages,
     truncate_label,
@@ -317,3 +320,33 @@ def test_every_body_is_what_the_sdks_models_make_of_it(replies: list[Rendered]) 
     assert [Message.from_dict(body).to_dict() for body in bodies] == bodies
     for batch in chunks(bodies):
         assert check_messages(batch) == []
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(RENDERED)
+def test_a_stored_message_becomes_the_same_line_messages_however_often_and_in_any_key_order(
+    reply: Rendered,
+) -> None:
+    stored = to_json(reply)
+    expected = line_dicts([reply])
+
+    assert line_json(stored) == expected
+    assert line_json(stored) == expected  # kept
+    assert line_json(dict(reversed(stored.items()))) == expected
+
+
+def test_what_line_json_keeps_shares_nothing_with_the_stored_message() -> None:
+    stored = to_json(Rendered("k", "กรุณาเลือกค่ะ", (Button("ต่อ", "go:1"),)))
+    expected = line_json(stored)
+    stored["buttons"][0][0] = "changed afterwards"
+    stored["text"] = "changed afterwards"
+
+    assert line_json(to_json(Rendered("k", "กรุณาเลือกค่ะ", (Button("ต่อ", "go:1"),)))) == expected
+    assert "changed afterwards" not in str(expected)
+
+
+def test_line_json_keeps_a_bounded_number_of_messages() -> None:
+    for number in range(LINE_JSON_KEPT + 10):
+        line_json(to_json(Rendered("summary", f"สรุปคำขอที่ {number} ค่ะ")))
+
+    assert len(messages._LINE_JSON) <= LINE_JSON_KEPT
