@@ -8,12 +8,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage.crypto import Vault
-from core.storage.db import dialect_insert, insert_for, on_connection, table_of
+from core.storage.db import dialect_insert, insert_for, on_connection, pair_in, table_of
 from core.storage.models import Conversation
 
 
@@ -91,7 +91,7 @@ def load_sealed_on(
     table = table_of(Conversation)
     query = (
         select(table.c.channel, table.c.user_id, table.c.state)
-        .where(tuple_(table.c.channel, table.c.user_id).in_(wanted))
+        .where(pair_in(connection.dialect.name, (table.c.channel, table.c.user_id), wanted))
         .order_by(table.c.channel, table.c.user_id)
     )
     for channel, user_id, token in connection.execute(query.with_for_update() if lock else query):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
 from core.storage.crypto import Vault, VaultError
-from core.storage.db import insert_for, on_connection, table_of
+from core.storage.db import insert_for, on_connection, one_of, table_of
 from core.storage.models import InboxEvent
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -151,12 +151,13 @@ def next_events_on(
         .limit(limit)
     )
     if skip:
-        skipped = select(table.c.id).where(table.c.key.in_(list(skip)))
+        skipped = select(table.c.id).where(one_of(connection.dialect.name, table.c.key, skip))
         oldest = oldest.having(func.min(window.c.id).not_in(skipped))
     ids = list(connection.scalars(oldest))
     if not ids:
         return []
-    rows = connection.execute(select(table).where(table.c.id.in_(ids)).order_by(table.c.id))
+    chosen = one_of(connection.dialect.name, table.c.id, ids)
+    rows = connection.execute(select(table).where(chosen).order_by(table.c.id))
     return [_stored(row, vault) for row in rows]
 
 
@@ -173,7 +174,8 @@ def claim_on(connection: Connection, event_ids: Sequence[int]) -> set[int]:
     if not event_ids:
         return set()
     table = table_of(InboxEvent)
-    query = select(table.c.id).where(table.c.id.in_(list(event_ids)), table.c.status == PENDING)
+    pending = (one_of(connection.dialect.name, table.c.id, event_ids), table.c.status == PENDING)
+    query = select(table.c.id).where(*pending)
     if connection.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return set(connection.scalars(query))
@@ -240,7 +242,7 @@ def finish_events_on(
     table = table_of(InboxEvent)
     connection.execute(
         update(table)
-        .where(table.c.id.in_(list(event_ids)))
+        .where(one_of(connection.dialect.name, table.c.id, event_ids))
         .values(status=status, handled_at=now, attempts=table.c.attempts + 1)
     )
 

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage.crypto import Vault
-from core.storage.db import on_connection, table_of
+from core.storage.db import on_connection, one_of, pair_in, table_of
 from core.storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -191,7 +191,7 @@ def unsent_before_on(
         select(table.c.channel, table.c.chat_id, table.c.id).where(
             table.c.status == PENDING,
             table.c.id < before_id,
-            tuple_(table.c.channel, table.c.chat_id).in_(wanted),
+            pair_in(connection.dialect.name, (table.c.channel, table.c.chat_id), wanted),
         )
     )
     return [((channel, chat_id), row_id) for channel, chat_id, row_id in rows]
@@ -286,7 +286,7 @@ def mark_all_sent_on(connection: Connection, outgoing_ids: Sequence[int], now: d
     table = table_of(OutboxMessage)
     connection.execute(
         update(table)
-        .where(table.c.id.in_(list(outgoing_ids)))
+        .where(one_of(connection.dialect.name, table.c.id, outgoing_ids))
         .values(status=SENT, sent_at=now, attempts=table.c.attempts + 1)
     )
 

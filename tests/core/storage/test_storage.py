@@ -16,6 +16,7 @@ from core.audit import trail as audit
 from core.clock import ManualClock
 from core.delivery.conversations import load_conversation, save_conversation
 from core.storage.crypto import Vault, VaultError
+from core.storage.db import one_of, pair_in
 from core.storage.models import AuditEvent, Conversation
 
 NATIONAL_ID = "1103700123458"
@@ -201,3 +202,28 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(
         "busy_timeout": 30000,  # across processes; one process queues on its write gate
         "synchronous": 1,  # NORMAL
     }
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 130])
+async def test_one_of_and_pair_in_pick_the_rows_in_the_list_on_both_databases(
+    sessions: Sessions, vault: Vault, count: int
+) -> None:
+    at = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    for number in range(140):
+        await save(sessions, vault, f"U{number}", {"n": number}, at)
+    wanted = [f"U{number}" for number in range(0, 2 * count, 2)]  # every other one
+    table = Conversation.__table__
+
+    async with sessions() as session:
+        dialect = session.get_bind().dialect.name
+        by_one = select(table.c.user_id).where(one_of(dialect, table.c.user_id, wanted))
+        by_pair = select(table.c.user_id).where(
+            pair_in(
+                dialect,
+                (table.c.channel, table.c.user_id),
+                [("line", user) for user in wanted] + [("telegram", "U1")],  # no such row
+            )
+        )
+        picked = [set((await session.scalars(query)).all()) for query in (by_one, by_pair)]
+
+    assert picked == [set(wanted) & {f"U{n}" for n in range(140)}] * 2
