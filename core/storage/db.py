@@ -250,9 +250,11 @@ def pair_in(
     if dialect != "postgresql":
         return tuple_(*columns).in_(list(pairs))
     first, second = columns
-    listed = func.unnest(
-        _array(first, [a for a, _ in pairs]), _array(second, [b for _, b in pairs])
-    ).table_valued("a", "b").render_derived()
+    listed = (
+        func.unnest(_array(first, [a for a, _ in pairs]), _array(second, [b for _, b in pairs]))
+        .table_valued("a", "b")
+        .render_derived()
+    )
     return tuple_(*columns).in_(select(listed.c.a, listed.c.b))
 
 
