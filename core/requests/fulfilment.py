@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import trail as audit
 from core.delivery.jobs import retry
-from core.storage.db import dialect_insert
+from core.storage.db import dialect_insert, table_of
 from core.storage.models import Application, ApplicationStatus, GrantedRight, Job
 
 FAILED = "request.failed"  # the job that carries out an approval failed for good
@@ -124,11 +124,17 @@ async def _carried_out(
     detail: Mapping[str, str],
     now: datetime,
 ) -> bool:
+    # Core, on the table: the ORM's bulk update would also look for loaded copies of the row
+    # to refresh, and the callers hold none in this session (issue 13: approvals per worker).
+    applications = table_of(Application)
     changed = await session.scalar(
-        update(Application)
-        .where(Application.id == application_id, Application.status == ApplicationStatus.APPROVED)
+        update(applications)
+        .where(
+            applications.c.id == application_id,
+            applications.c.status == ApplicationStatus.APPROVED,
+        )
         .values(status=status, updated_at=now)
-        .returning(Application.id)
+        .returning(applications.c.id)
     )
     if changed is None:
         return False
