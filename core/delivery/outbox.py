@@ -295,6 +295,19 @@ def mark_all_sent_on(connection: Connection, outgoing_ids: Sequence[int], now: d
     )
 
 
+async def release(session: AsyncSession, outgoing_ids: Sequence[int], now: datetime) -> None:
+    """Give up the lease on rows this process will not send after all: due now, for the
+    retry round of whichever process comes first (claim_for_sending lets one take each)."""
+    if not outgoing_ids:
+        return
+    table = table_of(OutboxMessage)
+    await session.execute(
+        update(table)
+        .where(table.c.id.in_(list(outgoing_ids)), table.c.status == PENDING)
+        .values(next_attempt_at=now)
+    )
+
+
 async def try_later(
     session: AsyncSession, outgoing_id: int, now: datetime, delay: timedelta, error: str
 ) -> None:

@@ -22,7 +22,13 @@ from bot.handlers.sender import MAX_DELIVERY_ATTEMPTS
 from core.clock import ManualClock
 from core.delivery.inbox import NewEvent
 from core.delivery.inbox_writer import InboxWriter
-from core.delivery.outbox import add_outgoing
+from core.delivery.outbox import (
+    NewOutgoing,
+    add_outgoing,
+    add_sending,
+    claim_for_sending,
+    mark_all_sent,
+)
 from core.storage.db import sqlite_threads
 from core.storage.models import Conversation, Document, InboxEvent, OutboxMessage
 from tests.handlers.chat import Chat, sample_photo
@@ -416,3 +422,45 @@ async def test_stopping_while_a_photo_is_on_its_way_loses_nothing_and_leaves_no_
 
     assert await statuses(services) == ["pending"]  # handled after the restart
     assert document_files(tmp_path) == []
+
+
+async def test_a_reply_held_behind_another_processs_batch_goes_with_the_next_retry_round(
+    services: Services, dispatcher: Dispatcher, channel: MemoryChannel, clock: ManualClock
+) -> None:
+    async with services.sessions.begin() as session:  # the group's earlier answer...
+        earlier = await add_outgoing(
+            session,
+            services.vault,
+            channel=CHANNEL,
+            chat_id="group",
+            messages=[{"key": "review.approved", "text": "อนุมัติแล้วค่ะ"}],
+            now=clock.now(),
+        )
+    async with services.sessions.begin() as session:  # ...in another process's hands
+        assert await claim_for_sending(session, earlier, clock.now())
+    async with services.sessions.begin() as session:  # this process's round answers next
+        [later] = await add_sending(
+            session,
+            services.vault,
+            [
+                NewOutgoing(
+                    CHANNEL,
+                    "group",
+                    [{"key": "common.error", "text": "ขออภัยค่ะ"}],
+                    None,
+                    None,
+                    None,
+                )
+            ],
+            clock.now(),
+        )
+    dispatcher.sender.waits_for_another = 0  # in production it waits 2 s for the other first
+    dispatcher.sender.send_later([later], behind={(CHANNEL, "group")})
+    await dispatcher.sender.settle()
+    assert channel.keys("group") == []  # in order: not before the earlier one
+
+    async with services.sessions.begin() as session:  # the other process sent it
+        await mark_all_sent(session, [earlier], clock.now())
+    await dispatcher.deliver_due()  # this process's next retry round, no time later
+
+    assert channel.keys("group") == ["common.error"]
