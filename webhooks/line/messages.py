@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,12 +33,13 @@ class LineLimitError(ValueError):
     """A message breaks a LINE limit that cutting text cannot fix (too many buttons, long data)."""
 
 
-def line_json(stored: Mapping[str, Any]) -> list[Json]:
-    """A stored message (bot.handlers.rendering.to_json) as the JSON of LINE's messages.
+def line_json(stored: Mapping[str, Any]) -> tuple[bytes, ...]:
+    """A stored message (bot.handlers.rendering.to_json) as LINE's messages, each one's JSON
+    (compact, UTF-8) ready to be joined into a request's body.
 
     Kept once per distinct message: most are the same for everyone (a question and its
-    buttons). Raises ValueError (LineLimitError) as line_dicts does. The dicts are shared:
-    read them, never change them.
+    buttons), so each is encoded once, not on every reply (issue 13). Raises ValueError
+    (LineLimitError) as line_dicts does.
     """
     # Looked up by repr: a third of the cost of JSON with sorted keys, for the same
     # answer (a message stored with its keys in another order is only kept twice).
@@ -45,13 +47,25 @@ def line_json(stored: Mapping[str, Any]) -> list[Json]:
     if (found := _LINE_JSON.get(key)) is None:
         if len(_LINE_JSON) >= LINE_JSON_KEPT:
             _LINE_JSON.clear()  # summaries are one a person; the common ones come back first
-        # from_json takes only strings from it: nothing kept is shared with the caller's.
-        found = _LINE_JSON[key] = tuple(line_dicts([from_json(stored)]))
-    return list(found)
+        found = _LINE_JSON[key] = tuple(map(_encoded, line_dicts([from_json(stored)])))
+    return found
 
 
 LINE_JSON_KEPT = 4096
-_LINE_JSON: dict[str, tuple[Json, ...]] = {}
+_LINE_JSON: dict[str, tuple[bytes, ...]] = {}
+
+
+def line_body(fields: Json, messages: Sequence[bytes]) -> bytes:
+    """The JSON body {**fields, "messages": [...]} of a reply or push, joined from the
+    messages as line_json encoded them."""
+    head = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()[:-1]
+    comma = b"," if fields else b""
+    return b"".join((head, comma, b'"messages":[', b",".join(messages), b"]}"))
+
+
+def _encoded(message: Json) -> bytes:
+    # Thai as UTF-8 (3 bytes a character), not the six of a \u escape.
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def to_line_messages(replies: Sequence[Rendered]) -> list[Message]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from fnmatch import fnmatch
 
 import pytest
@@ -28,6 +29,7 @@ from webhooks.line.messages import (
     LineLimitError,
     chunks,
     grapheme_length,
+    line_body,
     line_dicts,
     line_json,
     split_text,
@@ -330,9 +332,17 @@ def test_a_stored_message_becomes_the_same_line_messages_however_often_and_in_an
     stored = to_json(reply)
     expected = line_dicts([reply])
 
-    assert line_json(stored) == expected
-    assert line_json(stored) == expected  # kept
-    assert line_json(dict(reversed(stored.items()))) == expected
+    assert [json.loads(message) for message in line_json(stored)] == expected
+    assert [json.loads(message) for message in line_json(stored)] == expected  # kept
+    reordered = dict(reversed(stored.items()))
+    assert [json.loads(message) for message in line_json(reordered)] == expected
+
+
+def test_line_messages_are_utf8_json_not_escaped() -> None:
+    (message,) = line_json(to_json(Rendered("k", "กรุณาเลือกค่ะ")))
+
+    assert "กรุณาเลือกค่ะ".encode() in message
+    assert b"\\u" not in message
 
 
 def test_what_line_json_keeps_shares_nothing_with_the_stored_message() -> None:
@@ -342,7 +352,22 @@ def test_what_line_json_keeps_shares_nothing_with_the_stored_message() -> None:
     stored["text"] = "changed afterwards"
 
     assert line_json(to_json(Rendered("k", "กรุณาเลือกค่ะ", (Button("ต่อ", "go:1"),)))) == expected
-    assert "changed afterwards" not in str(expected)
+    assert b"changed afterwards" not in b"".join(expected)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(st.sampled_from(["replyToken", "to", "notificationDisabled"]), st.text()),
+    st.lists(RENDERED, max_size=3),
+)
+def test_a_body_joined_from_encoded_messages_is_the_json_of_the_whole(
+    fields: dict[str, str], replies: list[Rendered]
+) -> None:
+    encoded = [message for reply in replies for message in line_json(to_json(reply))]
+
+    body = json.loads(line_body(fields, encoded))
+
+    assert body == {**fields, "messages": [json.loads(message) for message in encoded]}
 
 
 def test_line_json_keeps_a_bounded_number_of_messages() -> None:
