@@ -31,6 +31,7 @@ from bot.flows.engine import Turn
 from bot.flows.incoming import Incoming
 from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler, Step
+from bot.handlers.effects import ReadAhead
 from bot.handlers.photo_checks import NOT_READY, PhotoChecks
 from bot.handlers.rate_limits import RateLimits
 from bot.handlers.rendering import Rendered, to_json
@@ -446,12 +447,16 @@ class Dispatcher:
                 await self._turn(session, reading, None, result)
         planned = [reading for reading in todo if reading in plans]
         now = await load_sealed(session, [_person(r.incoming) for r in planned])
+        again = {
+            reading: self._plan_one(reading, now.get(_person(reading.incoming)))
+            for reading in planned
+            if now.get(_person(reading.incoming)) != read.get(_person(reading.incoming))
+        }  # changed since it was read: planned again
+        mine = {**plans, **again}
+        unsettled = [mine[r].turn for r in planned if mine[r].settled is None]
+        ahead = await self.handler.read_ahead(session, unsettled) if unsettled else None
         for reading in planned:
-            person = _person(reading.incoming)
-            plan = plans[reading]
-            if now.get(person) != read.get(person):  # changed since it was read: again
-                plan = self._plan_one(reading, now.get(person))
-            await self._turn(session, reading, plan, result)
+            await self._turn(session, reading, mine[reading], result, ahead)
         vault = self._services.vault
         return await store_round(session, vault, result, sent, self._now(), self.send_lease)
 
@@ -485,7 +490,12 @@ class Dispatcher:
         return incoming is not None and not self.handler.wants_review(incoming)
 
     async def _turn(
-        self, session: Session, reading: Reading, plan: Plan | None, result: Round
+        self,
+        session: Session,
+        reading: Reading,
+        plan: Plan | None,
+        result: Round,
+        ahead: ReadAhead | None = None,
     ) -> None:
         incoming = reading.incoming
         if (plan is not None and plan.settled is not None) or incoming is None:
@@ -496,7 +506,8 @@ class Dispatcher:
         if plan is None:  # a reviewer's event: in the transaction, it decides
             replies = await self.handler.turn(session, incoming, reading.photo)
         else:
-            step = await self.handler.carry_through(session, incoming, reading.photo, plan.turn)
+            turn = plan.turn
+            step = await self.handler.carry_through(session, incoming, reading.photo, turn, ahead)
             result.states[person] = step.state
             replies = step.replies
         _done(result, reading, replies)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,9 +36,11 @@ from core.delivery.jobs import enqueue
 from core.directory.port import Directory, DirectoryUnavailableError
 from core.requests import mobile_codes
 from core.requests.applications import (
+    ActiveHolders,
     AlreadyActive,
     ApplicationForm,
     Consent,
+    active_holders,
     holder_of,
     submit_application,
 )
@@ -47,6 +50,22 @@ from core.storage.crypto import Vault
 from core.storage.db import Session
 from core.storage.documents import DocumentStore, Photo, save_document
 from core.storage.images import ImageRefused
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAhead:
+    """What a round's effects will look up, read for all of them at once before they run:
+    in a round the effects run one after the other, and each statement is a round trip."""
+
+    national_id_holders: ActiveHolders | None = None
+
+
+async def read_ahead(session: Session, vault: Vault, effects: Iterable[Effect]) -> ReadAhead:
+    national_ids = {e.national_id for e in effects if isinstance(e, CheckNationalId)}
+    if not national_ids:
+        return ReadAhead()
+    digests = [d for national_id in national_ids for d in national_id_digests(vault, national_id)]
+    return ReadAhead(await active_holders(session, digests))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +80,7 @@ class Context:
     terms_version: str | None = None  # of the terms and PDPA notice the catalog shows now
     civil_servant_type: str = "staff"  # the directory's employeeType of a civil servant
     verify_mobile: bool = True  # BMABOT_VERIFY_MOBILE: submit only a mobile proved by a code
+    ahead: ReadAhead = ReadAhead()  # what the round read for all its turns at once
 
     @property
     def actor(self) -> str:
@@ -196,7 +216,12 @@ async def _check_national_id(effect: CheckNationalId, context: Context) -> Natio
     """Held or free; the holder's reference is told only to the chat that filed it."""
     incoming = context.incoming
     holder = await holder_of(
-        context.session, context.vault, effect.national_id, incoming.channel, incoming.user_id
+        context.session,
+        context.vault,
+        effect.national_id,
+        incoming.channel,
+        incoming.user_id,
+        known=context.ahead.national_id_holders,
     )
     if holder is None or holder.reference == effect.resubmits:
         # Unreachable (None) lets the applicant go on: the reviewer's card warns instead.

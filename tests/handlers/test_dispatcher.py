@@ -29,6 +29,7 @@ from core.delivery.outbox import (
     claim_for_sending,
     mark_all_sent,
 )
+from core.rules.validation import national_id_check_digit as check
 from core.storage.db import sqlite_threads
 from core.storage.models import Conversation, Document, InboxEvent, OutboxMessage
 from tests.handlers.chat import Chat, sample_photo
@@ -39,7 +40,7 @@ from tests.handlers.memory_channel import (
     photo_event,
     text_event,
 )
-from tests.handlers.transcripts import STAFF
+from tests.handlers.transcripts import STAFF, play, until
 
 WALK = ["สมัคร", "ค่ะ", "ย้อนกลับ", "ใช่", "ยกเลิก"]  # quick, as people type
 
@@ -63,14 +64,16 @@ async def store(services: Services, *events: NewEvent) -> None:
 class Counts:
     statements: int = 0
     commits: int = 0
+    texts: list[str] = field(default_factory=list)
 
 
 @contextmanager
 def counting(engine: AsyncEngine) -> Iterator[Counts]:
     counts = Counts()
 
-    def statement(*_: object) -> None:
+    def statement(_connection: object, _cursor: object, text: str, *_: object) -> None:
         counts.statements += 1
+        counts.texts.append(text)
 
     def commit(*_: object) -> None:
         counts.commits += 1
@@ -138,6 +141,46 @@ async def test_a_round_takes_128_people_at_most_and_64_on_sqlites_threads(
     assert await sessions_only.handle_round() == (128 if threads is None else 66)
     await sessions_only.drain()
     assert all(channel.keys(f"U{n}") for n in range(130))
+
+
+async def test_a_rounds_national_id_checks_ask_the_database_once_and_each_gets_its_answer(
+    services: Services,
+    dispatcher: Dispatcher,
+    channel: MemoryChannel,
+    chat: Chat,
+    engine: AsyncEngine,
+) -> None:
+    """Effects run one after the other in a round's transaction, each statement a round
+    trip: 128 applicants at this step made a store of 250-765 ms on PostgreSQL (issue 13)."""
+    await play(chat, STAFF)
+    await chat.tap("ถูกต้อง ส่งคำขอ")  # 1 1037 00123 45 8 is now held by a request
+    people = [f"U{n}" for n in range(12)]
+    buttons: dict[str, str] = {}  # label: data, the same for everyone
+    channel.on_delivery = lambda _, replies: buttons.update(
+        {b.label: b.data for reply in replies for b in reply.buttons}
+    )
+    for number, turn in enumerate(until(STAFF, "apply.ask_national_id")):
+        for person in people:  # all of them at this step at once, as on launch day
+            key = f"{person}-{number}"
+            if turn.action == "send":
+                await store(services, text_event(key, person, turn.value))
+            else:
+                await store(services, button_event(key, person, buttons[turn.value]))
+        await dispatcher.drain()
+    assert {channel.keys(person)[-1] for person in people} == {"apply.ask_national_id"}
+    held, *free = people
+    await store(services, text_event("id-held", held, "1 1037 00123 45 8"))
+    for number, person in enumerate(free):
+        first12 = f"31012{number:05d}47"
+        await store(services, text_event(f"id-{person}", person, first12 + check(first12)))
+
+    with counting(engine) as counts:
+        await dispatcher.drain()
+
+    assert channel.keys(held)[-1] == "apply.refused.already_held"
+    assert {channel.keys(person)[-1] for person in free} == {"apply.ask_mobile"}
+    lookups = [text for text in counts.texts if text.startswith("SELECT applications.")]
+    assert len(lookups) == 1  # one statement for the twelve
 
 
 async def test_an_event_no_channel_can_read_is_quarantined_once_and_the_person_goes_on(
