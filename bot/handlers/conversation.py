@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,7 +13,7 @@ from bot.flows.apply_form import TERMS_ACCEPTED_AT, terms_version
 from bot.flows.engine import FlowState, Turn
 from bot.flows.incoming import Incoming, Kind
 from bot.flows.outgoing import ApplicationLookedUp, ApplicationsFound, Message, Text
-from bot.handlers.effects import Context, ReadAhead, carry_out, read_ahead
+from bot.handlers.effects import Ahead, Context, ahead_of, carry_out
 from bot.handlers.locks import KeyedLocks
 from bot.handlers.media import MediaFetcher, MediaFetchError, MediaTooLargeError
 from bot.handlers.rendering import Rendered, render
@@ -129,10 +129,14 @@ class ConversationHandler:
             final.to_json() if final else None, render(turn.messages, self.services.catalog)
         )
 
-    async def read_ahead(self, session: Session, turns: Iterable[Turn]) -> ReadAhead:
-        """What these turns' effects will look up, in one go (before carry_through)."""
-        effects = (effect for turn in turns for effect in turn.effects)
-        return await read_ahead(session, self.services.vault, effects)
+    async def ahead_of(
+        self, session: Session, turns: Sequence[tuple[Incoming, Photo, Turn]]
+    ) -> Ahead:
+        """What these turns' effects look up and write, in one go (before carry_through)."""
+        services = self.services
+        planned = [(incoming, photo, turn.effects) for incoming, photo, turn in turns]
+        now = services.clock.now()
+        return await ahead_of(session, services.vault, services.documents, planned, now)
 
     async def carry_through(
         self,
@@ -140,7 +144,7 @@ class ConversationHandler:
         incoming: Incoming,
         photo: Photo,
         turn: Turn,
-        ahead: ReadAhead | None = None,
+        ahead: Ahead | None = None,
     ) -> Step:
         """A planned turn's effects, in the caller's transaction, and what follows them."""
         services = self.services
@@ -155,7 +159,7 @@ class ConversationHandler:
             terms_version(services.catalog.messages),
             services.civil_servant_type,
             services.verify_mobile,
-            ahead or ReadAhead(),
+            ahead or Ahead(),
         )
         final, said = await self._carry_out(turn, context)
         final = self._consented(final)

@@ -31,7 +31,7 @@ from bot.flows.engine import Turn
 from bot.flows.incoming import Incoming
 from bot.handlers.channels import Channel
 from bot.handlers.conversation import ConversationHandler, Step
-from bot.handlers.effects import ReadAhead
+from bot.handlers.effects import Ahead
 from bot.handlers.photo_checks import NOT_READY, PhotoChecks
 from bot.handlers.rate_limits import RateLimits
 from bot.handlers.rendering import Rendered, to_json
@@ -453,12 +453,24 @@ class Dispatcher:
             if now.get(_person(reading.incoming)) != read.get(_person(reading.incoming))
         }  # changed since it was read: planned again
         mine = {**plans, **again}
-        unsettled = [mine[r].turn for r in planned if mine[r].settled is None]
-        ahead = await self.handler.read_ahead(session, unsettled) if unsettled else None
+        ahead = await self._ahead(session, planned, mine)
         for reading in planned:
             await self._turn(session, reading, mine[reading], result, ahead)
         vault = self._services.vault
         return await store_round(session, vault, result, sent, self._now(), self.send_lease)
+
+    async def _ahead(
+        self, session: Session, planned: list[Reading], plans: Mapping[Reading, Plan]
+    ) -> Ahead | None:
+        """What the round's effects look up and write, for all its turns at once: each
+        person's first turn of the round (a second one waits for the next round, _turn)."""
+        turns, people = [], set()
+        for reading in planned:
+            person, plan = _person(reading.incoming), plans[reading]
+            if reading.incoming and person not in people and plan.settled is None:
+                turns.append((reading.incoming, reading.photo, plan.turn))
+            people.add(person)
+        return await self.handler.ahead_of(session, turns) if turns else None
 
     async def _plan(
         self, readings: list[Reading], read: Mapping[Person, bytes | None]
@@ -495,7 +507,7 @@ class Dispatcher:
         reading: Reading,
         plan: Plan | None,
         result: Round,
-        ahead: ReadAhead | None = None,
+        ahead: Ahead | None = None,
     ) -> None:
         incoming = reading.incoming
         if (plan is not None and plan.settled is not None) or incoming is None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.flows.incoming import Incoming
@@ -48,24 +48,50 @@ from core.requests.corrections import resubmit_application
 from core.requests.retention import remove_replaced_files
 from core.storage.crypto import Vault
 from core.storage.db import Session
-from core.storage.documents import DocumentStore, Photo, save_document
+from core.storage.documents import (
+    DocumentStore,
+    NewDocument,
+    Photo,
+    StagedImage,
+    save_document,
+    save_documents,
+)
 from core.storage.images import ImageRefused
 
 
 @dataclass(frozen=True, slots=True)
-class ReadAhead:
-    """What a round's effects will look up, read for all of them at once before they run:
-    in a round the effects run one after the other, and each statement is a round trip."""
+class Ahead:
+    """What a round's effects look up and write, done for all its turns at once before they
+    run: in a round the effects run one after the other, each statement a round trip on the
+    event loop (issue 13: 128 applicants at one step made a store of 0.25-1.2 s)."""
 
     national_id_holders: ActiveHolders | None = None
+    documents: Mapping[str, int] = field(default_factory=dict)  # staged photo's name: its id
 
 
-async def read_ahead(session: Session, vault: Vault, effects: Iterable[Effect]) -> ReadAhead:
+async def ahead_of(
+    session: Session,
+    vault: Vault,
+    store: DocumentStore,
+    turns: Sequence[tuple[Incoming, Photo, Sequence[Effect]]],
+    now: datetime,
+) -> Ahead:
+    """The national IDs' holders read, the staged photos kept as documents: one statement
+    each for the round. Each turn's effects then take their answers from this."""
+    effects = [effect for _, _, turn_effects in turns for effect in turn_effects]
     national_ids = {e.national_id for e in effects if isinstance(e, CheckNationalId)}
-    if not national_ids:
-        return ReadAhead()
     digests = [d for national_id in national_ids for d in national_id_digests(vault, national_id)]
-    return ReadAhead(await active_holders(session, digests))
+    photos = [
+        NewDocument(incoming.channel, incoming.user_id, effect.slot, photo)
+        for incoming, photo, turn_effects in turns
+        if isinstance(photo, StagedImage)
+        for effect in turn_effects[:1]  # a turn's photo is stored by its first effect
+        if isinstance(effect, StoreDocument)
+    ]
+    return Ahead(
+        await active_holders(session, digests) if digests else None,
+        await save_documents(session, store, photos, now),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +106,7 @@ class Context:
     terms_version: str | None = None  # of the terms and PDPA notice the catalog shows now
     civil_servant_type: str = "staff"  # the directory's employeeType of a civil servant
     verify_mobile: bool = True  # BMABOT_VERIFY_MOBILE: submit only a mobile proved by a code
-    ahead: ReadAhead = ReadAhead()  # what the round read for all its turns at once
+    ahead: Ahead = Ahead()  # what the round looked up and wrote for all its turns at once
 
     @property
     def actor(self) -> str:
@@ -120,6 +146,8 @@ async def _store_document(effect: StoreDocument, context: Context) -> Outcome:
         return DocumentRefused(effect.slot, "unavailable")
     if isinstance(photo, ImageRefused):
         return DocumentRefused(effect.slot, photo.reason)
+    if isinstance(photo, StagedImage) and photo.name in context.ahead.documents:
+        return DocumentStored(effect.slot, context.ahead.documents[photo.name])
     document_id = await save_document(
         context.session,
         context.documents,

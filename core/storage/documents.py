@@ -7,14 +7,16 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.storage.db import table_of
 from core.storage.images import CheckedImage, ImageRefused
 from core.storage.models import Document
 
@@ -216,20 +218,44 @@ async def save_document(
     """Record the photo as a draft document of this person: a staged photo is kept (renamed),
     a checked one is staged here first."""
     staged = image if isinstance(image, StagedImage) else store.stage(image)
-    document = Document(
-        channel=channel,
-        user_id=user_id,
-        slot=slot,
-        storage_name=store.keep(staged),
-        content_type=staged.content_type,
-        size_bytes=staged.size_bytes,
-        width=staged.width,
-        height=staged.height,
-        created_at=now,
+    saved = await save_documents(
+        session, store, [NewDocument(channel, user_id, slot, staged)], now
     )
-    session.add(document)
-    await session.flush()
-    return document.id
+    return saved[staged.name]
+
+
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    channel: str
+    user_id: str
+    slot: str
+    staged: StagedImage
+
+
+async def save_documents(
+    session: AsyncSession, store: DocumentStore, documents: Sequence[NewDocument], now: datetime
+) -> dict[str, int]:
+    """Keep staged photos as draft documents, their rows written in one statement (a round
+    of applicants at the photo step, issue 13): {storage name: document id}."""
+    if not documents:
+        return {}
+    table = table_of(Document)
+    rows = [
+        {
+            "channel": document.channel,
+            "user_id": document.user_id,
+            "slot": document.slot,
+            "storage_name": store.keep(document.staged),
+            "content_type": document.staged.content_type,
+            "size_bytes": document.staged.size_bytes,
+            "width": document.staged.width,
+            "height": document.staged.height,
+            "created_at": now,
+        }
+        for document in documents
+    ]
+    saved = await session.execute(insert(table).returning(table.c.storage_name, table.c.id), rows)
+    return {str(name): int(document_id) for name, document_id in saved}
 
 
 async def delete_draft_documents(
