@@ -40,9 +40,10 @@ from tests.handlers.memory_channel import (
     photo_event,
     text_event,
 )
-from tests.handlers.transcripts import STAFF, play, until
+from tests.handlers.transcripts import STAFF, Turn, play, until
 
 WALK = ["สมัคร", "ค่ะ", "ย้อนกลับ", "ใช่", "ยกเลิก"]  # quick, as people type
+NATIONAL_ID_ASKED = "apply.ask_national_id"
 
 
 @pytest.fixture
@@ -85,6 +86,30 @@ def counting(engine: AsyncEngine) -> Iterator[Counts]:
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", statement)
         event.remove(engine.sync_engine, "commit", commit)
+
+
+async def walk_together(
+    services: Services,
+    dispatcher: Dispatcher,
+    channel: MemoryChannel,
+    people: list[str],
+    turns: list[Turn],
+) -> None:
+    """Each of these people says or taps the same, one step after the other, all of them at
+    each step at once: a crowd moving through the form together, as on launch day."""
+    buttons: dict[str, str] = {}  # label: data, the same for everyone
+    channel.on_delivery = lambda _, replies: buttons.update(
+        {b.label: b.data for reply in replies for b in reply.buttons}
+    )
+    for number, turn in enumerate(turns):
+        for person in people:
+            key = f"{person}-{number}"
+            if turn.action == "send":
+                await store(services, text_event(key, person, turn.value))
+            else:
+                await store(services, button_event(key, person, buttons[turn.value]))
+        await dispatcher.drain()
+    assert {channel.keys(person)[-1] for person in people} == {turns[-1].then}
 
 
 async def statuses(services: Services) -> list[str]:
@@ -155,19 +180,7 @@ async def test_a_rounds_national_id_checks_ask_the_database_once_and_each_gets_i
     await play(chat, STAFF)
     await chat.tap("ถูกต้อง ส่งคำขอ")  # 1 1037 00123 45 8 is now held by a request
     people = [f"U{n}" for n in range(12)]
-    buttons: dict[str, str] = {}  # label: data, the same for everyone
-    channel.on_delivery = lambda _, replies: buttons.update(
-        {b.label: b.data for reply in replies for b in reply.buttons}
-    )
-    for number, turn in enumerate(until(STAFF, "apply.ask_national_id")):
-        for person in people:  # all of them at this step at once, as on launch day
-            key = f"{person}-{number}"
-            if turn.action == "send":
-                await store(services, text_event(key, person, turn.value))
-            else:
-                await store(services, button_event(key, person, buttons[turn.value]))
-        await dispatcher.drain()
-    assert {channel.keys(person)[-1] for person in people} == {"apply.ask_national_id"}
+    await walk_together(services, dispatcher, channel, people, until(STAFF, NATIONAL_ID_ASKED))
     held, *free = people
     await store(services, text_event("id-held", held, "1 1037 00123 45 8"))
     for number, person in enumerate(free):
@@ -461,21 +474,10 @@ async def test_a_rounds_photos_are_kept_in_one_statement_each_as_its_senders_doc
     """Applicants move through the form together: a round's photos were one INSERT each,
     one after the other, 0.6-1.2 s for 128 of them on PostgreSQL (issue 13)."""
     people = [f"U{n}" for n in range(8)]
-    buttons: dict[str, str] = {}  # label: data, the same for everyone
-    channel.on_delivery = lambda _, replies: buttons.update(
-        {b.label: b.data for reply in replies for b in reply.buttons}
-    )
     slow_phone.through.set()
     *form, last = STAFF
     assert last.action == "photo"
-    for number, turn in enumerate(form):
-        for person in people:
-            key = f"{person}-{number}"
-            if turn.action == "send":
-                await store(services, text_event(key, person, turn.value))
-            else:
-                await store(services, button_event(key, person, buttons[turn.value]))
-        await slow_dispatcher.drain()
+    await walk_together(services, slow_dispatcher, channel, people, form)
     for person in people:
         slow_phone.media.add(f"{person}-card", sample_photo())
         await store(services, photo_event(f"{person}-photo", person, f"{person}-card"))
