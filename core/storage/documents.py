@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import secrets
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -85,19 +86,32 @@ class DocumentStore:
         encrypted = self._vault.encrypt(image.content, context=_context(name))
         try:
             temporary = _write_synced(folder, encrypted)
-        except FileNotFoundError:  # the folder was removed behind our back: make it again
-            self._made.discard(folder)
+        except FileNotFoundError:  # the folders were removed behind our back: make them again
+            self._made.clear()
             self._make_folders(folder)
             temporary = _write_synced(folder, encrypted)
         size = len(image.content)
         return StagedImage(name, temporary, image.content_type, size, image.width, image.height)
 
     def keep(self, staged: StagedImage) -> str:
-        """Give a staged photo its name: from now on it is a document (a rename)."""
+        """Give a staged photo its name: from now on it is a document (a rename; on disk for
+        good once sync() has run)."""
         path = self._path(staged.name)
         if not path.exists():  # kept already by an earlier try of the same turn
             os.replace(staged.temporary, path)
         return staged.name
+
+    def sync(self, names: Iterable[str]) -> None:
+        """Put the kept names on disk for good (blocking: call it in a thread).
+
+        A rename, and a folder made for it, are in their folder's entries, which a power cut
+        can lose until the folder is synced: run before the database commits the rows that
+        name them, or a row could outlive its file (remove_leftovers would then delete the
+        file under its staged name).
+        """
+        for folder in sorted({self._path(name).parent for name in names}):
+            _sync_folder(folder)
+        _sync_folder(self._folder)  # the folders made meanwhile
 
     def discard(self, staged: StagedImage) -> None:
         """Remove a staged photo that was not kept (no-op once kept)."""
@@ -118,9 +132,12 @@ class DocumentStore:
     def _make_folders(self, folder: Path) -> None:
         if folder in self._made:  # 4,096 of them at most: no mkdir for every photo
             return
-        self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for each in (self._folder, folder):
-            each.mkdir(mode=0o700, exist_ok=True)
+        try:
+            folder.mkdir(mode=0o700, exist_ok=True)
+        except FileNotFoundError:  # the first folder, or all were removed meanwhile
+            self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._folder.mkdir(mode=0o700, exist_ok=True)
+            folder.mkdir(mode=0o700, exist_ok=True)
         self._made.add(folder)
 
     def read(self, name: str) -> bytes:
@@ -160,6 +177,7 @@ class DocumentStore:
             temporary.unlink(missing_ok=True)
             return False
         os.replace(temporary, path)
+        _sync_folder(path.parent)
         return True
 
     def key_version_of(self, name: str) -> int | None:
@@ -189,6 +207,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """A folder's entries (names renamed or made in it) on disk when this returns."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _write_synced(folder: Path, data: bytes) -> Path:
@@ -240,19 +268,21 @@ async def save_documents(
     if not documents:
         return {}
     table = table_of(Document)
+    names = [store.keep(document.staged) for document in documents]
+    await asyncio.to_thread(store.sync, names)
     rows = [
         {
             "channel": document.channel,
             "user_id": document.user_id,
             "slot": document.slot,
-            "storage_name": store.keep(document.staged),
+            "storage_name": name,
             "content_type": document.staged.content_type,
             "size_bytes": document.staged.size_bytes,
             "width": document.staged.width,
             "height": document.staged.height,
             "created_at": now,
         }
-        for document in documents
+        for document, name in zip(documents, names, strict=True)
     ]
     saved = await session.execute(insert(table).returning(table.c.storage_name, table.c.id), rows)
     return {str(name): int(document_id) for name, document_id in saved}

@@ -15,9 +15,16 @@ from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import ManualClock
 from core.storage.crypto import Vault, VaultError
-from core.storage.documents import DocumentStore, InvalidDocumentNameError
+from core.storage.documents import (
+    DocumentStore,
+    InvalidDocumentNameError,
+    NewDocument,
+    save_documents,
+)
 from core.storage.images import MAX_UPLOAD_BYTES, CheckedImage, ImageRefused, check_image
 
 RED = (220, 20, 20)
@@ -319,6 +326,54 @@ def test_a_staged_photo_not_kept_is_discarded_and_crash_leftovers_are_removed_wh
     assert not discarded.temporary.exists()
     assert not left_by_a_crash.temporary.exists()
     assert fresh.temporary.exists()  # a live server's: still on its way into a turn
+
+
+@pytest.fixture
+def folders_synced(monkeypatch: pytest.MonkeyPatch) -> dict[Path, set[str]]:
+    """Each folder fsync'd, with the names in it at that moment (the OS's call, recorded)."""
+    synced: dict[Path, set[str]] = {}
+    fsync = os.fsync
+
+    def recording(descriptor: int) -> None:
+        path = Path(os.readlink(f"/proc/self/fd/{descriptor}"))
+        if path.is_dir():
+            synced[path] = set(os.listdir(path))
+        fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording)
+    return synced
+
+
+def test_kept_photos_and_the_folders_made_for_them_are_on_disk_once_synced(
+    store: DocumentStore, tmp_path: Path, folders_synced: dict[Path, set[str]]
+) -> None:
+    """A rename is on disk for good only once its folder is synced: before the database
+    commits a row naming the photo, or a power cut could leave the row without its file."""
+    names = [store.keep(store.stage(checked(photo()))) for _ in range(3)]
+
+    store.sync(names)
+
+    for name in names:
+        folder = stored_file(tmp_path, name).parent
+        assert name in folders_synced[folder]  # synced after the rename
+        assert folder.name in folders_synced[tmp_path / "data" / "documents"]
+
+
+async def test_saved_photos_are_synced_before_their_rows_are_written(
+    store: DocumentStore,
+    tmp_path: Path,
+    folders_synced: dict[Path, set[str]],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    staged = [store.stage(checked(photo())) for _ in range(2)]
+    documents = [NewDocument("line", f"U{n}", "id_card", each) for n, each in enumerate(staged)]
+
+    async with sessions.begin() as session:
+        saved = await save_documents(session, store, documents, ManualClock().now())
+
+    assert sorted(saved) == sorted(each.name for each in staged)
+    for name in saved:
+        assert name in folders_synced[stored_file(tmp_path, name).parent]
 
 
 def test_staging_makes_the_folders_again_when_they_were_removed(
