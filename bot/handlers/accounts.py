@@ -12,7 +12,6 @@ import logging
 from bot.flows.apply_summary import joined
 from bot.flows.outgoing import Text
 from bot.flows.unit import unit_path_text
-from bot.handlers.existing_accounts import national_id_digests
 from bot.handlers.notify import tell
 from bot.handlers.services import Services
 from core.delivery.jobs import ClaimedJob, PermanentJobError
@@ -85,7 +84,7 @@ class AccountMaker:
         national_id = national_id_of(application, self.services.vault)
         if national_id is None:
             return False
-        digests = national_id_digests(self.services.vault, national_id)
+        digests = self.services.vault.national_id_digests(national_id)
         try:
             found = await self.directory.find_by_national_id_digest(digests)
         except DirectoryError as error:

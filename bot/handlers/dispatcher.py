@@ -447,12 +447,11 @@ class Dispatcher:
                 await self._turn(session, reading, None, result)
         planned = [reading for reading in todo if reading in plans]
         now = await load_sealed(session, [_person(r.incoming) for r in planned])
-        again = {
-            reading: self._plan_one(reading, now.get(_person(reading.incoming)))
-            for reading in planned
-            if now.get(_person(reading.incoming)) != read.get(_person(reading.incoming))
-        }  # changed since it was read: planned again
-        mine = {**plans, **again}
+        mine = dict(plans)
+        for reading in planned:
+            person = _person(reading.incoming)
+            if now.get(person) != read.get(person):  # changed since it was read: again
+                mine[reading] = self._plan_one(reading, now.get(person))
         ahead = await self._ahead(session, planned, mine)
         for reading in planned:
             await self._turn(session, reading, mine[reading], result, ahead)

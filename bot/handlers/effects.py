@@ -27,7 +27,7 @@ from bot.flows.outgoing import (
     SubmitApplication,
     UserChecked,
 )
-from bot.handlers.existing_accounts import has_account, national_id_digests
+from bot.handlers.existing_accounts import has_account
 from bot.handlers.lookups import application_looked_up, applications_found
 from core.audit import trail as audit
 from core.clock import Clock, thai_time
@@ -80,7 +80,7 @@ async def ahead_of(
     each for the round. Each turn's effects then take their answers from this."""
     effects = [effect for _, _, turn_effects in turns for effect in turn_effects]
     national_ids = {e.national_id for e in effects if isinstance(e, CheckNationalId)}
-    digests = [d for national_id in national_ids for d in national_id_digests(vault, national_id)]
+    digests = [d for national_id in national_ids for d in vault.national_id_digests(national_id)]
     photos = [
         NewDocument(incoming.channel, incoming.user_id, effect.slot, photo)
         for incoming, photo, turn_effects in turns
@@ -174,7 +174,7 @@ async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
     if effect.resubmits is not None:
         return await _resubmit(effect.resubmits, form, context)
     if effect.national_id and await has_account(
-        context.directory, national_id_digests(context.vault, effect.national_id)
+        context.directory, context.vault.national_id_digests(effect.national_id)
     ):
         return ApplicationRefused("has_account", "")
     result = await submit_application(
@@ -253,7 +253,7 @@ async def _check_national_id(effect: CheckNationalId, context: Context) -> Natio
     )
     if holder is None or holder.reference == effect.resubmits:
         # Unreachable (None) lets the applicant go on: the reviewer's card warns instead.
-        digests = national_id_digests(context.vault, effect.national_id)
+        digests = context.vault.national_id_digests(effect.national_id)
         found = await has_account(context.directory, digests)
         return NationalIdChecked(effect.national_id, has_account=found is True)
     own = holder.reference if holder.owned else None

@@ -11,14 +11,8 @@ import logging
 from collections.abc import Sequence
 
 from core.directory.port import Directory, DirectoryError, DirectoryUnavailableError
-from core.storage.crypto import Vault
 
 logger = logging.getLogger(__name__)
-
-
-def national_id_digests(vault: Vault, national_id: str) -> list[str]:
-    """Under the current key and the older ones (entries marked before a key rotation)."""
-    return [vault.national_id_digest(national_id), *vault.old_national_id_digests(national_id)]
 
 
 async def has_account(directory: Directory | None, digests: Sequence[str]) -> bool | None:

@@ -301,10 +301,9 @@ async def release(session: AsyncSession, outgoing_ids: Sequence[int], now: datet
     if not outgoing_ids:
         return
     table = table_of(OutboxMessage)
+    released = one_of(session.get_bind().dialect.name, table.c.id, outgoing_ids)
     await session.execute(
-        update(table)
-        .where(table.c.id.in_(list(outgoing_ids)), table.c.status == PENDING)
-        .values(next_attempt_at=now)
+        update(table).where(released, table.c.status == PENDING).values(next_attempt_at=now)
     )
 
 

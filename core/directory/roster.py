@@ -71,7 +71,7 @@ def _read_line(
         return RosterProblem(line, Problem.NATIONAL_ID)
     if not uid:
         return RosterProblem(line, Problem.USER_NAME)
-    digests = (vault.national_id_digest(national_id), *vault.old_national_id_digests(national_id))
+    digests = tuple(vault.national_id_digests(national_id))
     if digests[0] in seen_ids:
         return RosterProblem(line, Problem.REPEATED_ID)
     if uid in seen:

@@ -210,7 +210,7 @@ async def holder_of(
     database is asked only for an ID it did not cover. The check is a courtesy: the unique
     active digest decides at submission.
     """
-    digests = [vault.national_id_digest(national_id), *vault.old_national_id_digests(national_id)]
+    digests = vault.national_id_digests(national_id)
     if known is None or not known.covers(digests):
         known = await active_holders(session, digests)
     return known.holder(digests, channel, user_id)
@@ -251,15 +251,11 @@ async def active_holders(session: AsyncSession, digests: Sequence[str]) -> Activ
     digest = table.c.active_national_id_digest
     rows = await session.execute(
         select(digest, table.c.reference, table.c.channel, table.c.user_id).where(
-            one_of(_dialect(session), digest, [*looked_up])
+            one_of(session.get_bind().dialect.name, digest, [*looked_up])
         )
     )
     holders = {str(held): (reference, channel, user) for held, reference, channel, user in rows}
     return ActiveHolders(looked_up, holders)
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 def national_id_of(application: Application, vault: Vault) -> str | None:

@@ -49,7 +49,7 @@ def _digests(application: Application, vault: Vault) -> tuple[str, ...]:
     national_id = national_id_of(application, vault)
     if national_id is None:
         return ()
-    return (vault.national_id_digest(national_id), *vault.old_national_id_digests(national_id))
+    return tuple(vault.national_id_digests(national_id))
 
 
 async def _earlier(session: AsyncSession, application: Application) -> tuple[tuple[str, str], ...]:

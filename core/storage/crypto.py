@@ -123,6 +123,11 @@ class Vault:
         """Keyed HMAC-SHA256 (hex): a plain hash of 13 digits is reversible by brute force."""
         return self._digest(self._digest_keys[self.version], national_id)
 
+    def national_id_digests(self, national_id: str) -> list[str]:
+        """Under the current key, then the old ones: what to look a national ID up by while a
+        rotation has not reached every row (entries marked before it hold an old one)."""
+        return [self.national_id_digest(national_id), *self.old_national_id_digests(national_id)]
+
     def old_national_id_digests(self, national_id: str) -> list[str]:
         """The digests under the old keys: rows a rotation has not reached yet hold these."""
         return [self._digest(self._digest_keys[v], national_id) for v in self.old_versions]
