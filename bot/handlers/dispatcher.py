@@ -59,7 +59,7 @@ from core.delivery.rounds import (
     store_sealed_on,
 )
 from core.storage.db import Session, SqliteThreads, SyncConnection, on_connection
-from core.storage.documents import Photo
+from core.storage.documents import Photo, settle_staged
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +172,8 @@ class Dispatcher:
         """Until stopped: handle what waits, round after round; retry deliveries when due."""
         self._stopped.clear()
         try:
-            # Photos staged by a run that crashed before their turns: never to be kept.
-            await asyncio.to_thread(self._services.documents.remove_leftovers)
+            # Photos a crash left staged: kept again where their rows say so, else removed.
+            await settle_staged(self._services.sessions, self._services.documents)
             await self._run()
         finally:
             self._stopped.set()

@@ -8,16 +8,16 @@ import re
 import secrets
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.storage.db import table_of
+from core.storage.db import one_of, table_of
 from core.storage.images import CheckedImage, ImageRefused
 from core.storage.models import Document
 
@@ -39,6 +39,7 @@ class InvalidDocumentNameError(ValueError):
 _NAME = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _STAGED_PREFIX = ".tmp-"
 LEFTOVERS_AFTER = 3600.0  # seconds: a staged file this old was left by a crash
+SETTLE_BATCH = 500  # staged names looked up in one statement at start-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,15 @@ class StagedImage:
     size_bytes: int  # of the image, before encryption
     width: int
     height: int
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    """A staged file found on disk; kept_as: the document name it was staged for."""
+
+    path: Path
+    kept_as: str | None
+    modified: float  # seconds since the epoch
 
 
 # What a photo event brings to its turn: staged, refused with a reason, or none could be had.
@@ -79,65 +89,96 @@ class DocumentStore:
         return name
 
     def stage(self, image: CheckedImage) -> StagedImage:
-        """Encrypt and write a photo under a temporary name (blocking: call it in a thread)."""
+        """Encrypt and write a photo under a temporary name, on disk for good when this
+        returns (blocking: call it in a thread)."""
         name = secrets.token_urlsafe(32)
         folder = self._path(name).parent
         self._make_folders(folder)
         encrypted = self._vault.encrypt(image.content, context=_context(name))
+        temporary = folder / f"{_STAGED_PREFIX}{name}"
         try:
-            temporary = _write_synced(folder, encrypted)
+            _write_new(temporary, encrypted)
         except FileNotFoundError:  # the folders were removed behind our back: make them again
             self._made.clear()
             self._make_folders(folder)
-            temporary = _write_synced(folder, encrypted)
+            _write_new(temporary, encrypted)
+        _sync_folder(folder)
         size = len(image.content)
         return StagedImage(name, temporary, image.content_type, size, image.width, image.height)
 
     def keep(self, staged: StagedImage) -> str:
-        """Give a staged photo its name: from now on it is a document (a rename; on disk for
-        good once sync() has run)."""
+        """Give a staged photo its name: from now on it is a document. A rename, run in the
+        transaction that writes its row and not synced there (issue 13: 64 folders synced
+        held SQLite's write lock for 0.2-0.3 s): the staged file is on disk for good, so a
+        rename a power cut undoes is done again at start-up (settle_staged) for a photo whose
+        row was committed."""
         path = self._path(staged.name)
         if not path.exists():  # kept already by an earlier try of the same turn
             os.replace(staged.temporary, path)
         return staged.name
 
-    def sync(self, names: Iterable[str]) -> None:
-        """Put the kept names on disk for good (blocking: call it in a thread).
-
-        A rename, and a folder made for it, are in their folder's entries, which a power cut
-        can lose until the folder is synced: run before the database commits the rows that
-        name them, or a row could outlive its file (remove_leftovers would then delete the
-        file under its staged name).
-        """
-        for folder in sorted({self._path(name).parent for name in names}):
-            _sync_folder(folder)
-        _sync_folder(self._folder)  # the folders made meanwhile
-
     def discard(self, staged: StagedImage) -> None:
         """Remove a staged photo that was not kept (no-op once kept)."""
         staged.temporary.unlink(missing_ok=True)
 
-    def remove_leftovers(self, older_than: float = LEFTOVERS_AFTER) -> int:
-        """Staged files a crash left behind; those of a live server are younger."""
-        removed, cutoff = 0, time.time() - older_than
+    def staged(self) -> list[StagedFile]:
+        """Staged files on disk: a live server's on their way into a turn, or a crash's."""
+        found = []
         for path in self._folder.glob(f"*/{_STAGED_PREFIX}*"):
+            name = path.name.removeprefix(_STAGED_PREFIX)
             try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
-            except FileNotFoundError:
+                modified = path.stat().st_mtime
+            except FileNotFoundError:  # kept or discarded meanwhile
                 continue
+            kept_as = name if _NAME.fullmatch(name) and path.parent.name == name[:2] else None
+            found.append(StagedFile(path, kept_as, modified))
+        return found
+
+    def settle(
+        self,
+        files: Iterable[StagedFile],
+        kept: Collection[str],
+        deleted: Collection[str],
+        older_than: float,
+    ) -> int:
+        """Finish the renames a power cut undid (their rows say they were kept); remove the
+        files of deleted documents and those older than `older_than` seconds that nobody
+        kept. How many were removed (blocking: call it in a thread)."""
+        removed, cutoff, renamed = 0, time.time() - older_than, set()
+        for file in files:
+            try:
+                if file.kept_as is not None and file.kept_as in kept:
+                    path = self._path(file.kept_as)
+                    if not path.exists():
+                        os.replace(file.path, path)
+                        renamed.add(path.parent)
+                    else:  # kept meanwhile: this is a second copy
+                        file.path.unlink()
+                elif file.kept_as in deleted or file.modified < cutoff:
+                    file.path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # kept or discarded meanwhile by a live server
+                continue
+        for folder in sorted(renamed):
+            _sync_folder(folder)
         return removed
 
     def _make_folders(self, folder: Path) -> None:
+        """The folder, and those above it, made where missing and on disk for good."""
         if folder in self._made:  # 4,096 of them at most: no mkdir for every photo
             return
         try:
-            folder.mkdir(mode=0o700, exist_ok=True)
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
         except FileNotFoundError:  # the first folder, or all were removed meanwhile
             self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._folder.mkdir(mode=0o700, exist_ok=True)
             folder.mkdir(mode=0o700, exist_ok=True)
+            _sync_folder(self._root)
+            _sync_folder(self._folder)
+        else:
+            _sync_folder(self._folder)
         self._made.add(folder)
 
     def read(self, name: str) -> bytes:
@@ -219,18 +260,28 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+def _write_new(path: Path, data: bytes) -> None:
+    """A new file with these bytes, on disk when this returns (its name once its folder is
+    synced); mode 0o600."""
+    _fill(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), path, data)
+
+
 def _write_synced(folder: Path, data: bytes) -> Path:
-    """A new file with these bytes, on disk when this returns; mode 0o600."""
+    """A new file with these bytes under a temporary name, on disk when this returns."""
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=_STAGED_PREFIX)
+    _fill(descriptor, Path(temporary), data)
+    return Path(temporary)
+
+
+def _fill(descriptor: int, path: Path, data: bytes) -> None:
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         raise
-    return Path(temporary)
 
 
 async def save_document(
@@ -269,7 +320,6 @@ async def save_documents(
         return {}
     table = table_of(Document)
     names = [store.keep(document.staged) for document in documents]
-    await asyncio.to_thread(store.sync, names)
     rows = [
         {
             "channel": document.channel,
@@ -286,6 +336,34 @@ async def save_documents(
     ]
     saved = await session.execute(insert(table).returning(table.c.storage_name, table.c.id), rows)
     return {str(name): int(document_id) for name, document_id in saved}
+
+
+async def settle_staged(
+    sessions: async_sessionmaker[AsyncSession],
+    store: DocumentStore,
+    older_than: float = LEFTOVERS_AFTER,
+) -> int:
+    """At start-up: staged photos whose rows were committed become their documents again (a
+    power cut can undo the rename, DocumentStore.keep); those of a deleted document and
+    those nobody kept within `older_than` seconds (a crash's) are removed. How many were
+    removed; a live server's photos on their way into a turn are left alone."""
+    files = await asyncio.to_thread(store.staged)
+    names = [file.kept_as for file in files if file.kept_as is not None]
+    live: set[str] = set()
+    deleted: set[str] = set()
+    table = table_of(Document)
+    async with sessions() as session:
+        dialect = session.get_bind().dialect.name
+        for start in range(0, len(names), SETTLE_BATCH):
+            batch = names[start : start + SETTLE_BATCH]
+            rows = await session.execute(
+                select(table.c.storage_name, table.c.deleted_at).where(
+                    one_of(dialect, table.c.storage_name, batch)
+                )
+            )
+            for name, deleted_at in rows:
+                (live if deleted_at is None else deleted).add(name)
+    return await asyncio.to_thread(store.settle, files, live, deleted, older_than)
 
 
 async def delete_draft_documents(
