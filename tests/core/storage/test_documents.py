@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import random
@@ -176,6 +177,31 @@ def test_accepts_an_upload_of_exactly_10_mb() -> None:
 
 # A PDF renamed .jpg, a PNG bomb, a 30 MB JPEG, HTML, an SVG with a script and zero bytes are
 # sent on every channel in tests/webhooks/test_upload_attacks.py.
+
+
+def test_encodes_the_same_photo_where_the_system_has_no_in_memory_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Linux encodes into a memfd, which lets other threads run meanwhile (issue 13);
+    elsewhere the same bytes come from a Python buffer."""
+    raw = phone_photo()
+    in_a_memfd = check_image(raw)
+
+    def no_memfd(name: str, flags: int = 0) -> int:
+        raise OSError(errno.ENOSYS, "memfd_create")
+
+    monkeypatch.setattr(os, "memfd_create", no_memfd, raising=False)
+
+    assert check_image(raw) == in_a_memfd
+
+
+def test_checking_photos_leaves_no_file_open() -> None:
+    before = sorted(os.listdir("/proc/self/fd"))
+
+    for _ in range(5):
+        check_image(photo())
+
+    assert sorted(os.listdir("/proc/self/fd")) == before
 
 
 def test_refuses_random_bytes_as_not_an_image() -> None:
