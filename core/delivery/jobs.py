@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -87,18 +87,46 @@ async def enqueue(
     max_attempts: int | None = None,
 ) -> int | None:
     """Add a job in the caller's transaction; None when a job with this key already exists."""
-    _check_job(kind, key, payload)
-    insert = dialect_insert(session, Job).values(
-        kind=kind,
-        key=key,
-        payload=dict(payload),
-        max_attempts=DEFAULT_MAX_ATTEMPTS if max_attempts is None else max_attempts,
-        run_at=run_at or now,
-        created_at=now,
-        updated_at=now,
-    )
+    row = _job_row(kind, key, payload, now, run_at, max_attempts)
+    insert = dialect_insert(session, Job).values(row)
     statement = insert.on_conflict_do_nothing(index_elements=["key"]).returning(Job.id)
     return await session.scalar(statement)
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    *,
+    kind: JobKind,
+    jobs: Sequence[tuple[str, Mapping[str, Any]]],
+    now: datetime,
+) -> None:
+    """Add jobs of one kind, (key, payload) each, in one statement in the caller's
+    transaction; a key that exists already is left as it is."""
+    if not jobs:
+        return
+    rows = [_job_row(kind, key, payload, now, None, None) for key, payload in jobs]
+    insert = dialect_insert(session, Job).values(rows)
+    await session.execute(insert.on_conflict_do_nothing(index_elements=["key"]))
+
+
+def _job_row(
+    kind: JobKind,
+    key: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+    run_at: datetime | None,
+    max_attempts: int | None,
+) -> dict[str, Any]:
+    _check_job(kind, key, payload)
+    return {
+        "kind": kind,
+        "key": key,
+        "payload": dict(payload),
+        "max_attempts": DEFAULT_MAX_ATTEMPTS if max_attempts is None else max_attempts,
+        "run_at": run_at or now,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _check_job(kind: str, key: str, payload: Mapping[str, Any]) -> None:

@@ -7,18 +7,20 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import ManualClock
 from core.requests.applications import (
     AlreadyActive,
     ApplicationForm,
+    NewApplication,
     Submitted,
     format_reference,
     national_id_context,
     submit_application,
+    submit_applications,
 )
 from core.storage.crypto import Vault
 from core.storage.models import Application, AuditEvent, Document
@@ -254,6 +256,100 @@ async def test_simultaneous_submissions_of_one_person_make_one_application(
     submitted = [result for result in results if isinstance(result, Submitted)]
     assert len(submitted) == 1
     assert set(results) - set(submitted) == {AlreadyActive(submitted[0].reference, owned=False)}
+
+
+async def file_together(
+    sessions: Sessions, vault: Vault, new: list[NewApplication], at: datetime
+) -> list[Submitted | AlreadyActive]:
+    async with sessions.begin() as session:
+        return await submit_applications(session, vault, new, at)
+
+
+def applicant(
+    user_id: str, national_id: str, documents: dict[str, int] | None = None
+) -> NewApplication:
+    return NewApplication("line", user_id, staff_form(national_id, documents))
+
+
+async def test_a_round_of_applicants_is_filed_at_once_each_with_the_next_reference(
+    sessions: Sessions, vault: Vault, clock: ManualClock
+) -> None:
+    cards = [await add_document(sessions, f"U{n}", "id_card", clock.now()) for n in range(3)]
+    new = [applicant(f"U{n}", national_id(n), {"id_card": cards[n]}) for n in range(3)]
+
+    results = await file_together(sessions, vault, new, clock.now())
+
+    assert [result.reference for result in results] == ["A69-00001", "A69-00002", "A69-00003"]
+    async with sessions() as session:
+        for result, card in zip(results, cards, strict=True):
+            assert isinstance(result, Submitted)
+            application = await session.get_one(Application, result.application_id)
+            assert (
+                vault.decrypt(
+                    application.national_id_encrypted or b"",
+                    context=national_id_context(result.reference),
+                )
+                == national_id(results.index(result)).encode()
+            )
+            assert (await session.get_one(Document, card)).application_id == application.id
+        assert len(list(await session.scalars(select(AuditEvent)))) == 3
+
+
+async def test_in_a_round_a_held_national_id_is_told_and_uses_up_no_number(
+    sessions: Sessions, vault: Vault, clock: ManualClock
+) -> None:
+    first = await submit(sessions, vault, staff_form(SOMCHAI), clock.now(), user_id="U1")
+
+    results = await file_together(
+        sessions, vault, [applicant("U2", SOMCHAI), applicant("U3", SOMSRI)], clock.now()
+    )
+
+    assert results == [
+        AlreadyActive(first.reference, owned=False),
+        Submitted("A69-00002", results[1].application_id),
+    ]
+
+
+async def test_in_a_round_the_same_person_twice_is_filed_once(
+    sessions: Sessions, vault: Vault, clock: ManualClock
+) -> None:
+    new = [applicant("U1", SOMCHAI), applicant("U2", SOMCHAI), applicant("U1", SOMCHAI)]
+
+    results = await file_together(sessions, vault, new, clock.now())
+
+    assert results == [
+        Submitted("A69-00001", results[0].application_id),
+        AlreadyActive("A69-00001", owned=False),
+        AlreadyActive("A69-00001", owned=True),
+    ]
+
+
+async def test_a_round_of_applicants_takes_as_many_statements_as_one_applicant(
+    sessions: Sessions, vault: Vault, clock: ManualClock, engine: AsyncEngine
+) -> None:
+    """Each statement of a round is a wait on the busy event loop (issue 13): seven for each
+    applicant one after the other held the launch-day drain at 180-280 turns a second."""
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async def statements_for(users: range) -> int:
+        cards = [await add_document(sessions, f"U{n}", "id_card", clock.now()) for n in users]
+        new = [
+            applicant(f"U{n}", national_id(n), {"id_card": c})
+            for n, c in zip(users, cards, strict=True)
+        ]
+        statements.clear()
+        async with sessions.begin() as session:
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+            try:
+                await submit_applications(session, vault, new, clock.now())
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", count)
+        return len(statements)  # the audit events are written with the others at the commit
+
+    assert await statements_for(range(1, 21)) == await statements_for(range(21, 22))
 
 
 async def test_submitting_attaches_the_users_documents(
