@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,6 +45,7 @@ class ConversationHandler:
         # The channels that can say a reviewer's name (LINE's profiles) are asked for it.
         profiles = {name: f for name, f in fetchers.items() if isinstance(f, ProfileSource)}
         self.names = ReviewerNames(services, profiles)
+        self._terms: tuple[Mapping[str, str], str] | None = None  # the catalog's, its version
 
     async def handle(self, incoming: Incoming) -> list[Rendered]:
         """One event in its own transaction: the terminal chat's way (no inbox)."""
@@ -133,10 +134,12 @@ class ConversationHandler:
         self, session: Session, turns: Sequence[tuple[Incoming, Photo, Turn]]
     ) -> Ahead:
         """What these turns' effects look up and write, in one go (before carry_through)."""
-        services = self.services
-        planned = [(incoming, photo, turn.effects) for incoming, photo, turn in turns]
-        now = services.clock.now()
-        return await ahead_of(session, services.vault, services.documents, planned, now)
+        return await ahead_of(
+            [
+                (self._context(session, incoming, photo), turn.effects)
+                for incoming, photo, turn in turns
+            ]
+        )
 
     async def carry_through(
         self,
@@ -147,8 +150,16 @@ class ConversationHandler:
         ahead: Ahead | None = None,
     ) -> Step:
         """A planned turn's effects, in the caller's transaction, and what follows them."""
+        context = self._context(session, incoming, photo, ahead)
+        final, said = await self._carry_out(turn, context)
+        final = self._consented(final)
+        return Step(final.to_json() if final else None, render(said, self.services.catalog))
+
+    def _context(
+        self, session: Session, incoming: Incoming, photo: Photo, ahead: Ahead | None = None
+    ) -> Context:
         services = self.services
-        context = Context(
+        return Context(
             session,
             services.vault,
             services.documents,
@@ -156,14 +167,19 @@ class ConversationHandler:
             incoming,
             photo,
             services.directory,
-            terms_version(services.catalog.messages),
+            self._terms_version(),
             services.civil_servant_type,
             services.verify_mobile,
             ahead or Ahead(),
         )
-        final, said = await self._carry_out(turn, context)
-        final = self._consented(final)
-        return Step(final.to_json() if final else None, render(said, services.catalog))
+
+    def _terms_version(self) -> str:
+        """The version of the terms the catalog shows: hashed once per catalog, not per turn
+        (2 % of the event loop while a launch-day backlog drained, issue 13)."""
+        messages = self.services.catalog.messages
+        if self._terms is None or self._terms[0] is not messages:
+            self._terms = (messages, terms_version(messages))
+        return self._terms[1]
 
     def _consented(self, state: FlowState | None) -> FlowState | None:
         """The consent record's time: stamped on the turn that accepts the terms (the flow

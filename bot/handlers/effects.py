@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from bot.flows.incoming import Incoming
 from bot.flows.outgoing import (
@@ -32,7 +33,7 @@ from bot.handlers.lookups import application_looked_up, applications_found
 from core.audit import trail as audit
 from core.clock import Clock, thai_time
 from core.delivery.job_kinds import CARD_POST
-from core.delivery.jobs import enqueue
+from core.delivery.jobs import enqueue, enqueue_many
 from core.directory.port import Directory, DirectoryUnavailableError
 from core.requests import mobile_codes
 from core.requests.applications import (
@@ -40,9 +41,11 @@ from core.requests.applications import (
     AlreadyActive,
     ApplicationForm,
     Consent,
+    NewApplication,
+    Submitted,
     active_holders,
     holder_of,
-    submit_application,
+    submit_applications,
 )
 from core.requests.corrections import resubmit_application
 from core.requests.retention import remove_replaced_files
@@ -67,31 +70,7 @@ class Ahead:
 
     national_id_holders: ActiveHolders | None = None
     documents: Mapping[str, int] = field(default_factory=dict)  # staged photo's name: its id
-
-
-async def ahead_of(
-    session: Session,
-    vault: Vault,
-    store: DocumentStore,
-    turns: Sequence[tuple[Incoming, Photo, Sequence[Effect]]],
-    now: datetime,
-) -> Ahead:
-    """The national IDs' holders read, the staged photos kept as documents: one statement
-    each for the round. Each turn's effects then take their answers from this."""
-    effects = [effect for _, _, turn_effects in turns for effect in turn_effects]
-    national_ids = {e.national_id for e in effects if isinstance(e, CheckNationalId)}
-    digests = [d for national_id in national_ids for d in vault.national_id_digests(national_id)]
-    photos = [
-        NewDocument(incoming.channel, incoming.user_id, effect.slot, photo)
-        for incoming, photo, turn_effects in turns
-        if isinstance(photo, StagedImage)
-        for effect in turn_effects[:1]  # a turn's photo is stored by its first effect
-        if isinstance(effect, StoreDocument)
-    ]
-    return Ahead(
-        await active_holders(session, digests) if digests else None,
-        await save_documents(session, store, photos, now),
-    )
+    submissions: Mapping[str, Outcome] = field(default_factory=dict)  # actor: filed or refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +90,37 @@ class Context:
     @property
     def actor(self) -> str:
         return f"{self.incoming.channel}:{self.incoming.user_id}"
+
+
+async def ahead_of(turns: Sequence[tuple[Context, Sequence[Effect]]]) -> Ahead:
+    """The national IDs' holders read, the staged photos kept as documents, the new
+    applications filed: a few statements for the round. Each turn's first effect then
+    takes its answer from this."""
+    if not turns:
+        return Ahead()
+    first = turns[0][0]
+    session, vault, now = first.session, first.vault, first.clock.now()
+    effects = [effect for _, turn_effects in turns for effect in turn_effects]
+    national_ids = {e.national_id for e in effects if isinstance(e, CheckNationalId)}
+    digests = [d for national_id in national_ids for d in vault.national_id_digests(national_id)]
+    photos = [
+        NewDocument(context.incoming.channel, context.incoming.user_id, effect.slot, photo)
+        for context, turn_effects in turns
+        if isinstance(photo := context.photo, StagedImage)
+        for effect in turn_effects[:1]  # a turn's photo is stored by its first effect
+        if isinstance(effect, StoreDocument)
+    ]
+    submissions = [
+        (effect, context)
+        for context, turn_effects in turns
+        for effect in turn_effects[:1]
+        if isinstance(effect, SubmitApplication) and effect.resubmits is None
+    ]
+    return Ahead(
+        await active_holders(session, digests) if digests else None,
+        await save_documents(session, first.documents, photos, now),
+        await _submit_new(submissions),
+    )
 
 
 async def carry_out(effect: Effect, context: Context) -> Outcome | None:
@@ -161,34 +171,62 @@ async def _store_document(effect: StoreDocument, context: Context) -> Outcome:
 
 
 async def _submit(effect: SubmitApplication, context: Context) -> Outcome:
-    form = ApplicationForm(
+    filed = context.ahead.submissions.get(context.actor)
+    if filed is not None:  # filed with the round's other applicants (ahead_of)
+        return filed
+    if effect.resubmits is None:
+        return (await _submit_new([(effect, context)]))[context.actor]
+    if context.verify_mobile and not await _mobile_verified(effect, context):
+        return ApplicationRefused("mobile_unverified", "")
+    return await _resubmit(effect.resubmits, _form(effect, context), context)
+
+
+async def _submit_new(
+    submissions: Sequence[tuple[SubmitApplication, Context]],
+) -> dict[str, Outcome]:
+    """New applications, filed together with their reviewers' cards; or why not. By actor."""
+    outcomes: dict[str, Outcome] = {}
+    filing: list[tuple[SubmitApplication, Context]] = []
+    for effect, context in submissions:
+        if context.verify_mobile and not await _mobile_verified(effect, context):
+            outcomes[context.actor] = ApplicationRefused("mobile_unverified", "")
+        elif effect.national_id and await has_account(
+            context.directory, context.vault.national_id_digests(effect.national_id)
+        ):
+            outcomes[context.actor] = ApplicationRefused("has_account", "")
+        else:
+            filing.append((effect, context))
+    if not filing:
+        return outcomes
+    first = filing[0][1]
+    new = [
+        NewApplication(context.incoming.channel, context.incoming.user_id, _form(effect, context))
+        for effect, context in filing
+    ]
+    now = first.clock.now()
+    results = await submit_applications(first.session, first.vault, new, now)
+    cards = [
+        (CARD_POST.key(result.application_id, 1), _card(result.application_id, ()))
+        for result in results
+        if isinstance(result, Submitted)
+    ]
+    await enqueue_many(first.session, kind=CARD_POST, jobs=cards, now=now)
+    for (_, context), result in zip(filing, results, strict=True):
+        if isinstance(result, Submitted):
+            outcomes[context.actor] = ApplicationSubmitted(result.reference)
+        else:
+            outcomes[context.actor] = _refused(result)
+    return outcomes
+
+
+def _form(effect: SubmitApplication, context: Context) -> ApplicationForm:
+    return ApplicationForm(
         kind=effect.kind,
         fields=effect.answers,
         national_id=effect.national_id,
         document_ids=effect.document_ids,
         consent=_consent(effect, context),
     )
-    incoming, now = context.incoming, context.clock.now()
-    if context.verify_mobile and not await _mobile_verified(effect, context):
-        return ApplicationRefused("mobile_unverified", "")
-    if effect.resubmits is not None:
-        return await _resubmit(effect.resubmits, form, context)
-    if effect.national_id and await has_account(
-        context.directory, context.vault.national_id_digests(effect.national_id)
-    ):
-        return ApplicationRefused("has_account", "")
-    result = await submit_application(
-        context.session,
-        context.vault,
-        channel=incoming.channel,
-        user_id=incoming.user_id,
-        form=form,
-        now=now,
-    )
-    if isinstance(result, AlreadyActive):
-        return _refused(result)
-    await _post_card(context, result.application_id, (), 1)
-    return ApplicationSubmitted(result.reference)
 
 
 def _consent(effect: SubmitApplication, context: Context) -> Consent | None:
@@ -215,7 +253,7 @@ async def _resubmit(reference: str, form: ApplicationForm, context: Context) -> 
         return _refused(result)
     # The photos this round replaced: their rows are marked, their files go now (PDPA notice).
     await remove_replaced_files(context.session, context.documents, result.application_id)
-    await _post_card(context, result.application_id, result.changed, None)
+    await _post_corrected_card(context, result.application_id, result.changed)
     return ApplicationSubmitted(result.reference)
 
 
@@ -227,17 +265,22 @@ def _refused(active: AlreadyActive) -> ApplicationRefused:
     return ApplicationRefused("already_held", "")
 
 
-async def _post_card(
-    context: Context, application_id: int, changed: tuple[str, ...], round_: int | None
+async def _post_corrected_card(
+    context: Context, application_id: int, changed: tuple[str, ...]
 ) -> None:
-    """The card goes to the reviewers as a job, written with the submission it shows."""
+    """The card goes to the reviewers as a job, written with the correction it shows."""
     await enqueue(
         context.session,
         kind=CARD_POST,
-        key=CARD_POST.key(application_id, round_ or context.clock.now().isoformat()),
-        payload={"application_id": application_id, "changed": list(changed)},
+        key=CARD_POST.key(application_id, context.clock.now().isoformat()),
+        payload=_card(application_id, changed),
         now=context.clock.now(),
     )
+
+
+def _card(application_id: int, changed: Sequence[str]) -> dict[str, Any]:
+    """A reviewers' card job, written with the submission it shows."""
+    return {"application_id": application_id, "changed": list(changed)}
 
 
 async def _check_national_id(effect: CheckNationalId, context: Context) -> NationalIdChecked:
