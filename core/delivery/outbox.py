@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage.crypto import Vault
 from core.storage.db import on_connection, one_of, pair_in, table_of
+from core.storage.entropy import random_bytes
 from core.storage.models import OutboxMessage
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -72,7 +73,7 @@ async def add_outgoing(
     reply_by: datetime | None = None,
     inbox_event_id: int | None = None,
 ) -> int:
-    retry_key = str(uuid.uuid4())
+    retry_key = _retry_key()
     # Core, not session.add and a flush: the unit of work costs more than the INSERT.
     table = table_of(OutboxMessage)
     row_id = await session.scalar(
@@ -127,7 +128,7 @@ class SealedSending:
 def seal_sending(
     vault: Vault, batches: Sequence[NewOutgoing], now: datetime, lease: timedelta = SENDING_LEASE
 ) -> SealedSending:
-    keys = [str(uuid.uuid4()) for _ in batches]
+    keys = [_retry_key() for _ in batches]
     rows = [
         {
             "channel": batch.channel,
@@ -354,3 +355,8 @@ def _outgoing(row: OutboxMessage, vault: Vault) -> Outgoing:
         row.attempts,
         maybe_sent=row.attempts == 0 and row.next_attempt_at > row.created_at,
     )
+
+
+def _retry_key() -> str:
+    """A random (version 4) UUID: LINE's X-Line-Retry-Key for a batch of replies."""
+    return str(uuid.UUID(bytes=random_bytes(16), version=4))

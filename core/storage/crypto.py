@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from core.storage.entropy import random_bytes
 
 MIN_SECRET_LENGTH = 32
 KEY_VERSION = 1  # the version of a secret when no other is set (BMABOT_KEY_VERSION)
@@ -89,7 +90,7 @@ class Vault:
 
     def encrypt(self, plaintext: bytes, *, context: str) -> bytes:
         """version byte + 12-byte random nonce + ciphertext and tag, bound to context."""
-        nonce = os.urandom(NONCE_SIZE)
+        nonce = random_bytes(NONCE_SIZE)
         cipher = self._ciphers[self.version]
         sealed = cipher.encrypt(nonce, plaintext, _associated_data(self.version, context))
         return bytes([self.version]) + nonce + sealed
