@@ -172,11 +172,18 @@ class Dispatcher:
         """Until stopped: handle what waits, round after round; retry deliveries when due."""
         self._stopped.clear()
         try:
-            # Photos a crash left staged: kept again where their rows say so, else removed.
-            await settle_staged(self._services.sessions, self._services.documents)
+            await self._settle_staged()
             await self._run()
         finally:
             self._stopped.set()
+
+    async def _settle_staged(self) -> None:
+        """Photos a crash left staged: kept again where their rows say so, else removed.
+        The rounds go on without it when it cannot be done (the next start tries again)."""
+        try:
+            await settle_staged(self._services.sessions, self._services.documents)
+        except Exception:
+            logger.exception("could not settle the photos a crash left staged")
 
     async def _run(self) -> None:
         """Round after round; the next is read and planned while a large one is stored.
