@@ -59,7 +59,7 @@ from core.delivery.rounds import (
     store_sealed_on,
 )
 from core.storage.db import Session, SqliteThreads, SyncConnection, on_connection
-from core.storage.documents import Photo, settle_staged
+from core.storage.documents import Photo, settle_files
 
 logger = logging.getLogger(__name__)
 
@@ -172,18 +172,18 @@ class Dispatcher:
         """Until stopped: handle what waits, round after round; retry deliveries when due."""
         self._stopped.clear()
         try:
-            await self._settle_staged()
+            await self._settle_files()
             await self._run()
         finally:
             self._stopped.set()
 
-    async def _settle_staged(self) -> None:
-        """Photos a crash left staged: kept again where their rows say so, else removed.
-        The rounds go on without it when it cannot be done (the next start tries again)."""
+    async def _settle_files(self) -> None:
+        """The photos' files made to agree with their rows (what a crash left behind). The
+        rounds go on without it when it cannot be done (the next start tries again)."""
         try:
-            await settle_staged(self._services.sessions, self._services.documents)
+            await settle_files(self._services.sessions, self._services.documents)
         except Exception:
-            logger.exception("could not settle the photos a crash left staged")
+            logger.exception("could not settle the photos' files with their rows")
 
     async def _run(self) -> None:
         """Round after round; the next is read and planned while a large one is stored.

@@ -39,7 +39,7 @@ class InvalidDocumentNameError(ValueError):
 _NAME = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _STAGED_PREFIX = ".tmp-"
 LEFTOVERS_AFTER = 3600.0  # seconds: a staged file this old was left by a crash
-SETTLE_BATCH = 500  # staged names looked up in one statement at start-up
+SETTLE_BATCH = 500  # file names looked up in one statement at start-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +60,12 @@ class StagedImage:
 
 
 @dataclass(frozen=True, slots=True)
-class StagedFile:
-    """A staged file found on disk; kept_as: the document name it was staged for."""
+class FoundFile:
+    """A file in the store: a document's, or staged for one (kept_as None: a temporary)."""
 
     path: Path
-    kept_as: str | None
+    kept_as: str | None  # the document name it has or was staged for
+    staged: bool
     modified: float  # seconds since the epoch
 
 
@@ -110,7 +111,7 @@ class DocumentStore:
         """Give a staged photo its name: from now on it is a document. A rename, run in the
         transaction that writes its row and not synced there (issue 13: 64 folders synced
         held SQLite's write lock for 0.2-0.3 s): the staged file is on disk for good, so a
-        rename a power cut undoes is done again at start-up (settle_staged) for a photo whose
+        rename a power cut undoes is done again at start-up (settle_files) for a photo whose
         row was committed."""
         path = self._path(staged.name)
         if not path.exists():  # kept already by an earlier try of the same turn
@@ -121,39 +122,40 @@ class DocumentStore:
         """Remove a staged photo that was not kept (no-op once kept)."""
         staged.temporary.unlink(missing_ok=True)
 
-    def staged(self) -> list[StagedFile]:
-        """Staged files on disk: a live server's on their way into a turn, or a crash's."""
+    def files(self) -> list[FoundFile]:
+        """The documents' files and the staged ones (a live server's on their way into a
+        turn, or a crash's); blocking: call it in a thread."""
         found = []
-        for path in self._folder.glob(f"*/{_STAGED_PREFIX}*"):
+        for path in self._folder.glob("*/*"):
+            staged = path.name.startswith(_STAGED_PREFIX)
             name = path.name.removeprefix(_STAGED_PREFIX)
+            named = _NAME.fullmatch(name) is not None and path.parent.name == name[:2]
+            if not (staged or named):
+                continue  # nothing this store made
             try:
                 modified = path.stat().st_mtime
             except FileNotFoundError:  # kept or discarded meanwhile
                 continue
-            kept_as = name if _NAME.fullmatch(name) and path.parent.name == name[:2] else None
-            found.append(StagedFile(path, kept_as, modified))
+            found.append(FoundFile(path, name if named else None, staged, modified))
         return found
 
     def settle(
         self,
-        files: Iterable[StagedFile],
+        files: Iterable[FoundFile],
         kept: Collection[str],
         deleted: Collection[str],
         older_than: float,
     ) -> int:
-        """Finish the renames a power cut undid (their rows say they were kept); remove the
-        files of deleted documents and those older than `older_than` seconds that nobody
-        kept. How many were removed (blocking: call it in a thread)."""
+        """Make the files agree with the rows: finish the renames a power cut undid (their
+        rows say they were kept); remove the files of deleted documents, and those no row
+        names that are older than `older_than` seconds (a crash's staged ones, a failed
+        transaction's kept ones). How many were removed (blocking: call it in a thread)."""
         removed, cutoff, renamed = 0, time.time() - older_than, set()
         for file in files:
             try:
                 if file.kept_as is not None and file.kept_as in kept:
-                    path = self._path(file.kept_as)
-                    if not path.exists():
-                        os.replace(file.path, path)
-                        renamed.add(path.parent)
-                    else:  # kept meanwhile: this is a second copy
-                        file.path.unlink()
+                    if file.staged:
+                        renamed.update(self._keep_again(file))
                 elif file.kept_as in deleted or file.modified < cutoff:
                     file.path.unlink()
                     removed += 1
@@ -162,6 +164,16 @@ class DocumentStore:
         for folder in sorted(renamed):
             _sync_folder(folder)
         return removed
+
+    def _keep_again(self, file: FoundFile) -> set[Path]:
+        """A staged file whose row was committed: its name again (the folder to sync)."""
+        assert file.kept_as is not None
+        path = self._path(file.kept_as)
+        if path.exists():  # kept meanwhile: this is a second copy
+            file.path.unlink()
+            return set()
+        os.replace(file.path, path)
+        return {path.parent}
 
     def _make_folders(self, folder: Path) -> None:
         """The folder, and those above it, made where missing and on disk for good."""
@@ -338,17 +350,19 @@ async def save_documents(
     return {str(name): int(document_id) for name, document_id in saved}
 
 
-async def settle_staged(
+async def settle_files(
     sessions: async_sessionmaker[AsyncSession],
     store: DocumentStore,
     older_than: float = LEFTOVERS_AFTER,
 ) -> int:
-    """At start-up: staged photos whose rows were committed become their documents again (a
-    power cut can undo the rename, DocumentStore.keep); those of a deleted document and
-    those nobody kept within `older_than` seconds (a crash's) are removed. How many were
-    removed; a live server's photos on their way into a turn are left alone."""
-    files = await asyncio.to_thread(store.staged)
-    names = [file.kept_as for file in files if file.kept_as is not None]
+    """At start-up, the files made to agree with the rows: staged photos whose rows were
+    committed become their documents again (a power cut can undo the rename,
+    DocumentStore.keep); the files of deleted documents go, and those no row names once
+    they are older than `older_than` seconds (a crash's, or a failed transaction's: never a
+    file that no row names, PDPA). How many were removed; a live server's photos on their
+    way into a turn are younger and left alone."""
+    files = await asyncio.to_thread(store.files)
+    names = sorted({file.kept_as for file in files if file.kept_as is not None})
     live: set[str] = set()
     deleted: set[str] = set()
     table = table_of(Document)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -26,7 +27,7 @@ from core.storage.documents import (
     NewDocument,
     delete_draft_documents,
     save_documents,
-    settle_staged,
+    settle_files,
 )
 from core.storage.images import MAX_UPLOAD_BYTES, CheckedImage, ImageRefused, check_image
 
@@ -348,7 +349,7 @@ async def test_a_staged_photo_not_kept_is_discarded_and_crash_leftovers_are_remo
     os.utime(left_by_a_crash.temporary, (an_hour_ago, an_hour_ago))
 
     store.discard(discarded)
-    removed = await settle_staged(sessions, store)
+    removed = await settle_files(sessions, store)
 
     assert removed == 1
     assert not discarded.temporary.exists()
@@ -419,13 +420,40 @@ async def test_a_kept_photo_whose_rename_a_power_cut_undid_is_its_document_again
     os.replace(stored_file(tmp_path, kept.name), kept.temporary)
     of_a_deleted_draft.temporary.write_bytes(b"the deleted draft's photo, encrypted")
 
-    removed = await settle_staged(sessions, store)
+    removed = await settle_files(sessions, store)
 
     assert store.read(kept.name).startswith(b"\xff\xd8")
     assert not kept.temporary.exists()
     assert removed == 1  # the deleted draft's photo, however young
     assert not of_a_deleted_draft.temporary.exists()
     assert not stored_file(tmp_path, of_a_deleted_draft.name).exists()
+
+
+async def test_a_photo_no_row_names_is_removed_at_start_up_once_an_hour_old(
+    store: DocumentStore, tmp_path: Path, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A round that kept photos and then failed leaves them under their names with no row:
+    never a file that no row names (PDPA), but a live server's turn may be keeping one."""
+    filed, failed, keeping = (store.stage(checked(photo())) for _ in range(3))
+    now = ManualClock().now()
+    async with sessions.begin() as session:
+        await save_documents(session, store, [NewDocument("line", "U1", "id_card", filed)], now)
+    with contextlib.suppress(RuntimeError):
+        async with sessions.begin() as session:
+            await save_documents(
+                session, store, [NewDocument("line", "U2", "id_card", failed)], now
+            )
+            raise RuntimeError("the round failed after keeping its photos")
+    store.keep(keeping)  # its transaction still under way
+    an_hour_ago = time.time() - 3601
+    os.utime(stored_file(tmp_path, failed.name), (an_hour_ago, an_hour_ago))
+
+    removed = await settle_files(sessions, store)
+
+    assert removed == 1
+    assert not stored_file(tmp_path, failed.name).exists()
+    assert store.read(filed.name).startswith(b"\xff\xd8")
+    assert store.read(keeping.name).startswith(b"\xff\xd8")
 
 
 def test_staging_makes_the_folders_again_when_they_were_removed(
