@@ -249,30 +249,6 @@ def _check_form(form: ApplicationForm) -> None:
         raise ValueError("the national ID goes in ApplicationForm.national_id, never in fields")
 
 
-async def _unattached_documents(
-    session: AsyncSession, channel: str, user_id: str, document_ids: Mapping[str, int]
-) -> Sequence[Document]:
-    if not document_ids:
-        return []
-    found = await session.scalars(
-        select(Document)
-        .where(
-            Document.id.in_(document_ids.values()),
-            Document.channel == channel,
-            Document.user_id == user_id,
-            Document.application_id.is_(None),
-            Document.deleted_at.is_(None),
-        )
-        .with_for_update()
-    )
-    by_id = {document.id: document for document in found}
-    for slot, document_id in document_ids.items():
-        document = by_id.get(document_id)
-        if document is None or document.slot != slot:
-            raise ValueError(f"document {document_id} is not this user's unattached {slot}")
-    return list(by_id.values())
-
-
 async def _unattached_documents_of(
     session: AsyncSession, new: Sequence[NewApplication]
 ) -> list[list[int]]:

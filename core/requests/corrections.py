@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,9 +14,10 @@ from core.audit import trail as audit
 from core.requests.applications import (
     AlreadyActive,
     ApplicationForm,
+    NewApplication,
     _active_one,
     _check_form,
-    _unattached_documents,
+    _unattached_documents_of,
     national_id_context,
 )
 from core.storage.crypto import Vault
@@ -54,9 +55,8 @@ async def resubmit_application(
     )
     if application is None:
         return None
-    documents = await _unattached_documents(session, channel, user_id, form.document_ids)
-    changed = _changes(application, form, vault) + tuple(d.slot for d in documents)
-    documents = list(documents)
+    await _unattached_documents_of(session, [NewApplication(channel, user_id, form)])
+    changed = _changes(application, form, vault) + tuple(form.document_ids)
     if "national_id" in changed and form.national_id is not None and vault.old_versions:
         # A key rotation under way: another request may still hold an old key's digest.
         old = vault.old_national_id_digests(form.national_id)
@@ -68,7 +68,7 @@ async def resubmit_application(
             await session.flush()
     except IntegrityError:
         return AlreadyActive(reference, owned=True)  # its own request's reference
-    await _replace_documents(session, application.id, documents, now)
+    await _replace_documents(session, application.id, form.document_ids, now)
     audit.record(
         session,
         "application.resubmitted",
@@ -106,19 +106,22 @@ def _apply(application: Application, form: ApplicationForm, vault: Vault, now: d
 
 
 async def _replace_documents(
-    session: AsyncSession, application_id: int, documents: Sequence[Document], now: datetime
+    session: AsyncSession, application_id: int, document_ids: Mapping[str, int], now: datetime
 ) -> None:
     """New photos take their slot; the ones they replace are marked deleted."""
-    slots = [document.slot for document in documents]
-    if slots:
-        await session.execute(
-            update(Document)
-            .where(
-                Document.application_id == application_id,
-                Document.slot.in_(slots),
-                Document.deleted_at.is_(None),
-            )
-            .values(deleted_at=now)
+    if not document_ids:
+        return
+    await session.execute(
+        update(Document)
+        .where(
+            Document.application_id == application_id,
+            Document.slot.in_(list(document_ids)),
+            Document.deleted_at.is_(None),
         )
-    for document in documents:
-        document.application_id = application_id
+        .values(deleted_at=now)
+    )
+    await session.execute(
+        update(Document)
+        .where(Document.id.in_(list(document_ids.values())))
+        .values(application_id=application_id)
+    )
