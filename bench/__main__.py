@@ -35,6 +35,7 @@ from bench.provenance import code_version
 from bench.report import add_ratios, approvals_table, table, write
 from bench.servers import Line
 from bench.slapd import INSTALL_HINT, installed
+from bench.wrk_load import wrk_path
 
 SERVERS = ("bare", "peer", "bmabot")
 APPROVALS = "approvals"  # --only approvals: the approvals cell alone
@@ -55,6 +56,11 @@ NOTES = (
     "The peer replies before answering the webhook (the SDK example's way), "
     "so its acks are turns.",
 )
+DRIVERS = {
+    "wrk": "wrk, one thread and connection per sender, bench/walk.lua holding each user's next "
+    "webhook until the previous one is answered; the webhooks signed beforehand",
+    "aiohttp": "aiohttp client in the driver's process (wrk not installed, or --driver aiohttp)",
+}
 APPROVAL_NOTES = (
     "approvals: N staff applications filed and approved (the review handler's turn on the "
     "approve button) before one `bmabot worker` process starts; it creates each account in a "
@@ -86,6 +92,11 @@ def arguments() -> argparse.Namespace:
     )
     top.add_argument("--accounts", type=int, help="approved requests per approvals cell (500)")
     top.add_argument("--drain", type=float, default=30.0, help="longest wait for the backlog")
+    top.add_argument(
+        "--driver",
+        choices=("wrk", "aiohttp"),
+        help="the load's sender: wrk where installed (the default), else an aiohttp client",
+    )
     options = top.parse_args()
     quick = options.quick
     options.duration = options.duration or (2.0 if quick else 10.0)
@@ -94,6 +105,9 @@ def arguments() -> argparse.Namespace:
     options.concurrency = options.concurrency or ("1,4" if quick else "1,16,64")
     default_databases = "sqlite,postgres" if options.postgres or not quick else "sqlite"
     options.databases = options.databases or default_databases
+    options.wrk = wrk_path() if options.driver in (None, "wrk") else None
+    if options.driver == "wrk" and options.wrk is None:
+        raise SystemExit("--driver wrk: wrk is not installed (apt-get install wrk)")
     return options
 
 
@@ -146,8 +160,7 @@ async def main(options: argparse.Namespace) -> int:
         "concurrency": options.concurrency,
         "accounts": options.accounts if approval_cells else None,
         "bmabot_code": code,
-        "driver": "aiohttp client (wrk not used: it cannot hold a user's next webhook "
-        "until the previous one is acknowledged)",
+        "driver": DRIVERS["wrk" if options.wrk else "aiohttp"],
         "notes": list(NOTES),
         "approval_notes": list(APPROVAL_NOTES),
     }
@@ -206,7 +219,7 @@ async def run_load_cells(cells: list[Cell], options: argparse.Namespace) -> list
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     host, port = runner.addresses[0][:2]
     line = Line(f"http://{host}:{port}", line.channel_secret, line.access_token)
-    settings = Settings(options.duration, options.users, options.drain)
+    settings = Settings(options.duration, options.users, options.drain, options.wrk)
     results: list[Result] = []
     bar = tqdm(total=len(cells) * options.duration, unit="s", file=sys.stderr, leave=True)
     bar.bar_format = "{l_bar}{bar}| {n:.0f}/{total:.0f} s of load [{elapsed}] {postfix}"
@@ -220,7 +233,8 @@ async def run_load_cells(cells: list[Cell], options: argparse.Namespace) -> list
                     elapsed: float, load: Load, cell: Cell = cell, base: float = base
                 ) -> None:
                     bar.n = base + elapsed
-                    bar.set_postfix_str(f"{cell.name}: {len(load.acked)} acked")
+                    acked = f"{len(load.acked)} acked" if load.acked else "load running"
+                    bar.set_postfix_str(f"{cell.name}: {acked}")
 
                 folder = Path(temporary) / f"{number:02d}-{cell.name.replace('/', '-')}"
                 try:

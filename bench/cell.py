@@ -23,6 +23,7 @@ from bench.servers import (
     scrape_metrics,
     start,
 )
+from bench.wrk_load import drive_wrk
 
 Result = dict[str, Any]
 
@@ -44,6 +45,7 @@ class Settings:
     duration: float
     users: int
     drain_limit: float
+    wrk: str | None  # wrk's path: the load is wrk's; None: bench/load.py's aiohttp senders
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -79,7 +81,7 @@ async def run_cell(
     try:
         server = await start(cell.server, line, folder, database_url)
         try:
-            result |= await _measure(cell, server, number, line, fake, settings, tick)
+            result |= await _measure(cell, server, number, line, fake, folder, settings, tick)
         finally:
             await server.stop()
     finally:
@@ -94,6 +96,7 @@ async def _measure(
     number: int,
     line: Line,
     fake: FakeLine,
+    folder: Path,
     settings: Settings,
     tick: Callable[[float, Load], None],
 ) -> Result:
@@ -110,9 +113,15 @@ async def _measure(
         fake.reset()  # the numbers are the load's only
     applicants = [Applicant.make(number, n) for n in range(1, settings.users + 1)]
     cpu_before = server.cpu_seconds()
-    load = await drive(
-        url, line.channel_secret, applicants, taps, cell.concurrency, settings.duration, tick
-    )
+    if settings.wrk:
+        load = await drive_wrk(
+            settings.wrk, url, line.channel_secret, applicants, taps, cell.concurrency,
+            settings.duration, folder / "wrk", tick,
+        )  # fmt: skip
+    else:
+        load = await drive(
+            url, line.channel_secret, applicants, taps, cell.concurrency, settings.duration, tick
+        )
     drained: tuple[float | None, int] = (0.0, 0)
     if cell.server != "bare":
         drained = await drain(load, fake, settings.drain_limit)
