@@ -406,8 +406,8 @@ class Dispatcher:
         if rest:
             with self.sender.marking() as sent:
                 async with self._services.sessions.begin() as session:
-                    stored = await self._play_round(session, rest, plans, read, sent)
-            self._after_commit(stored, rest, plans)
+                    stored, played = await self._play_round(session, rest, plans, read, sent)
+            self._after_commit(stored, played, plans)
 
     async def _settle_quickly(
         self,
@@ -444,8 +444,9 @@ class Dispatcher:
         plans: Mapping[Reading, Plan],
         read: Mapping[Person, bytes | None],
         sent: list[int],
-    ) -> Stored:
-        """Any round: reviewers' decisions and effects run in the transaction."""
+    ) -> tuple[Stored, list[Reading]]:
+        """Any round: reviewers' decisions and effects run in the transaction. With the
+        readings this process played: another process may have claimed some (PostgreSQL)."""
         claimed = await claim(session, [reading.event.id for reading in readings])
         todo = [reading for reading in readings if reading.event.id in claimed]
         result = Round()
@@ -463,7 +464,8 @@ class Dispatcher:
         for reading in planned:
             await self._turn(session, reading, mine[reading], result, ahead)
         vault = self._services.vault
-        return await store_round(session, vault, result, sent, self._now(), self.send_lease)
+        stored = await store_round(session, vault, result, sent, self._now(), self.send_lease)
+        return stored, todo
 
     async def _ahead(
         self, session: Session, planned: list[Reading], plans: Mapping[Reading, Plan]

@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 from ldap3 import SUBTREE
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -208,6 +209,11 @@ async def test_two_servers_and_two_workers_handle_each_event_and_each_approval_o
                 )
             )
 
+        # Each event counted once in /metrics, by the server that handled it: both servers
+        # read the same oldest events, and the one that loses an event's claim did not
+        # handle it (they counted it too, before).
+        handled = [await events_handled(port) for port in ports]
+
         for process in [*servers, *workers]:
             process.send_signal(signal.SIGTERM)  # each finishes what it holds, then exits
         for process in [*servers, *workers]:
@@ -223,6 +229,7 @@ async def test_two_servers_and_two_workers_handle_each_event_and_each_approval_o
     assert len(set(references.values())) == APPLICANTS
     check_group(line.texts(GROUP), references.values())
     events = APPLICANTS * len(form(0)) + len(walkers) * len(WALK) + len(approvals)
+    assert sum(handled) == events, handled
     await check_database(sessions, events, [f"bmabot-{worker.pid}" for worker in workers])
     await check_accounts(ldap, sms, references)
 
@@ -314,6 +321,22 @@ async def check_accounts(ldap: LdapHarness, sms: SmsEmulator, references: dict[s
         assert (message.key, message.sender) == (f"credentials:{reference}:1", "BMA mail")
         check = await directory.check_password(user_name, password)
         assert check is PasswordCheck.MUST_CHANGE, user_name
+
+
+async def events_handled(port: int) -> float:
+    """The events one server counts as handled, whatever their outcome (its /metrics)."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"http://127.0.0.1:{port}/metrics") as response,
+    ):
+        text = await response.text()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "bmabot_events_handled"
+        for sample in family.samples
+        if sample.name == "bmabot_events_handled_total"
+    )
 
 
 async def wait_for_reply(line: LineEmulator, person: str, seen: int) -> None:
