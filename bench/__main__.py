@@ -55,6 +55,9 @@ NOTES = (
     "users done in N s: every applicant filed before the time was up; rates are over N s.",
     "The peer replies before answering the webhook (the SDK example's way), "
     "so its acks are turns.",
+    "×2: two `bmabot serve` processes on one PostgreSQL database (docs/deploy.md's scale-out "
+    "on one machine), each taking half of the users and of the senders; CPU ms/turn is both "
+    "processes' together, RSS the larger one's.",
 )
 DRIVERS = {
     "wrk": "wrk, one thread and connection per sender, bench/walk.lua holding each user's next "
@@ -93,6 +96,12 @@ def arguments() -> argparse.Namespace:
     top.add_argument("--accounts", type=int, help="approved requests per approvals cell (500)")
     top.add_argument("--drain", type=float, default=30.0, help="longest wait for the backlog")
     top.add_argument(
+        "--processes",
+        type=int,
+        help="also bmabot on PostgreSQL as this many serve processes sharing the database, "
+        "at the highest concurrency (default 2; --quick: none)",
+    )
+    top.add_argument(
         "--driver",
         choices=("wrk", "aiohttp"),
         help="the load's sender: wrk where installed (the default), else an aiohttp client",
@@ -102,6 +111,7 @@ def arguments() -> argparse.Namespace:
     options.duration = options.duration or (2.0 if quick else 10.0)
     options.users = options.users or (50 if quick else 1000)
     options.accounts = options.accounts or (50 if quick else 500)
+    options.processes = options.processes or (1 if quick else 2)
     options.concurrency = options.concurrency or ("1,4" if quick else "1,16,64")
     default_databases = "sqlite,postgres" if options.postgres or not quick else "sqlite"
     options.databases = options.databases or default_databases
@@ -115,10 +125,14 @@ def plan(options: argparse.Namespace) -> list[Cell]:
     """Interleaved: at each concurrency every server once, so they share the machine's state."""
     only, databases = _only(options), _databases(options)
     cells = []
-    for concurrency in (int(c) for c in options.concurrency.split(",")):
+    levels = [int(c) for c in options.concurrency.split(",")]
+    for concurrency in levels:
         for server in (name for name in SERVERS if name in only):
             for database in databases if server == "bmabot" else ["-"]:
                 cells.append(Cell(server, database, concurrency))
+    processes, highest = options.processes, max(levels)
+    if processes > 1 and "bmabot" in only and "postgres" in databases and highest >= processes:
+        cells.append(Cell("bmabot", "postgres", highest, processes))  # scale-out: one machine
     return cells
 
 

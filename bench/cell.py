@@ -13,9 +13,10 @@ import aiohttp
 
 from bench.applicant import STAFF_FORM, Applicant, walk_pilot
 from bench.fake_line import FakeLine
-from bench.load import Load, drain, drive, finish_times
+from bench.load import Load, drain, drive, finish_times, merge
 from bench.provenance import code_version
 from bench.servers import (
+    Deployment,
     Line,
     Server,
     drop_postgres,
@@ -33,11 +34,13 @@ class Cell:
     server: str  # bmabot | peer | bare
     database: str  # sqlite | postgres; "-" for the servers without one
     concurrency: int
+    processes: int = 1  # bmabot on PostgreSQL: serve processes, each taking its share of users
 
     @property
     def name(self) -> str:
         database = "" if self.database == "-" else f"/{self.database}"
-        return f"{self.server}{database} c={self.concurrency}"
+        processes = f" ×{self.processes}" if self.processes > 1 else ""
+        return f"{self.server}{database}{processes} c={self.concurrency}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,22 +80,25 @@ async def run_cell(
         database_url = await fresh_postgres()
     code = await asyncio.to_thread(code_version) if cell.server == "bmabot" else None
     result: Result = {"cell": cell.name, "server": cell.server, "database": cell.database}
-    result |= {"concurrency": cell.concurrency, "code": code}
+    result |= {"concurrency": cell.concurrency, "processes": cell.processes, "code": code}
+    deployment, servers = Deployment(database_url), list[Server]()
     try:
-        server = await start(cell.server, line, folder, database_url)
         try:
-            result |= await _measure(cell, server, number, line, fake, folder, settings, tick)
+            for copy in range(1, cell.processes + 1):  # one by one: the first migrates
+                servers.append(await start(cell.server, line, folder, deployment, copy))
+            result |= await _measure(cell, servers, number, line, fake, folder, settings, tick)
         finally:
-            await server.stop()
+            for server in servers:
+                await server.stop()
     finally:
         if cell.database == "postgres":
             await drop_postgres()
-    return result | _log(server) | {"server_notes": server.notes}
+    return result | _log(servers) | {"server_notes": [n for s in servers for n in s.notes]}
 
 
 async def _measure(
     cell: Cell,
-    server: Server,
+    servers: list[Server],
     number: int,
     line: Line,
     fake: FakeLine,
@@ -100,37 +106,67 @@ async def _measure(
     settings: Settings,
     tick: Callable[[float, Load], None],
 ) -> Result:
-    """The pilot (bmabot), the load, the drain; then the numbers, read before the server stops."""
+    """The pilot (bmabot), the load, the drain; then the numbers, read before the servers stop.
+
+    With several processes each takes its share of the users and of the senders (as a load
+    balancer keeping a person on one server would); CPU is theirs together, RSS the largest.
+    """
     result: Result = {}
-    url = f"{server.url}/webhooks/line"
+    urls = [f"{server.url}/webhooks/line" for server in servers]
     taps: dict[int, str] = {}
     if cell.server == "bmabot":
         pilot = await walk_pilot(
-            _sender(url), fake, Applicant.make(number, 0), line.channel_secret
+            _sender(urls[0]), fake, Applicant.make(number, 0), line.channel_secret
         )
         taps = pilot.taps
         result["pilot"] = {"reference": pilot.reference, "seconds": round(pilot.seconds, 2)}
         fake.reset()  # the numbers are the load's only
     applicants = [Applicant.make(number, n) for n in range(1, settings.users + 1)]
-    cpu_before = server.cpu_seconds()
-    if settings.wrk:
-        load = await drive_wrk(
-            settings.wrk, url, line.channel_secret, applicants, taps, cell.concurrency,
-            settings.duration, folder / "wrk", tick,
-        )  # fmt: skip
-    else:
-        load = await drive(
-            url, line.channel_secret, applicants, taps, cell.concurrency, settings.duration, tick
+    cpu_before = sum(server.cpu_seconds() for server in servers)
+    shares = len(servers)
+    loads = await asyncio.gather(
+        *(
+            _drive(
+                settings, urls[n], line.channel_secret, applicants[n::shares], taps,
+                cell.concurrency // shares, folder / f"wrk-{n + 1}", tick if n == 0 else _quiet,
+            )
+            for n in range(shares)
         )
+    )  # fmt: skip
+    load = merge(loads)
     drained: tuple[float | None, int] = (0.0, 0)
     if cell.server != "bare":
         drained = await drain(load, fake, settings.drain_limit)
-    result |= _numbers(load, fake, cell.server, server.cpu_seconds() - cpu_before)
+    cpu = sum(server.cpu_seconds() for server in servers) - cpu_before
+    result |= _numbers(load, fake, cell.server, cpu)
     result |= {"drain_s": _round(drained[0]), "not_drained": drained[1]}
-    result |= {"rss_mb": round(server.rss_mb(), 1), "users": len(applicants)}
+    rss = max(server.rss_mb() for server in servers)
+    result |= {"rss_mb": round(rss, 1), "users": len(applicants)}
     if cell.server == "bmabot":
-        result["metrics"] = await scrape_metrics(server)
+        result["metrics"] = await scrape_metrics(servers[0])
     return result
+
+
+async def _drive(
+    settings: Settings,
+    url: str,
+    secret: str,
+    applicants: Sequence[Applicant],
+    taps: dict[int, str],
+    concurrency: int,
+    folder: Path,
+    tick: Callable[[float, Load], None],
+) -> Load:
+    duration = settings.duration
+    if settings.wrk:
+        return await drive_wrk(
+            settings.wrk, url, secret, applicants, taps, concurrency, duration, folder, tick
+        )
+    return await drive(url, secret, applicants, taps, concurrency, duration, tick)
+
+
+def _quiet(elapsed: float, load: Load) -> None:
+    """The progress of a second share of the load: the first one's ticks show it."""
 
 
 def _numbers(load: Load, fake: FakeLine, server: str, cpu: float) -> Result:
@@ -169,9 +205,14 @@ def _numbers(load: Load, fake: FakeLine, server: str, cpu: float) -> Result:
     }
 
 
-def _log(server: Server) -> Result:
-    locked, faults, lines = server.log_faults()
-    return {"db_locked": locked, "log_errors": faults, "log_error_lines": lines}
+def _log(servers: list[Server]) -> Result:
+    found = [server.log_faults() for server in servers]
+    locked, faults = sum(f[0] for f in found), sum(f[1] for f in found)
+    return {
+        "db_locked": locked,
+        "log_errors": faults,
+        "log_error_lines": [line for f in found for line in f[2]][:12],
+    }
 
 
 def _round(value: float | None) -> float | None:

@@ -118,6 +118,19 @@ async def drive(
     return load
 
 
+def merge(loads: Sequence[Load]) -> Load:
+    """Loads that ran side by side (one per server) as one: its acks in the order sent."""
+    if len(loads) == 1:
+        return loads[0]
+    merged = Load(min(load.started for load in loads), max(load.duration for load in loads))
+    merged.acked = sorted((ack for load in loads for ack in load.acked), key=lambda a: a.sent_at)
+    for load in loads:
+        merged.statuses.update(load.statuses)
+        merged.errors.update(load.errors)
+    merged.ran_out = all(load.ran_out for load in loads)
+    return merged
+
+
 def finish_times(load: Load, fake: FakeLine) -> list[float | None]:
     """When each acknowledged event was answered: its reply token used, else a push to the user.
 

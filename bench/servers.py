@@ -92,13 +92,13 @@ def free_port() -> int:
 
 
 def bmabot_command(
-    line: Line, database_url: str, folder: Path, port: int
+    line: Line, database_url: str, folder: Path, port: int, secret_key: str
 ) -> tuple[list[str], dict[str, str]]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("BMABOT_")}
     env |= {
         "BMABOT_DATABASE_URL": database_url,
         "BMABOT_DATA_DIR": str(folder / "data"),
-        "BMABOT_SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+        "BMABOT_SECRET_KEY": secret_key,
         "BMABOT_LINE_CHANNEL_SECRET": line.channel_secret,
         "BMABOT_LINE_CHANNEL_ACCESS_TOKEN": line.access_token,
         "BMABOT_REVIEWERS": "group:any",  # serve needs a list; the load decides nothing
@@ -127,27 +127,38 @@ def module_command(module: str, line: Line, port: int) -> tuple[list[str], dict[
     return command, env
 
 
-def launch(name: str, line: Line, folder: Path, database_url: str | None) -> Server:
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """What the bmabot processes of one cell share: database, photo folder (the cell's) and key."""
+
+    database_url: str | None
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(36))  # 48 characters
+
+
+def launch(name: str, line: Line, folder: Path, deployment: Deployment, copy: int = 1) -> Server:
     """Start one server in its own process, its output in a log file of the cell's folder."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     if name == "bmabot":
+        database_url, key = deployment.database_url, deployment.secret_key
         assert database_url is not None
-        command, env = bmabot_command(line, database_url, folder, port)
+        command, env = bmabot_command(line, database_url, folder, port, key)
         cwd = folder  # no .env of the project's folder is read
     else:
         module = f"{name}_server" if name == "bare" else "peer_bot"
         command, env = module_command(module, line, port)
         cwd = Path(__file__).resolve().parent.parent
-    log = folder / f"{name}.log"
+    log = folder / (f"{name}.log" if copy == 1 else f"{name}-{copy}.log")
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=output)
     return Server(name, process, f"http://127.0.0.1:{port}", log)
 
 
-async def start(name: str, line: Line, folder: Path, database_url: str | None) -> Server:
+async def start(
+    name: str, line: Line, folder: Path, deployment: Deployment, copy: int = 1
+) -> Server:
     """Start one server and wait until GET /healthz answers 200."""
-    server = launch(name, line, folder, database_url)
+    server = launch(name, line, folder, deployment, copy)
     await _wait_healthy(server)
     return server
 
