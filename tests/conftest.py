@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from core.audit.chain import sign_with
 from core.clock import ManualClock
+from core.delivery.person_claims import PersonClaims
 from core.storage.crypto import Vault
 from core.storage.db import make_engine, make_sessions, upgrade_database_async
 from tests import fuzzing
@@ -69,6 +70,18 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return make_sessions(engine)
+
+
+@pytest.fixture
+async def two_servers(engine: AsyncEngine) -> AsyncIterator[tuple[PersonClaims, PersonClaims]]:
+    """The people two servers hold on one PostgreSQL database: each a connection of its own,
+    as a process has (advisory locks; on SQLite one process serves, so these tests skip)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("advisory locks: PostgreSQL only (on SQLite one process serves)")
+    first, second = PersonClaims(engine), PersonClaims(engine)
+    yield first, second
+    await first.close()
+    await second.close()
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from core.clock import Clock, SystemClock
 from core.delivery.inbox_writer import InboxWriter
 from core.delivery.job_kinds import ACCOUNT_CREATE, CARD_POST, MORNING_ROUND, JobKind
 from core.delivery.jobs import ClaimedJob
+from core.delivery.person_claims import person_claims
 from core.delivery.worker import JobHandler, Worker
 from core.directory.port import Directory, MemoryDirectory
 from core.requests.retention import RetentionPolicy
@@ -106,6 +107,9 @@ async def open_parts(
         threads = sqlite_threads(services.sessions)  # closed last: the others use them
         if threads is not None:
             stack.push_async_callback(threads.close)
+        claims = person_claims(services.sessions)  # PostgreSQL: servers share the people
+        if claims is not None:
+            stack.push_async_callback(claims.close)
         channels = await _open_channels(settings, stack, services) | dict(extra.channels)
         handler = ConversationHandler(services, {**channels, **extra.fetchers})
         dispatcher = Dispatcher(
@@ -114,6 +118,7 @@ async def open_parts(
             observer=observer,
             send_lease=timedelta(seconds=settings.send_lease_seconds),
             threads=threads,
+            claims=claims,
             limits=RateLimits(
                 settings.rate_messages_per_minute,
                 settings.rate_photos_per_hour,

@@ -50,6 +50,7 @@ from core.delivery.outbox import (
     SENDING_LEASE,
     NewOutgoing,
 )
+from core.delivery.person_claims import PersonClaims
 from core.delivery.rounds import (
     Round,
     SealedRound,
@@ -123,6 +124,7 @@ class Dispatcher:
         send_lease: timedelta = SENDING_LEASE,
         threads: SqliteThreads | None = None,
         limits: RateLimits | None = None,
+        claims: PersonClaims | None = None,
     ) -> None:
         self.handler = handler
         self.channels = channels
@@ -136,6 +138,7 @@ class Dispatcher:
         self.observer = observer or Unobserved()
         self.send_lease = send_lease
         self._threads = threads  # SQLite: a round's reads and writes, one hand-off each
+        self._claims = claims  # PostgreSQL: the people this server reads, no other server
         self.limits = limits or RateLimits.unlimited()
         self._services = handler.services
         self._wake = asyncio.Event()
@@ -281,14 +284,13 @@ class Dispatcher:
         """Read up to batch_size people's next events and plan their turns: (events read,
         the round to store). People with an event in a round not yet stored sit it out."""
         self._photos.forget_unclaimed(asyncio.get_running_loop().time())
-        read = partial(
-            next_events_on,
-            vault=self._services.vault,
-            channels=self.channels,
-            limit=self.batch_size,
-            skip=[*self._photos.waiting(), *self._in_hand],
-        )
-        events = await self._reading(read)
+        vault, skip = self._services.vault, [*self._photos.waiting(), *self._in_hand]
+        if self._claims is not None:  # held until stored (a photo's person: until its turn)
+            events = await self._claims.next_events(vault, self.channels, self.batch_size, skip)
+        else:
+            limit = self.batch_size
+            read = partial(next_events_on, vault=vault, channels=self.channels, limit=limit)
+            events = await self._reading(partial(read, skip=skip))
         readings = [r for r in map(self._read, events) if self._photo_ready(r)]
         if not readings:
             return len(events), None  # photos now on their way: their people sit out a while
@@ -321,7 +323,11 @@ class Dispatcher:
         except Exception:
             logger.exception("dispatcher round failed; its events are read again")
         finally:
-            self._let_go(planned)
+            try:  # stored, or to be read again: their next events are any server's
+                if self._claims is not None:
+                    await self._claims.give_back({_owner(reading) for reading in readings})
+            finally:  # only then read again here, so never planned here while unheld
+                self._let_go(planned)
 
     def _let_go(self, planned: PlannedRound) -> None:
         planned.notice.cancel()
@@ -630,6 +636,11 @@ def _done(result: Round, reading: Reading, replies: list[Rendered]) -> None:
     result.done.append(reading.event.id)
     if replies and reading.incoming is not None:
         result.replies.append(_replies(reading.event, reading.incoming, replies))
+
+
+def _owner(reading: Reading) -> Person:
+    """Whose conversation the reading's event belongs to, as the inbox files it."""
+    return (reading.event.channel, reading.event.user_id)
 
 
 def _person(incoming: Incoming | None) -> Person:
