@@ -32,7 +32,7 @@ end
 local walks = {} -- user -> list of {token, signature, body}; walks[user].next: step to send
 local queue, head, tail = {}, 1, 0 -- users whose previous webhook was answered
 local sent -- when the webhook in flight went
-current = nil -- the user whose webhook is in flight (read by done: cut off at the end)
+local current -- the user whose webhook is in flight
 local headers = {
   ["Content-Type"] = "application/json; charset=utf-8",
   ["User-Agent"] = "LineBotWebhook/2.0",
@@ -98,9 +98,6 @@ function done(_, _, _)
       out:write("status\t", status, "\t", count, "\n")
     end
     out:write("resent\t", thread:get("resent"), "\n")
-    if thread:get("current") ~= nil then
-      out:write("in flight\t1\n")
-    end
   end
   out:close()
 end

@@ -6,6 +6,10 @@ events are stored once, as any server's webhook stores them.
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
 from core.clock import ManualClock
 from core.delivery.inbox import NewEvent, store_events
 from core.delivery.person_claims import PersonClaims, person_claims
@@ -95,6 +99,30 @@ async def test_a_person_read_again_while_held_is_let_go_with_one_give_back(
     await first.give_back([("line", "A")])
 
     assert await read(second, vault) == ["line:a1"]
+
+
+async def test_a_server_whose_connection_drops_reads_again_on_a_new_one(
+    two_servers: tuple[PersonClaims, PersonClaims],
+    sessions: Sessions,
+    vault: Vault,
+    clock: ManualClock,
+) -> None:
+    """PostgreSQL restarted, say: the locks went with the connection, and so are forgotten;
+    that round fails (read again later), the next one opens a connection and holds again."""
+    first, second = two_servers
+    await stored(sessions, vault, clock, said("a1", "A"), said("b1", "B"))
+    assert await read(first, vault) == ["line:a1", "line:b1"]
+    async with sessions.begin() as session:  # only the claims' connection holds a lock
+        await session.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'")
+        )
+
+    with pytest.raises(DBAPIError):
+        await read(first, vault)
+    assert first.held == frozenset()
+    assert await read(second, vault) == ["line:a1", "line:b1"]  # let go with the connection
+    await second.give_back([("line", "A"), ("line", "B")])
+    assert await read(first, vault) == ["line:a1", "line:b1"]
 
 
 async def test_on_sqlite_one_process_serves_and_nobody_is_held(sessions: Sessions) -> None:
