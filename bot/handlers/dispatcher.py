@@ -284,13 +284,15 @@ class Dispatcher:
         """Read up to batch_size people's next events and plan their turns: (events read,
         the round to store). People with an event in a round not yet stored sit it out."""
         self._photos.forget_unclaimed(asyncio.get_running_loop().time())
-        vault, skip = self._services.vault, [*self._photos.waiting(), *self._in_hand]
+        vault, limit = self._services.vault, self.batch_size
+        skip = [*self._photos.waiting(), *self._in_hand]
         if self._claims is not None:  # held until stored (a photo's person: until its turn)
-            events = await self._claims.next_events(vault, self.channels, self.batch_size, skip)
+            events = await self._claims.next_events(vault, self.channels, limit, skip)
         else:
-            limit = self.batch_size
-            read = partial(next_events_on, vault=vault, channels=self.channels, limit=limit)
-            events = await self._reading(partial(read, skip=skip))
+            read = partial(
+                next_events_on, vault=vault, channels=self.channels, limit=limit, skip=skip
+            )
+            events = await self._reading(read)
         readings = [r for r in map(self._read, events) if self._photo_ready(r)]
         if not readings:
             return len(events), None  # photos now on their way: their people sit out a while
