@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache, partial
 from typing import Any
 
-from sqlalchemy import Subquery, Table, func, select, update
+from sqlalchemy import Select, Subquery, Table, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
@@ -143,8 +143,7 @@ def next_events_on(
         .limit(limit)
     )
     if skip:
-        skipped = select(table.c.id).where(one_of(connection.dialect.name, table.c.key, skip))
-        oldest = oldest.having(func.min(window.c.id).not_in(skipped))
+        oldest = oldest.having(func.min(window.c.id).not_in(_ids_of(connection, table, skip)))
     ids = list(connection.scalars(oldest))
     if not ids:
         return []
@@ -166,6 +165,11 @@ def _window(table: Table, channels: Iterable[str], limit: int, skip: Sequence[st
         .limit((limit + len(skip)) * LOOK_AHEAD)  # the skipped have their events too
         .subquery()
     )
+
+
+def _ids_of(connection: Connection, table: Table, keys: Sequence[str]) -> Select[tuple[int]]:
+    """The ids of the events with these keys (the people whose oldest one it is sit out)."""
+    return select(table.c.id).where(one_of(connection.dialect.name, table.c.key, keys))
 
 
 def hold_next_events_on(
@@ -195,8 +199,7 @@ def hold_next_events_on(
         .order_by(first)
     )
     if skip:
-        skipped = select(table.c.id).where(one_of(connection.dialect.name, table.c.key, skip))
-        people = people.having(first.not_in(skipped))
+        people = people.having(first.not_in(_ids_of(connection, table, skip)))
     # The lock is tried in the outer query, row by row as its LIMIT takes them, so nobody
     # past the limit is locked. The subquery's own LIMIT keeps PostgreSQL from merging the
     # two (it would lock everyone in the window before sorting: measured, EXPLAIN).
