@@ -2,8 +2,8 @@
 
 Importing `linebot.v3.messaging` first runs `linebot/__init__.py` and `linebot/v3/__init__.py`:
 they import the SDK's deprecated v2 client (and `requests` with it), its webhook parser and
-all its webhook event models, none of which bmabot uses. Measured (issue 13): 9 MB of every
-`serve` and `worker` process's memory and 0.15 s of its start-up. `defer_package_inits`
+all its webhook event models, none of which bmabot uses. Measured (issue 13): 8.5 MB of every
+`serve` and `worker` process's memory and about 0.1 s of its start-up. `defer_package_inits`
 enters those two packages without running their `__init__`; the first use of a name one of
 them defines (`linebot.v3.WebhookParser`, `linebot.__version__`) runs it then, once, so code
 that does want them is not broken. It does nothing where they were imported already.
