@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -35,11 +36,22 @@ def _deferred(name: str) -> ModuleType:
     loader = spec.loader
     package = importlib.util.module_from_spec(spec)  # __path__ set: submodules import
 
+    running, started = threading.RLock(), False
+
     def run_init(attribute: str) -> Any:
-        # Called only for a name the package does not have yet (PEP 562): run __init__
-        # once, then look again (AttributeError if __init__ does not define it either).
-        del package.__dict__["__getattr__"]
-        loader.exec_module(package)
+        # Called for a name the package does not have (PEP 562): the first call runs
+        # __init__; a second thread waits here until it has run.
+        nonlocal started
+        with running:
+            if not started:
+                started = True
+                try:
+                    loader.exec_module(package)
+                finally:
+                    if package.__dict__.get("__getattr__") is run_init:
+                        del package.__dict__["__getattr__"]
+        if package.__dict__.get("__getattr__") is run_init:  # asked by __init__ itself
+            raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
         return getattr(package, attribute)
 
     package.__dict__["__getattr__"] = run_init

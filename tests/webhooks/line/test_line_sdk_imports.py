@@ -49,3 +49,17 @@ def test_a_name_no_package_defines_is_an_attribute_error() -> None:
     )
 
     assert error == "AttributeError"
+
+
+def test_threads_that_ask_at_once_all_get_the_name() -> None:
+    names = _run(
+        "import json, threading; import webhooks.line.channel; import linebot.v3\n"
+        "ready, got = threading.Barrier(8), []\n"
+        "def ask():\n    ready.wait(); got.append(linebot.v3.WebhookParser.__name__)\n"
+        "threads = [threading.Thread(target=ask) for _ in range(8)]\n"
+        "for thread in threads: thread.start()\n"
+        "for thread in threads: thread.join()\n"
+        "print(json.dumps(got))"
+    )
+
+    assert names == ["WebhookParser"] * 8
