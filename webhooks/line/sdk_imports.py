@@ -20,8 +20,8 @@ from typing import Any
 DEFERRED = ("linebot", "linebot.v3")  # parents first: finding a child needs its parent
 
 
-def defer_package_inits(names: tuple[str, ...] = DEFERRED) -> None:
-    for name in names:
+def defer_package_inits() -> None:
+    for name in DEFERRED:
         if name not in sys.modules:
             sys.modules[name] = package = _deferred(name)
             parent, _, child = name.rpartition(".")
